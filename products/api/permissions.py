@@ -1,0 +1,31 @@
+from typing import Any
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+
+from products.access import has_role, may_see_patients
+from products.choices import Role
+
+
+def roles_may_write(*roles: str) -> type[BasePermission]:
+    """Reads for any authenticated user (querysets scope them); writes only for these roles."""
+
+    class RoleWritePermission(BasePermission):
+        message = f"Only users with role {' or '.join(roles)} may change this."
+
+        def has_permission(self, request: Request, view: Any) -> bool:
+            return request.method in SAFE_METHODS or has_role(request.user, *roles)
+
+    return RoleWritePermission
+
+
+class MaySeePatients(BasePermission):
+    """Patient data is closed to the product-side-only `manufacturing` role."""
+
+    message = "Your role has no access to patient data."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        return may_see_patients(request.user)
+
+
+COORDINATION = (Role.COORDINATOR, Role.INTEGRATION)

@@ -1,0 +1,81 @@
+"""Fixtures shared by the whole suite: real PostgreSQL (pytest-django), real Redis, a real Celery worker."""
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from rest_framework.test import APIClient
+
+from config.celery_app import app as celery_app
+from products.choices import Role
+from products.services.tokens import token_issue
+from tests.factories import FacilityFactory, UserFactory
+
+
+@pytest.fixture
+def facility():
+    return FacilityFactory(code="city", name="City Hospital")
+
+
+@pytest.fixture
+def make_user(facility) -> Callable[..., object]:
+    def make(role: str = Role.CLINICIAN, facilities: list | None = None, **kwargs: object) -> object:
+        return UserFactory(roles=[role], facilities=[facility] if facilities is None else facilities, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def api_client_for() -> Callable[[object], APIClient]:
+    """An API client authenticated with a real token issued to the user."""
+
+    def client_for(user: object) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_issue(user=user).key}")
+        return client
+
+    return client_for
+
+
+@pytest.fixture
+def anon_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_session(django_db_setup, django_db_blocker) -> Iterator[object]:
+    """A real Celery worker (threads) consuming from the real Redis broker, against the test database.
+
+    Tests using it must use `transactional_db` so the worker's connection sees their rows.
+    """
+    from celery.contrib.testing.worker import start_worker
+
+    # A queue of its own, so a developer's `make run` worker never takes the tests' tasks.
+    queue = "tracker-tests"
+    celery_app.conf.task_default_queue = queue
+    with django_db_blocker.unblock():
+        with start_worker(
+            celery_app,
+            pool="threads",
+            concurrency=2,
+            perform_ping_check=False,
+            shutdown_timeout=30,
+            queues=[queue],
+            loglevel="WARNING",
+        ) as worker:
+            yield worker
+
+
+@pytest.fixture
+def celery_worker(celery_worker_session, transactional_db) -> object:
+    return celery_worker_session
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings) -> None:
+    # A fast hasher: the production one is slow on purpose, and tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Production serves hashed files from `collectstatic`; tests render pages without running it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

@@ -1,0 +1,1 @@
+"""Patient side: people and clinical events (PHI lives only in this app)."""
