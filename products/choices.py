@@ -21,3 +21,112 @@ class Role(models.TextChoices):
 
 # Roles that work in the Django admin and so need is_staff.
 STAFF_ROLES = frozenset({Role.COORDINATOR, Role.QA, Role.MANUFACTURING})
+
+
+class Modality(models.TextChoices):
+    CAR_T = "car_t", "CAR-T"
+    TCR_T = "tcr_t", "TCR-T"
+    TIL = "til", "Tumour-infiltrating lymphocytes"
+    NK = "nk", "NK cells"
+    MSC = "msc", "Mesenchymal stromal cells"
+    HSC = "hsc", "Haematopoietic stem cells"
+    OTHER = "other", "Other"
+
+
+class Source(models.TextChoices):
+    AUTOLOGOUS = "autologous", "Autologous"
+    ALLOGENEIC = "allogeneic", "Allogeneic"
+
+
+class DoseUnit(models.TextChoices):
+    CELLS = "cells", "Total cells"
+    CELLS_PER_KG = "cells_per_kg", "Cells per kg body weight"
+
+
+class CheckKind(models.TextChoices):
+    """What a monitoring step asks the care team to do."""
+
+    TOXICITY = "toxicity_check", "Toxicity check (CRS and ICANS, ICE score)"
+    LABS = "labs", "Labs (blood count, CRP, ferritin)"
+    FOLLOW_UP = "follow_up_visit", "Follow-up visit"
+    RCV_TEST = "rcv_test", "Replication-competent virus test"
+    MALIGNANCY_SCREEN = "malignancy_screen", "Secondary malignancy screen"
+    INFUSION_REACTION = "infusion_reaction_check", "Infusion reaction check"
+    INFECTION = "infection_check", "Infection check"
+
+
+class OffsetUnit(models.TextChoices):
+    HOURS = "hours", "hours"
+    DAYS = "days", "days"
+    MONTHS = "months", "months"
+    YEARS = "years", "years"
+
+
+class Severity(models.TextChoices):
+    ROUTINE = "routine", "Routine"
+    URGENT = "urgent", "Urgent"
+
+
+class CoiStatus(models.TextChoices):
+    ORDERED = "ordered", "Ordered"
+    COLLECTED = "collected", "Collected"
+    MANUFACTURING = "manufacturing", "In manufacturing"
+    RELEASED = "released", "Released"
+    ADMINISTERED = "administered", "Administered"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class CollectionMethod(models.TextChoices):
+    APHERESIS = "apheresis", "Apheresis"
+    BONE_MARROW = "bone_marrow", "Bone marrow"
+    CORD_BLOOD = "cord_blood", "Cord blood"
+    PERIPHERAL_BLOOD = "peripheral_blood", "Peripheral blood"
+    TISSUE = "tissue", "Tissue"
+
+
+class BatchStatus(models.TextChoices):
+    IN_PROCESS = "in_process", "In process"
+    QUARANTINE = "quarantine", "Quarantine (awaiting release)"
+    RELEASED = "released", "Released"
+    REJECTED = "rejected", "Rejected"
+
+
+class StepKind(models.TextChoices):
+    SELECTION = "selection", "Selection"
+    ACTIVATION = "activation", "Activation"
+    TRANSDUCTION = "transduction", "Transduction"
+    EXPANSION = "expansion", "Expansion"
+    HARVEST = "harvest", "Harvest"
+    FORMULATION = "formulation", "Formulation"
+    CRYOPRESERVATION = "cryopreservation", "Cryopreservation"
+
+
+class SignatureMeaning(models.TextChoices):
+    RELEASE = "release", "Release"
+    REJECTION = "rejection", "Rejection"
+    VERIFICATION = "verification", "Verification"
+    ADMINISTRATION = "administration", "Administration"
+
+
+class CustodyEvent(models.TextChoices):
+    SHIPPED = "shipped", "Shipped"
+    RECEIVED = "received", "Received"
+    STORED = "stored", "Stored"
+    THAWED = "thawed", "Thawed"
+    DISPENSED = "dispensed", "Dispensed"
+    RETURNED = "returned", "Returned"
+    DISCARDED = "discarded", "Discarded"
+
+
+class UnitStatus(models.TextChoices):
+    """Where a bag is in its physical life; the last custody event decides it."""
+
+    MANUFACTURED = "manufactured", "Manufactured (at the manufacturing site)"
+    SHIPPED = "shipped", "In transit"
+    RECEIVED = "received", "Received"
+    STORED = "stored", "Stored"
+    THAWED = "thawed", "Thawed"
+    DISPENSED = "dispensed", "Dispensed"
+    RETURNED = "returned", "Returned"
+    DISCARDED = "discarded", "Discarded"
+    ADMINISTERED = "administered", "Administered"

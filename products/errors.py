@@ -6,6 +6,7 @@ from typing import Any
 class DomainError(Exception):
     code = "rule_violation"
     default_detail = "The request breaks a rule."
+    status_code = 409
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         self.detail = detail or self.default_detail
@@ -16,13 +17,60 @@ class DomainError(Exception):
 class PermissionDeniedError(DomainError):
     code = "permission_denied"
     default_detail = "You may not do this."
+    status_code = 403
 
 
 class InvalidSignature(DomainError):
     code = "invalid_signature"
     default_detail = "The password given for the electronic signature is not correct."
+    status_code = 403
 
 
 class IllegalTransition(DomainError):
     code = "illegal_transition"
     default_detail = "This change is not allowed in the record's current state."
+
+
+class ChainClosed(DomainError):
+    code = "chain_closed"
+    default_detail = "This chain of identity is cancelled or already administered."
+
+
+class QCIncomplete(DomainError):
+    code = "qc_incomplete"
+    default_detail = "Not every test of the release specification has a result."
+
+
+class QCFailed(DomainError):
+    code = "qc_failed"
+    default_detail = "A test of the release specification failed."
+
+
+class NotReleasable(DomainError):
+    code = "not_releasable"
+    default_detail = "The batch is already released or rejected."
+
+
+class BatchClosed(DomainError):
+    code = "batch_closed"
+    default_detail = "The batch is released or rejected: its records are closed."
+
+
+class UnitNotReleased(DomainError):
+    code = "unit_not_released"
+    default_detail = "The unit's batch is not released."
+
+
+class UnitExpired(DomainError):
+    code = "unit_expired"
+    default_detail = "The unit is past its expiry or its use-by time after thaw."
+
+
+class WrongFacility(DomainError):
+    code = "wrong_facility"
+    default_detail = "The unit is not at, or not bound for, this facility."
+
+
+class OutOfSequence(DomainError):
+    code = "out_of_sequence"
+    default_detail = "The event is dated before the unit's previous event."

@@ -1,11 +1,30 @@
 """Product side: facilities, user access and API tokens. Holds no patient health information."""
 
+from datetime import datetime
+
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
+from django.db.models import Q
 
-from products.choices import FacilityKind
+from products.choices import (
+    BatchStatus,
+    CheckKind,
+    CoiStatus,
+    CollectionMethod,
+    CustodyEvent,
+    DoseUnit,
+    FacilityKind,
+    Modality,
+    OffsetUnit,
+    Severity,
+    SignatureMeaning,
+    Source,
+    StepKind,
+    UnitStatus,
+)
 
 
 @pghistory.track()
@@ -63,6 +82,403 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"
+
+
+
+@pghistory.track()
+class MonitoringProtocol(models.Model):
+    """The schedule of checks after administration: data, edited in the admin, not code."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track()
+class ProtocolStep(models.Model):
+    """One rule of a protocol: a kind of check, when it is first due, how it repeats, how long it may wait."""
+
+    protocol = models.ForeignKey(MonitoringProtocol, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(max_length=32, choices=CheckKind.choices)
+    label = models.CharField(max_length=120)
+    first_due_value = models.PositiveIntegerField(help_text="Offset from the administration.")
+    first_due_unit = models.CharField(max_length=8, choices=OffsetUnit.choices, default=OffsetUnit.DAYS)
+    repeat_every_value = models.PositiveIntegerField(null=True, blank=True)
+    repeat_every_unit = models.CharField(max_length=8, choices=OffsetUnit.choices, blank=True)
+    repeat_count = models.PositiveIntegerField(null=True, blank=True, help_text="Repetitions after the first.")
+    repeat_until_value = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Last repetition at or before this offset from the administration."
+    )
+    repeat_until_unit = models.CharField(max_length=8, choices=OffsetUnit.choices, blank=True)
+    grace_hours = models.PositiveIntegerField(default=24, help_text="Hours after the due time before it is overdue.")
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.ROUTINE)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["protocol", "position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                name="step_repeat_is_complete",
+                condition=Q(repeat_every_value__isnull=True)
+                | (~Q(repeat_every_unit="") & (Q(repeat_count__isnull=False) | Q(repeat_until_value__isnull=False))),
+            ),
+            models.CheckConstraint(
+                name="step_until_has_unit",
+                condition=Q(repeat_until_value__isnull=True) | ~Q(repeat_until_unit=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.protocol.code}: {self.label}"
+
+
+@pghistory.track()
+class Product(models.Model):
+    """A therapy product in the catalogue, with how it is stored, dosed and monitored."""
+
+    code = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    modality = models.CharField(max_length=8, choices=Modality.choices)
+    source = models.CharField(max_length=12, choices=Source.choices)
+    gene_modified = models.BooleanField(default=False)
+    cryopreserved = models.BooleanField(default=True)
+    shelf_life_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Default expiry of a unit, counted from manufacture."
+    )
+    shelf_life_after_thaw_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="A thawed unit must be used within this time."
+    )
+    storage_min_temp_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    storage_max_temp_c = models.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="Warmer than this in storage or transit is an excursion (e.g. -120 for vapour-phase nitrogen).",
+    )
+    dose_unit = models.CharField(max_length=16, choices=DoseUnit.choices, default=DoseUnit.CELLS)
+    monitoring_protocol = models.ForeignKey(MonitoringProtocol, on_delete=models.PROTECT, related_name="products")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                name="product_storage_range",
+                condition=Q(storage_min_temp_c__isnull=True)
+                | Q(storage_max_temp_c__isnull=True)
+                | Q(storage_min_temp_c__lte=models.F("storage_max_temp_c")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@pghistory.track()
+class ReleaseTest(models.Model):
+    """One test of a product's release specification, with its acceptance limits."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="release_spec")
+    test = models.SlugField(max_length=64, help_text="Code used in QC results, e.g. viability or sterility.")
+    name = models.CharField(max_length=200, blank=True)
+    unit = models.CharField(max_length=32, blank=True)
+    min_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    expected = models.CharField(max_length=64, blank=True, help_text="For a text result, e.g. negative.")
+
+    class Meta:
+        ordering = ["product", "test"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "test"], name="release_test_unique"),
+            models.CheckConstraint(
+                name="release_test_has_criterion",
+                condition=Q(min_value__isnull=False) | Q(max_value__isnull=False) | ~Q(expected=""),
+            ),
+            models.CheckConstraint(
+                name="release_test_numeric_or_text",
+                condition=Q(expected="") | (Q(min_value__isnull=True) & Q(max_value__isnull=True)),
+            ),
+        ]
+
+    @property
+    def is_numeric(self) -> bool:
+        return not self.expected
+
+    def __str__(self) -> str:
+        return f"{self.product.code}: {self.test}"
+
+
+class CoiSequence(models.Model):
+    """The last chain-of-identity sequence number used per facility and year (a counter, row-locked)."""
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE)
+    year = models.PositiveSmallIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["facility", "year"], name="coi_sequence_unique")]
+
+
+@pghistory.track()
+class ChainOfIdentity(models.Model):
+    """The product side of one therapy order, keyed by its COI: never by a patient's name or MRN."""
+
+    coi = models.CharField("COI", max_length=16, unique=True)
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="chains")
+    treatment_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="chains")
+    status = models.CharField(max_length=16, choices=CoiStatus.choices, default=CoiStatus.ORDERED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "chain of identity"
+        verbose_name_plural = "chains of identity"
+        indexes = [models.Index(fields=["treatment_facility", "status"])]
+
+    def __str__(self) -> str:
+        return self.coi
+
+
+@pghistory.track()
+class Collection(models.Model):
+    """Cells collected from the patient or donor, identified by an ISBT 128 DIN."""
+
+    chain = models.ForeignKey(ChainOfIdentity, on_delete=models.PROTECT, related_name="collections")
+    din = models.CharField("DIN", max_length=13, unique=True, help_text="The 13 DIN characters.")
+    din_flags = models.CharField(max_length=2, blank=True)
+    din_check = models.CharField(max_length=1)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="collections")
+    collected_at = models.DateTimeField()
+    method = models.CharField(max_length=16, choices=CollectionMethod.choices)
+    volume_ml = models.DecimalField(max_digits=8, decimal_places=1)
+    total_nucleated_cells = models.BigIntegerField(null=True, blank=True)
+    cd3_cells = models.BigIntegerField("CD3+ cells", null=True, blank=True)
+    cd34_cells = models.BigIntegerField("CD34+ cells", null=True, blank=True)
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-collected_at"]
+        constraints = [models.CheckConstraint(name="collection_volume_positive", condition=Q(volume_ml__gt=0))]
+
+    @property
+    def full_din(self) -> str:
+        return f"{self.din}{self.din_flags}{self.din_check}"
+
+    def __str__(self) -> str:
+        return self.full_din
+
+
+class Signature(models.Model):
+    """An electronic signature (21 CFR 11.50, 11.200): who, printed name, when, and what it means."""
+
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
+    printed_name = models.CharField(max_length=300)
+    meaning = models.CharField(max_length=16, choices=SignatureMeaning.choices)
+    statement = models.TextField(help_text="The signer's own words, e.g. 'Released for infusion'.")
+    signed_at = models.DateTimeField()
+    record = models.CharField(max_length=100, help_text="What was signed, e.g. batch:12.")
+
+    class Meta:
+        ordering = ["-signed_at"]
+        triggers = [pgtrigger.Protect(name="signature_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.printed_name}: {self.get_meaning_display()} {self.record} at {self.signed_at:%Y-%m-%d %H:%M}"
+
+
+@pghistory.track()
+class Batch(models.Model):
+    """A manufacturing batch (lot). Autologous: one chain; allogeneic (later): many units, many orders."""
+
+    chain = models.ForeignKey(
+        ChainOfIdentity, on_delete=models.PROTECT, related_name="batches", null=True, blank=True
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="batches")
+    lot_number = models.CharField(max_length=40, unique=True)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="batches")
+    started_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=BatchStatus.choices, default=BatchStatus.IN_PROCESS)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    release_signature = models.OneToOneField(
+        Signature, on_delete=models.PROTECT, null=True, blank=True, related_name="released_batch"
+    )
+    rejection_signature = models.OneToOneField(
+        Signature, on_delete=models.PROTECT, null=True, blank=True, related_name="rejected_batch"
+    )
+    rejection_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        verbose_name_plural = "batches"
+        indexes = [models.Index(fields=["status", "status_changed_at"])]
+        constraints = [
+            models.CheckConstraint(
+                name="batch_released_is_signed",
+                condition=~Q(status=BatchStatus.RELEASED) | Q(release_signature__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="batch_rejected_is_signed",
+                condition=~Q(status=BatchStatus.REJECTED) | Q(rejection_signature__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.lot_number
+
+
+@pghistory.track()
+class ProcessingStep(models.Model):
+    """One manufacturing step of a batch, with its operator, times and parameters."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(max_length=16, choices=StepKind.choices)
+    operator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    parameters = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["batch", "started_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="step_ends_after_start",
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch.lot_number}: {self.get_kind_display()}"
+
+
+@pghistory.track()
+class QCResult(models.Model):
+    """A QC result for a batch, judged against the product's release specification when recorded."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.CASCADE, related_name="qc_results")
+    spec = models.ForeignKey(ReleaseTest, on_delete=models.PROTECT, related_name="results")
+    value_numeric = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    value_text = models.CharField(max_length=64, blank=True)
+    unit = models.CharField(max_length=32, blank=True)
+    tested_at = models.DateTimeField()
+    passed = models.BooleanField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["batch", "tested_at", "id"]
+        verbose_name = "QC result"
+        constraints = [
+            models.CheckConstraint(
+                name="qc_result_has_one_value",
+                condition=(Q(value_numeric__isnull=False) & Q(value_text=""))
+                | (Q(value_numeric__isnull=True) & ~Q(value_text="")),
+            )
+        ]
+
+    @property
+    def value(self) -> object:
+        return self.value_numeric if self.value_numeric is not None else self.value_text
+
+    def __str__(self) -> str:
+        return f"{self.spec.test} = {self.value}"
+
+
+@pghistory.track()
+class Unit(models.Model):
+    """A product unit (bag) with its dose, expiry and where it is now."""
+
+    unit_id = models.CharField(max_length=40, unique=True)
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="units")
+    chain = models.ForeignKey(
+        ChainOfIdentity,
+        on_delete=models.PROTECT,
+        related_name="units",
+        null=True,
+        blank=True,
+        help_text="Autologous: the batch's chain. Allogeneic: set when the unit is allocated to an order.",
+    )
+    dose_cells = models.BigIntegerField()
+    volume_ml = models.DecimalField(max_digits=8, decimal_places=1)
+    expires_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=UnitStatus.choices, default=UnitStatus.MANUFACTURED)
+    current_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="units_here")
+    destination = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="units_inbound", null=True, blank=True
+    )
+    custody_seq = models.PositiveIntegerField(default=0)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    thawed_at = models.DateTimeField(null=True, blank=True)
+    use_by = models.DateTimeField(null=True, blank=True, help_text="Thawed: use before this time.")
+    temperature_excursion = models.BooleanField(default=False)
+    excursion_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["unit_id"]
+        indexes = [
+            models.Index(fields=["status", "expires_at"]),
+            models.Index(fields=["current_facility", "status"]),
+        ]
+        constraints = [
+            models.CheckConstraint(name="unit_dose_positive", condition=Q(dose_cells__gt=0)),
+            models.CheckConstraint(name="unit_volume_positive", condition=Q(volume_ml__gt=0)),
+        ]
+
+    def is_expired(self, at: datetime) -> bool:
+        return self.expires_at <= at or (self.use_by is not None and self.use_by <= at)
+
+    def __str__(self) -> str:
+        return self.unit_id
+
+
+class CustodyRecord(models.Model):
+    """One hand-off or handling of a unit. Append-only: a mistake is corrected by a new record."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="custody")
+    seq = models.PositiveIntegerField()
+    event = models.CharField(max_length=12, choices=CustodyEvent.choices)
+    at = models.DateTimeField()
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="+", help_text="Where it happened; shipped: the destination."
+    )
+    from_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    temperature_c = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    excursion = models.BooleanField(default=False)
+    note = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["unit", "seq"]
+        constraints = [models.UniqueConstraint(fields=["unit", "seq"], name="custody_unique_seq")]
+        triggers = [pgtrigger.Protect(name="custody_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"{self.unit.unit_id} #{self.seq} {self.event}"
 
 
 # Accounts are part of the audit trail too: who was given which role, who was deactivated.

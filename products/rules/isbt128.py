@@ -1,0 +1,84 @@
+"""ISBT 128 identifiers: donation identification numbers (DIN) and chain-of-identity codes (COI).
+
+ICCBBA ST-001 (ISBT 128 Standard Technical Specification): a DIN is `αppppyynnnnnn`: a facility
+identification number (FIN: one character A-N, P-Z or 1-9, then four digits), a two-digit year and a
+six-digit sequence; two flag characters may follow; the keyboard-entry check character is
+ISO 7064 Mod 37-2 over the 13 DIN characters (published example: G123498654321 -> H).
+"""
+
+import re
+from dataclasses import dataclass
+
+from stdnum.iso7064 import mod_37_2
+
+# ICCBBA ST-001 §2.4.1: the first character is never the letter O (nor the digit 0).
+FIN_PATTERN = r"[A-NP-Z1-9][0-9]{4}"
+_FIN = re.compile(rf"^{FIN_PATTERN}$")
+_DIN = re.compile(rf"^(?P<din>{FIN_PATTERN}[0-9]{{2}}[0-9]{{6}})(?P<flags>[0-9A-Z]{{2}})?(?P<check>[0-9A-Z*])$")
+
+
+class InvalidIdentifier(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Din:
+    number: str  # the 13 DIN characters
+    flags: str  # "" or two flag characters
+    check: str
+
+    @property
+    def facility(self) -> str:
+        return self.number[:5]
+
+    @property
+    def year(self) -> str:
+        return self.number[5:7]
+
+    def __str__(self) -> str:
+        return f"{self.number}{self.flags}{self.check}"
+
+
+def normalize(text: str) -> str:
+    """Eye-readable DINs carry spaces (`G1234 98 654321 H`); scanners may send lower case."""
+    return re.sub(r"[\s-]", "", text).upper()
+
+
+def check_character(number: str) -> str:
+    return mod_37_2.calc_check_digit(number)
+
+
+def is_valid_fin(fin: str) -> bool:
+    return bool(_FIN.match(fin))
+
+
+def parse_din(text: str) -> Din:
+    """Parse a DIN with its check character; raise InvalidIdentifier saying what is wrong."""
+    value = normalize(text)
+    match = _DIN.match(value)
+    if not match:
+        raise InvalidIdentifier(
+            "A DIN is 13 characters (facility number, 2-digit year, 6-digit sequence), "
+            "optionally 2 flag characters, then the check character."
+        )
+    din = Din(number=match["din"], flags=match["flags"] or "", check=match["check"])
+    expected = check_character(din.number)
+    if din.check != expected:
+        raise InvalidIdentifier(f"Wrong check character {din.check!r} for DIN {din.number}.")
+    return din
+
+
+def format_coi(*, fin: str, year: int, sequence: int) -> str:
+    """A chain-of-identity code shaped like an ISBT 128 identifier (ICCBBA ST-028): FIN, year,
+    sequence and a Mod 37-2 check character. It carries no patient identifier (21 CFR 1271.290)."""
+    if not is_valid_fin(fin):
+        raise InvalidIdentifier(f"Not an ISBT 128 facility identification number: {fin!r}.")
+    if not 0 <= sequence <= 999_999:
+        raise InvalidIdentifier("The COI sequence is limited to six digits per facility and year.")
+    number = f"{fin}{year % 100:02d}{sequence:06d}"
+    return number + check_character(number)
+
+
+def is_valid_coi(text: str) -> bool:
+    value = normalize(text)
+    return bool(re.match(rf"^{FIN_PATTERN}[0-9]{{8}}[0-9A-Z*]$", value)) and mod_37_2.is_valid(value)

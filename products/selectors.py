@@ -1,0 +1,78 @@
+"""Reads on the product side, scoped to what the caller may see, with their joins done once."""
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from products.access import user_facility_ids
+from products.models import (
+    Batch,
+    ChainOfIdentity,
+    Collection,
+    CustodyRecord,
+    Product,
+    QCResult,
+    ReleaseTest,
+    Unit,
+)
+
+AnyUser = AbstractBaseUser | AnonymousUser
+
+
+def _sees_everything(user: AnyUser) -> bool:
+    return bool(getattr(user, "is_superuser", False))
+
+
+def chains_visible_to(user: AnyUser) -> QuerySet[ChainOfIdentity]:
+    """A chain is visible at its treating facility and wherever its cells were collected or manufactured."""
+    chains = ChainOfIdentity.objects.all()
+    if _sees_everything(user):
+        return chains
+    facilities = user_facility_ids(user)
+    return chains.filter(
+        Q(treatment_facility_id__in=facilities)
+        | Exists(Collection.objects.filter(chain=OuterRef("pk"), facility_id__in=facilities))
+        | Exists(Batch.objects.filter(chain=OuterRef("pk"), facility_id__in=facilities))
+    )
+
+
+def product_list() -> QuerySet[Product]:
+    return Product.objects.select_related("monitoring_protocol").prefetch_related(
+        Prefetch("release_spec", queryset=ReleaseTest.objects.order_by("test"))
+    )
+
+
+def collections_visible_to(user: AnyUser) -> QuerySet[Collection]:
+    collections = Collection.objects.select_related("chain", "facility")
+    if _sees_everything(user):
+        return collections
+    return collections.filter(Q(facility_id__in=user_facility_ids(user)) | Q(chain__in=chains_visible_to(user)))
+
+
+def batches_visible_to(user: AnyUser) -> QuerySet[Batch]:
+    batches = Batch.objects.select_related(
+        "chain", "product", "facility", "release_signature", "rejection_signature"
+    )
+    if _sees_everything(user):
+        return batches
+    return batches.filter(Q(facility_id__in=user_facility_ids(user)) | Q(chain__in=chains_visible_to(user)))
+
+
+def qc_results_of(batch: Batch) -> QuerySet[QCResult]:
+    return batch.qc_results.select_related("spec").order_by("tested_at", "id")
+
+
+def units_visible_to(user: AnyUser) -> QuerySet[Unit]:
+    """A unit is visible where its batch is, where it is now or is going, and along its chain."""
+    units = Unit.objects.select_related("batch__product", "chain", "current_facility", "destination")
+    if _sees_everything(user):
+        return units
+    facilities = user_facility_ids(user)
+    return units.filter(
+        Q(current_facility_id__in=facilities)
+        | Q(destination_id__in=facilities)
+        | Q(batch__in=batches_visible_to(user))
+    )
+
+
+def custody_of(unit: Unit) -> QuerySet[CustodyRecord]:
+    return unit.custody.select_related("facility", "from_facility", "recorded_by").order_by("seq")

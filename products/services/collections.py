@@ -1,0 +1,69 @@
+"""Collections: cells taken from the patient or donor, identified by an ISBT 128 DIN."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from products.choices import CoiStatus, FacilityKind, Role
+from products.models import ChainOfIdentity, Collection, Facility
+from products.rules.isbt128 import InvalidIdentifier, parse_din
+from products.services.chains import chain_advance
+from products.services.guards import require_member, require_role
+
+# Clocks of scanners and workstations drift a little; more than this in the future is a typing error.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def not_in_future(value: datetime, field: str) -> None:
+    if value > timezone.now() + CLOCK_SKEW:
+        raise ValidationError({field: ["Cannot be in the future."]})
+
+
+@transaction.atomic
+def collection_record(
+    *,
+    actor: AbstractBaseUser,
+    chain: ChainOfIdentity,
+    din: str,
+    facility: Facility,
+    collected_at: datetime,
+    method: str,
+    volume_ml: Decimal,
+    total_nucleated_cells: int | None = None,
+    cd3_cells: int | None = None,
+    cd34_cells: int | None = None,
+    note: str = "",
+) -> Collection:
+    require_role(actor, Role.COORDINATOR, Role.INTEGRATION, action="record collections")
+    require_member(actor, facility)
+    try:
+        parsed = parse_din(din)
+    except InvalidIdentifier as exc:
+        raise ValidationError({"din": [str(exc)]}) from exc
+    if facility.kind == FacilityKind.MANUFACTURING:
+        raise ValidationError({"facility": ["Cells are collected at a collection or treatment facility."]})
+    not_in_future(collected_at, "collected_at")
+    if Collection.objects.filter(din=parsed.number).exists():
+        raise ValidationError({"din": [f"DIN {parsed.number} is already recorded."]})
+    chain = ChainOfIdentity.objects.select_for_update().get(id=chain.id)
+    collection = Collection.objects.create(
+        chain=chain,
+        din=parsed.number,
+        din_flags=parsed.flags,
+        din_check=parsed.check,
+        facility=facility,
+        collected_at=collected_at,
+        method=method,
+        volume_ml=volume_ml,
+        total_nucleated_cells=total_nucleated_cells,
+        cd3_cells=cd3_cells,
+        cd34_cells=cd34_cells,
+        collected_by=actor if actor.is_authenticated else None,
+        note=note,
+    )
+    chain_advance(chain=chain, to=CoiStatus.COLLECTED)
+    return collection

@@ -1,0 +1,154 @@
+"""Product units (bags) and their custody log."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from products.choices import BatchStatus, CustodyEvent, Role, Source, UnitStatus
+from products.errors import BatchClosed, IllegalTransition, OutOfSequence, UnitExpired, UnitNotReleased, WrongFacility
+from products.models import Batch, CustodyRecord, Facility, Unit
+from products.rules import custody
+from products.services.collections import not_in_future
+from products.services.guards import require_member, require_role
+
+CUSTODY_ROLES = (Role.COORDINATOR, Role.MANUFACTURING, Role.CLINICIAN, Role.INTEGRATION)
+
+
+@transaction.atomic
+def unit_create(
+    *,
+    actor: AbstractBaseUser,
+    batch_id: int,
+    unit_id: str,
+    dose_cells: int,
+    volume_ml: Decimal,
+    expires_at: datetime | None = None,
+) -> Unit:
+    require_role(actor, Role.MANUFACTURING, Role.COORDINATOR, Role.INTEGRATION, action="create units")
+    batch = Batch.objects.select_for_update(of=("self",)).select_related("product", "facility").get(id=batch_id)
+    require_member(actor, batch.facility)
+    if batch.status not in {BatchStatus.IN_PROCESS, BatchStatus.QUARANTINE}:
+        raise BatchClosed(f"Batch {batch.lot_number} is {batch.status}: its units are fixed.")
+    if expires_at is None:
+        if batch.product.shelf_life_days is None:
+            raise ValidationError({"expires_at": ["Required: the product has no default shelf life."]})
+        expires_at = timezone.now() + timedelta(days=batch.product.shelf_life_days)
+    if expires_at <= batch.started_at:
+        raise ValidationError({"expires_at": ["A unit cannot expire before its batch started."]})
+    if Unit.objects.filter(unit_id=unit_id).exists():
+        raise ValidationError({"unit_id": [f"Unit {unit_id} already exists."]})
+    return Unit.objects.create(
+        unit_id=unit_id,
+        batch=batch,
+        # Autologous: the bag belongs to the batch's patient from the start; allogeneic: at allocation.
+        chain=batch.chain if batch.product.source == Source.AUTOLOGOUS else None,
+        dose_cells=dose_cells,
+        volume_ml=volume_ml,
+        expires_at=expires_at,
+        current_facility=batch.facility,
+    )
+
+
+def is_excursion(unit: Unit, temperature_c: Decimal | None) -> bool:
+    product = unit.batch.product
+    if temperature_c is None:
+        return False
+    if product.storage_max_temp_c is not None and temperature_c > product.storage_max_temp_c:
+        return True
+    return product.storage_min_temp_c is not None and temperature_c < product.storage_min_temp_c
+
+
+@transaction.atomic
+def custody_record(
+    *,
+    actor: AbstractBaseUser,
+    unit_id: str,
+    event: str,
+    at: datetime,
+    facility: Facility,
+    temperature_c: Decimal | None = None,
+    note: str = "",
+) -> CustodyRecord:
+    """Append one custody event; the unit row lock makes concurrent events on one bag take turns."""
+    require_role(actor, *CUSTODY_ROLES, action="record custody events")
+    unit = (
+        Unit.objects.select_for_update(of=("self",))
+        .select_related("batch__product", "current_facility")
+        .get(unit_id=unit_id)
+    )
+    not_in_future(at, "at")
+    # Whoever ships answers for the place the bag leaves; every other event happens where it is recorded.
+    require_member(actor, unit.current_facility if event == CustodyEvent.SHIPPED else facility)
+    product = unit.batch.product
+    why_not = custody.refusal(
+        event=event,
+        status=unit.status,
+        cryopreserved=product.cryopreserved,
+        thawed=unit.thawed_at is not None,
+        released=unit.batch.status == BatchStatus.RELEASED,
+    )
+    if why_not is not None:
+        code, reason = why_not
+        if code == custody.NOT_RELEASED:
+            raise UnitNotReleased(reason)
+        raise IllegalTransition(reason, unit_status=unit.status)
+    if unit.last_event_at is not None and at < unit.last_event_at:
+        raise OutOfSequence(f"The unit's last event was at {unit.last_event_at.isoformat()}.")
+    if event == CustodyEvent.SHIPPED:
+        if facility.id == unit.current_facility_id:
+            raise ValidationError({"facility": ["A shipment goes to another facility (the destination)."]})
+        if unit.is_expired(at):
+            raise UnitExpired(f"Unit {unit.unit_id} expired at {unit.expires_at.isoformat()}.")
+    elif event == CustodyEvent.RECEIVED:
+        if facility.id != unit.destination_id:
+            raise WrongFacility(f"Unit {unit.unit_id} was shipped to another facility.")
+    elif facility.id != unit.current_facility_id:
+        raise WrongFacility(f"Unit {unit.unit_id} is at {unit.current_facility.code}, not {facility.code}.")
+
+    excursion = event in custody.TEMPERATURE_CHECKED and is_excursion(unit, temperature_c)
+    record = CustodyRecord.objects.create(
+        unit=unit,
+        seq=unit.custody_seq + 1,
+        event=event,
+        at=at,
+        facility=facility,
+        from_facility=unit.current_facility,
+        temperature_c=temperature_c,
+        excursion=excursion,
+        note=note,
+        recorded_by=actor,
+    )
+    _apply(unit, record, product.shelf_life_after_thaw_minutes)
+    return record
+
+
+def _apply(unit: Unit, record: CustodyRecord, thaw_minutes: int | None) -> None:
+    unit.custody_seq = record.seq
+    unit.last_event_at = record.at
+    unit.status = custody.STATUS_AFTER[record.event]
+    if record.event == CustodyEvent.SHIPPED:
+        unit.destination = record.facility
+    elif record.event == CustodyEvent.RECEIVED:
+        unit.current_facility = record.facility
+        unit.destination = None
+    elif record.event == CustodyEvent.THAWED:
+        unit.thawed_at = record.at
+        if thaw_minutes is not None:
+            unit.use_by = record.at + timedelta(minutes=thaw_minutes)
+    if record.excursion and not unit.temperature_excursion:
+        unit.temperature_excursion = True
+        unit.excursion_at = record.at
+    unit.save()
+
+
+def unit_mark_administered(*, unit: Unit, at: datetime) -> None:
+    """Called by the administration service on a unit it has locked."""
+    if unit.status == UnitStatus.ADMINISTERED:
+        raise IllegalTransition("The unit is already administered.")
+    unit.status = UnitStatus.ADMINISTERED
+    unit.last_event_at = max(at, unit.last_event_at or at)
+    unit.save(update_fields=["status", "last_event_at", "updated_at"])

@@ -1,0 +1,180 @@
+"""Build records by calling the real services (as the admin and the API do), one step of the journey each."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.utils import timezone
+
+from products.choices import FacilityKind, Modality, Role, Source
+from products.models import Batch, Facility, MonitoringProtocol, Product, Unit
+from products.rules.isbt128 import check_character
+from products.services.batches import batch_create, batch_release, qc_result_record
+from products.services.catalog import product_create
+from products.services.collections import collection_record
+from products.services.units import custody_record, unit_create
+from tests.factories import TEST_PASSWORD, FacilityFactory, UserFactory
+from tracker.models import Patient, TherapyOrder
+from tracker.services.orders import order_create, patient_create
+
+CAR_T_SPEC = [
+    {"test": "viability", "unit": "%", "min": Decimal("70"), "max": None, "expected": ""},
+    {"test": "cd3_purity", "unit": "%", "min": Decimal("80"), "max": Decimal("100"), "expected": ""},
+    {"test": "sterility", "unit": "", "min": None, "max": None, "expected": "negative"},
+    {"test": "endotoxin", "unit": "EU/mL", "min": None, "max": Decimal("5"), "expected": ""},
+]
+PASSING_QC = {"viability": 92, "cd3_purity": 95, "sterility": "negative", "endotoxin": "0.5"}
+
+_din_sequence = iter(range(1, 999_999))
+
+
+def make_din(fin: str = "W1234", year: int = 26) -> str:
+    number = f"{fin}{year:02d}{next(_din_sequence):06d}"
+    return number + check_character(number)
+
+
+@dataclass
+class World:
+    """Facilities and one user per role, each a member of the facilities their work happens at."""
+
+    collection_site: Facility
+    factory_site: Facility
+    hospital: Facility
+    other_hospital: Facility
+    coordinator: AbstractBaseUser
+    clinician: AbstractBaseUser
+    other_clinician: AbstractBaseUser
+    qa: AbstractBaseUser
+    manufacturing: AbstractBaseUser
+    integration: AbstractBaseUser
+    password: str = TEST_PASSWORD
+
+
+def build_world() -> World:
+    collection_site = FacilityFactory(code="apheresis", name="Apheresis Centre", kind=FacilityKind.COLLECTION,
+                                      fin="W1234")
+    factory_site = FacilityFactory(code="factory", name="Cell Factory", kind=FacilityKind.MANUFACTURING, fin="W5678")
+    hospital = FacilityFactory(code="hospital", name="City Hospital", kind=FacilityKind.TREATMENT, fin="W4321")
+    other = FacilityFactory(code="elsewhere", name="Elsewhere Hospital", kind=FacilityKind.TREATMENT, fin="W8765")
+    everywhere = [collection_site, factory_site, hospital]
+    return World(
+        collection_site=collection_site,
+        factory_site=factory_site,
+        hospital=hospital,
+        other_hospital=other,
+        coordinator=UserFactory(username="coord", roles=[Role.COORDINATOR], facilities=[collection_site, hospital]),
+        clinician=UserFactory(username="doc", roles=[Role.CLINICIAN], facilities=[hospital]),
+        other_clinician=UserFactory(username="otherdoc", roles=[Role.CLINICIAN], facilities=[other]),
+        qa=UserFactory(username="qa", roles=[Role.QA], facilities=[factory_site]),
+        manufacturing=UserFactory(username="mfg", roles=[Role.MANUFACTURING], facilities=[factory_site]),
+        integration=UserFactory(username="integ", roles=[Role.INTEGRATION], facilities=everywhere),
+    )
+
+
+def make_product(world: World, code: str = "cart-x", **overrides: object) -> Product:
+    fields: dict = {
+        "code": code,
+        "name": f"Product {code}",
+        "modality": Modality.CAR_T,
+        "source": Source.AUTOLOGOUS,
+        "gene_modified": True,
+        "cryopreserved": True,
+        "shelf_life_days": 180,
+        "shelf_life_after_thaw_minutes": 90,
+        "storage_max_temp_c": Decimal("-120"),
+    }
+    fields.update(overrides)
+    protocol = MonitoringProtocol.objects.get(code="car_t_standard")
+    return product_create(actor=world.coordinator, monitoring_protocol=protocol, release_spec=CAR_T_SPEC, **fields)
+
+
+def make_patient(world: World, mrn: str = "MRN-0001", facility: Facility | None = None) -> Patient:
+    return patient_create(
+        actor=world.integration if facility is None else world.coordinator,
+        facility=facility or world.hospital,
+        mrn=mrn,
+        given_name="Ada",
+        family_name="Lovelace",
+        birth_date=timezone.now().date() - timedelta(days=365 * 40),
+        sex="female",
+        weight_kg=Decimal("70"),
+    )
+
+
+def make_order(world: World, product: Product | None = None, patient: Patient | None = None) -> TherapyOrder:
+    return order_create(
+        actor=world.clinician, patient=patient or make_patient(world), product=product or make_product(world)
+    )
+
+
+def collect(world: World, order: TherapyOrder, at: datetime | None = None) -> None:
+    collection_record(
+        actor=world.coordinator,
+        chain=order.chain,
+        din=make_din(),
+        facility=world.collection_site,
+        collected_at=at or timezone.now() - timedelta(days=20),
+        method="apheresis",
+        volume_ml=Decimal("250"),
+    )
+
+
+def start_batch(world: World, order: TherapyOrder, lot: str = "LOT-1") -> Batch:
+    return batch_create(
+        actor=world.manufacturing,
+        chain=order.chain,
+        lot_number=lot,
+        facility=world.factory_site,
+        started_at=timezone.now() - timedelta(days=15),
+    )
+
+
+def record_qc(world: World, batch: Batch, results: dict | None = None) -> None:
+    for test, value in (results or PASSING_QC).items():
+        qc_result_record(
+            actor=world.manufacturing,
+            batch_id=batch.id,
+            test=test,
+            value=value,
+            tested_at=timezone.now() - timedelta(days=3),
+        )
+
+
+def make_unit(world: World, batch: Batch, unit_id: str = "UNIT-1", **overrides: object) -> Unit:
+    fields: dict = {"dose_cells": 100_000_000, "volume_ml": Decimal("68"), "expires_at": timezone.now() + timedelta(days=90)}
+    fields.update(overrides)
+    return unit_create(actor=world.manufacturing, batch_id=batch.id, unit_id=unit_id, **fields)
+
+
+def release(world: World, batch: Batch) -> Batch:
+    return batch_release(batch_id=batch.id, signer=world.qa, password=world.password, meaning="Released for infusion")
+
+
+def released_unit(world: World, order: TherapyOrder | None = None, unit_id: str = "UNIT-1") -> Unit:
+    """A unit of a released batch, still at the manufacturing site."""
+    order = order or make_order(world)
+    collect(world, order)
+    batch = start_batch(world, order, lot=f"LOT-{unit_id}")
+    unit = make_unit(world, batch, unit_id=unit_id)
+    record_qc(world, batch)
+    release(world, batch)
+    unit.refresh_from_db()
+    return unit
+
+
+def deliver(world: World, unit: Unit, *, thaw: bool = True) -> Unit:
+    """Ship a released unit to the hospital, receive and store it, and (by default) thaw it."""
+    now = timezone.now()
+    steps = [
+        ("shipped", world.integration, world.hospital, now - timedelta(hours=30), Decimal("-150")),
+        ("received", world.clinician, world.hospital, now - timedelta(hours=6), Decimal("-150")),
+        ("stored", world.clinician, world.hospital, now - timedelta(hours=5), Decimal("-160")),
+    ]
+    if thaw:
+        steps.append(("thawed", world.clinician, world.hospital, now - timedelta(minutes=10), None))
+    for event, actor, facility, at, temperature in steps:
+        custody_record(actor=actor, unit_id=unit.unit_id, event=event, at=at, facility=facility,
+                       temperature_c=temperature)
+    unit.refresh_from_db()
+    return unit
