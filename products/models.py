@@ -84,7 +84,6 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
 
-
 @pghistory.track()
 class MonitoringProtocol(models.Model):
     """The schedule of checks after administration: data, edited in the admin, not code."""
@@ -211,12 +210,12 @@ class ReleaseTest(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.product.code}: {self.test}"
+
     @property
     def is_numeric(self) -> bool:
         return not self.expected
-
-    def __str__(self) -> str:
-        return f"{self.product.code}: {self.test}"
 
 
 class CoiSequence(models.Model):
@@ -228,6 +227,9 @@ class CoiSequence(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["facility", "year"], name="coi_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.facility.code} {self.year}: {self.last}"
 
 
 @pghistory.track()
@@ -276,12 +278,12 @@ class Collection(models.Model):
         ordering = ["-collected_at"]
         constraints = [models.CheckConstraint(name="collection_volume_positive", condition=Q(volume_ml__gt=0))]
 
+    def __str__(self) -> str:
+        return self.full_din
+
     @property
     def full_din(self) -> str:
         return f"{self.din}{self.din_flags}{self.din_check}"
-
-    def __str__(self) -> str:
-        return self.full_din
 
 
 class Signature(models.Model):
@@ -306,9 +308,7 @@ class Signature(models.Model):
 class Batch(models.Model):
     """A manufacturing batch (lot). Autologous: one chain; allogeneic (later): many units, many orders."""
 
-    chain = models.ForeignKey(
-        ChainOfIdentity, on_delete=models.PROTECT, related_name="batches", null=True, blank=True
-    )
+    chain = models.ForeignKey(ChainOfIdentity, on_delete=models.PROTECT, related_name="batches", null=True, blank=True)
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="batches")
     lot_number = models.CharField(max_length=40, unique=True)
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="batches")
@@ -398,12 +398,12 @@ class QCResult(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.spec.test} = {self.value}"
+
     @property
     def value(self) -> object:
         return self.value_numeric if self.value_numeric is not None else self.value_text
-
-    def __str__(self) -> str:
-        return f"{self.spec.test} = {self.value}"
 
 
 @pghistory.track()
@@ -448,11 +448,11 @@ class Unit(models.Model):
             models.CheckConstraint(name="unit_volume_positive", condition=Q(volume_ml__gt=0)),
         ]
 
-    def is_expired(self, at: datetime) -> bool:
-        return self.expires_at <= at or (self.use_by is not None and self.use_by <= at)
-
     def __str__(self) -> str:
         return self.unit_id
+
+    def is_expired(self, at: datetime) -> bool:
+        return self.expires_at <= at or (self.use_by is not None and self.use_by <= at)
 
 
 class CustodyRecord(models.Model):

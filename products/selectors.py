@@ -10,10 +10,12 @@ from products.models import (
     Collection,
     CustodyRecord,
     Product,
+    ProtocolStep,
     QCResult,
     ReleaseTest,
     Unit,
 )
+from products.rules.schedules import Offset, StepRule
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -49,9 +51,7 @@ def collections_visible_to(user: AnyUser) -> QuerySet[Collection]:
 
 
 def batches_visible_to(user: AnyUser) -> QuerySet[Batch]:
-    batches = Batch.objects.select_related(
-        "chain", "product", "facility", "release_signature", "rejection_signature"
-    )
+    batches = Batch.objects.select_related("chain", "product", "facility", "release_signature", "rejection_signature")
     if _sees_everything(user):
         return batches
     return batches.filter(Q(facility_id__in=user_facility_ids(user)) | Q(chain__in=chains_visible_to(user)))
@@ -68,11 +68,30 @@ def units_visible_to(user: AnyUser) -> QuerySet[Unit]:
         return units
     facilities = user_facility_ids(user)
     return units.filter(
-        Q(current_facility_id__in=facilities)
-        | Q(destination_id__in=facilities)
-        | Q(batch__in=batches_visible_to(user))
+        Q(current_facility_id__in=facilities) | Q(destination_id__in=facilities) | Q(batch__in=batches_visible_to(user))
     )
 
 
 def custody_of(unit: Unit) -> QuerySet[CustodyRecord]:
     return unit.custody.select_related("facility", "from_facility", "recorded_by").order_by("seq")
+
+
+def protocol_step_rules(protocol_id: int) -> list[StepRule]:
+    """A protocol's steps as pure schedule rules (for products.rules.schedules)."""
+
+    def offset(value: int | None, unit: str) -> Offset | None:
+        return Offset(value, unit) if value is not None else None
+
+    return [
+        StepRule(
+            kind=step.kind,
+            label=step.label,
+            first_due=Offset(step.first_due_value, step.first_due_unit),
+            grace_hours=step.grace_hours,
+            severity=step.severity,
+            repeat_every=offset(step.repeat_every_value, step.repeat_every_unit),
+            repeat_count=step.repeat_count,
+            repeat_until=offset(step.repeat_until_value, step.repeat_until_unit),
+        )
+        for step in ProtocolStep.objects.filter(protocol_id=protocol_id).order_by("position", "id")
+    ]

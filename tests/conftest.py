@@ -79,3 +79,30 @@ def _test_settings(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flush(request) -> None:
+    """Transactional tests flush every table, data migrations' rows included: put those rows back."""
+    if "transactional_db" not in request.fixturenames and not _marked_transactional(request):
+        return
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    for (app_label, _name), migration in sorted(loader.disk_migrations.items()):
+        if app_label not in {"products", "tracker"}:
+            continue
+        module = importlib.import_module(migration.__module__)
+        for operation in migration.operations:
+            code = getattr(operation, "code", None)
+            if code is not None and getattr(module, code.__name__, None) is code:
+                code(apps, None)
+
+
+def _marked_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))

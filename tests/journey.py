@@ -52,8 +52,9 @@ class World:
 
 
 def build_world() -> World:
-    collection_site = FacilityFactory(code="apheresis", name="Apheresis Centre", kind=FacilityKind.COLLECTION,
-                                      fin="W1234")
+    collection_site = FacilityFactory(
+        code="apheresis", name="Apheresis Centre", kind=FacilityKind.COLLECTION, fin="W1234"
+    )
     factory_site = FacilityFactory(code="factory", name="Cell Factory", kind=FacilityKind.MANUFACTURING, fin="W5678")
     hospital = FacilityFactory(code="hospital", name="City Hospital", kind=FacilityKind.TREATMENT, fin="W4321")
     other = FacilityFactory(code="elsewhere", name="Elsewhere Hospital", kind=FacilityKind.TREATMENT, fin="W8765")
@@ -142,7 +143,11 @@ def record_qc(world: World, batch: Batch, results: dict | None = None) -> None:
 
 
 def make_unit(world: World, batch: Batch, unit_id: str = "UNIT-1", **overrides: object) -> Unit:
-    fields: dict = {"dose_cells": 100_000_000, "volume_ml": Decimal("68"), "expires_at": timezone.now() + timedelta(days=90)}
+    fields: dict = {
+        "dose_cells": 100_000_000,
+        "volume_ml": Decimal("68"),
+        "expires_at": timezone.now() + timedelta(days=90),
+    }
     fields.update(overrides)
     return unit_create(actor=world.manufacturing, batch_id=batch.id, unit_id=unit_id, **fields)
 
@@ -174,7 +179,8 @@ def deliver(world: World, unit: Unit, *, thaw: bool = True) -> Unit:
     if thaw:
         steps.append(("thawed", world.clinician, world.hospital, now - timedelta(minutes=10), None))
     for event, actor, facility, at, temperature in steps:
-        custody_record(actor=actor, unit_id=unit.unit_id, event=event, at=at, facility=facility,
-                       temperature_c=temperature)
+        custody_record(
+            actor=actor, unit_id=unit.unit_id, event=event, at=at, facility=facility, temperature_c=temperature
+        )
     unit.refresh_from_db()
     return unit

@@ -33,13 +33,13 @@ class Patient(models.Model):
         ]
         indexes = [models.Index(fields=["facility", "family_name"])]
 
-    @property
-    def display_name(self) -> str:
-        return f"{self.family_name.upper()}, {self.given_name}"
-
     def __str__(self) -> str:
         # Deliberately no MRN or birth date: __str__ ends up in logs and admin breadcrumbs.
         return f"Patient {self.pk}"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name.upper()}, {self.given_name}"
 
 
 @pghistory.track()
@@ -56,6 +56,9 @@ class TherapyOrder(models.Model):
     class Meta:
         ordering = ["-ordered_at"]
 
+    def __str__(self) -> str:
+        return f"Order {self.chain.coi}"
+
     @property
     def coi(self) -> str:
         return self.chain.coi
@@ -63,6 +66,3 @@ class TherapyOrder(models.Model):
     @property
     def status(self) -> str:
         return self.chain.status
-
-    def __str__(self) -> str:
-        return f"Order {self.chain.coi}"

@@ -1,6 +1,6 @@
 """ISBT 128 identifiers: donation identification numbers (DIN) and chain-of-identity codes (COI).
 
-ICCBBA ST-001 (ISBT 128 Standard Technical Specification): a DIN is `αppppyynnnnnn`: a facility
+ICCBBA ST-001 (ISBT 128 Standard Technical Specification): a DIN is `appppyynnnnnn`: a facility
 identification number (FIN: one character A-N, P-Z or 1-9, then four digits), a two-digit year and a
 six-digit sequence; two flag characters may follow; the keyboard-entry check character is
 ISO 7064 Mod 37-2 over the 13 DIN characters (published example: G123498654321 -> H).

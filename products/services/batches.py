@@ -132,8 +132,16 @@ def batch_verdict(batch: Batch) -> qc.Verdict:
 def _set_status(batch: Batch, status: str) -> None:
     batch.status = status
     batch.status_changed_at = timezone.now()
-    batch.save(update_fields=["status", "status_changed_at", "release_signature", "rejection_signature",
-                              "rejection_reason", "updated_at"])
+    batch.save(
+        update_fields=[
+            "status",
+            "status_changed_at",
+            "release_signature",
+            "rejection_signature",
+            "rejection_reason",
+            "updated_at",
+        ]
+    )
 
 
 @transaction.atomic
@@ -152,7 +160,9 @@ def batch_complete(*, actor: AbstractBaseUser, batch_id: int) -> Batch:
 def batch_release(*, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str) -> Batch:
     """QA releases a batch whose every specified test passed, with an electronic signature (21 CFR 11.50)."""
     require_role(signer, Role.QA, action="release batches")
-    batch = Batch.objects.select_for_update(of=("self",)).select_related("product", "facility", "chain").get(id=batch_id)
+    batch = (
+        Batch.objects.select_for_update(of=("self",)).select_related("product", "facility", "chain").get(id=batch_id)
+    )
     require_member(signer, batch.facility)
     if batch.status not in OPEN:
         raise NotReleasable(f"Batch {batch.lot_number} is {batch.status}.")
@@ -162,7 +172,10 @@ def batch_release(*, batch_id: int, signer: AbstractBaseUser, password: str, mea
     if verdict.failed:
         raise QCFailed(f"Failed: {', '.join(verdict.failed)}.", tests=verdict.failed)
     batch.release_signature = signature_capture(
-        signer=signer, password=password, meaning=SignatureMeaning.RELEASE, statement=meaning,
+        signer=signer,
+        password=password,
+        meaning=SignatureMeaning.RELEASE,
+        statement=meaning,
         record=f"batch:{batch.id}:{batch.lot_number}",
     )
     _set_status(batch, BatchStatus.RELEASED)
@@ -182,7 +195,10 @@ def batch_reject(*, batch_id: int, signer: AbstractBaseUser, password: str, mean
     if batch.status not in OPEN:
         raise NotReleasable(f"Batch {batch.lot_number} is {batch.status}.")
     batch.rejection_signature = signature_capture(
-        signer=signer, password=password, meaning=SignatureMeaning.REJECTION, statement=meaning,
+        signer=signer,
+        password=password,
+        meaning=SignatureMeaning.REJECTION,
+        statement=meaning,
         record=f"batch:{batch.id}:{batch.lot_number}",
     )
     batch.rejection_reason = reason.strip()

@@ -10,7 +10,13 @@ from products.models import ChainOfIdentity, CoiSequence, Facility, Product
 from products.rules.isbt128 import format_coi, is_valid_fin
 
 # Order of the lifecycle: a chain never moves backwards (a second collection does not undo manufacturing).
-_PROGRESS = [CoiStatus.ORDERED, CoiStatus.COLLECTED, CoiStatus.MANUFACTURING, CoiStatus.RELEASED, CoiStatus.ADMINISTERED]
+_PROGRESS = [
+    CoiStatus.ORDERED,
+    CoiStatus.COLLECTED,
+    CoiStatus.MANUFACTURING,
+    CoiStatus.RELEASED,
+    CoiStatus.ADMINISTERED,
+]
 CLOSED = {CoiStatus.CANCELLED, CoiStatus.ADMINISTERED}
 
 
@@ -27,11 +33,7 @@ def chain_create(*, product: Product, treatment_facility: Facility) -> ChainOfId
     year = timezone.now().year
     CoiSequence.objects.get_or_create(facility=treatment_facility, year=year)
     # UPDATE ... RETURNING under the row lock: two orders at once never get the same number.
-    sequence = (
-        CoiSequence.objects.filter(facility=treatment_facility, year=year)
-        .select_for_update()
-        .get()
-    )
+    sequence = CoiSequence.objects.filter(facility=treatment_facility, year=year).select_for_update().get()
     CoiSequence.objects.filter(id=sequence.id).update(last=F("last") + 1)
     sequence.refresh_from_db(fields=["last"])
     coi = format_coi(fin=facility_prefix(treatment_facility), year=year, sequence=sequence.last)
