@@ -1,9 +1,11 @@
 """Demo data for the product side; idempotent (get_or_create on stable codes)."""
 
+from decimal import Decimal
+
 from django.conf import settings
 
-from products.choices import FacilityKind, Role
-from products.models import Facility
+from products.choices import FacilityKind, Modality, Role, Source
+from products.models import Facility, MonitoringProtocol, Product
 from products.services.accounts import user_create
 
 DEMO_FACILITIES = [
@@ -53,3 +55,72 @@ def seed_users() -> list[str]:
         user_model.objects.create_superuser("admin", "admin@example.org", demo_password("admin"))
         created.append("admin")
     return created
+
+
+CART_SPEC = [
+    {"test": "viability", "name": "Viability", "unit": "%", "min": Decimal("70")},
+    {"test": "car_expression", "name": "CAR expression", "unit": "%", "min": Decimal("15")},
+    {"test": "vcn", "name": "Vector copy number", "unit": "copies/cell", "max": Decimal("5")},
+    {"test": "sterility", "name": "Sterility", "expected": "negative"},
+    {"test": "mycoplasma", "name": "Mycoplasma", "expected": "negative"},
+    {"test": "endotoxin", "name": "Endotoxin", "unit": "EU/mL", "max": Decimal("5")},
+]
+CART_PASSING = {
+    "viability": "91.5",
+    "car_expression": "42",
+    "vcn": "1.8",
+    "sterility": "negative",
+    "mycoplasma": "negative",
+    "endotoxin": "0.4",
+}
+MSC_SPEC = [
+    {"test": "viability", "name": "Viability", "unit": "%", "min": Decimal("80")},
+    {"test": "cd73_cd90_cd105", "name": "CD73/CD90/CD105 positive", "unit": "%", "min": Decimal("95")},
+    {"test": "sterility", "name": "Sterility", "expected": "negative"},
+]
+
+
+def seed_products(actor) -> dict[str, Product]:  # type: ignore[no-untyped-def]
+    """A gene-modified autologous CAR-T and an allogeneic MSC product with their release specifications."""
+    from products.services.catalog import product_create
+
+    catalogue = {
+        "demo-cart": dict(
+            name="Demo CAR-T (anti-CD19)",
+            modality=Modality.CAR_T,
+            source=Source.AUTOLOGOUS,
+            gene_modified=True,
+            cryopreserved=True,
+            shelf_life_days=270,
+            shelf_life_after_thaw_minutes=90,
+            storage_max_temp_c=Decimal("-120"),
+            dose_unit="cells_per_kg",
+            protocol="car_t_standard",
+            spec=CART_SPEC,
+        ),
+        "demo-msc": dict(
+            name="Demo MSC (bone-marrow derived)",
+            modality=Modality.MSC,
+            source=Source.ALLOGENEIC,
+            gene_modified=False,
+            cryopreserved=True,
+            shelf_life_days=365,
+            shelf_life_after_thaw_minutes=180,
+            storage_max_temp_c=Decimal("-135"),
+            dose_unit="cells_per_kg",
+            protocol="msc_standard",
+            spec=MSC_SPEC,
+        ),
+    }
+    products = {}
+    for code, fields in catalogue.items():
+        existing = Product.objects.filter(code=code).first()
+        if existing is not None:
+            products[code] = existing
+            continue
+        protocol = MonitoringProtocol.objects.get(code=fields.pop("protocol"))
+        spec = fields.pop("spec")
+        products[code] = product_create(
+            actor=actor, monitoring_protocol=protocol, release_spec=spec, code=code, **fields
+        )
+    return products

@@ -1,20 +1,28 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from products import demo as product_demo
 from products.audit import audit_context
+from tracker import demo as tracker_demo
 
 
 class Command(BaseCommand):
-    help = "Load demo data (idempotent). Demo users with public passwords are created only when DEBUG is on."
+    help = "Load demo data (idempotent). Demo users and patients are created only when DEBUG is on."
 
     def handle(self, *args: Any, **options: Any) -> None:
         with transaction.atomic(), audit_context(actor="command:seed_demo"):
             facilities = product_demo.seed_facilities()
             users = product_demo.seed_users()
-        self.stdout.write(f"Demo data: {len(facilities)} facilities; new users: {', '.join(users) or 'none'}.")
-        if not settings.DEBUG:
-            self.stdout.write("DEBUG is off: no demo users were created.")
+            if not settings.DEBUG:
+                self.stdout.write(f"Demo data: {len(facilities)} facilities. DEBUG is off: no demo users or patients.")
+                return
+            products = product_demo.seed_products(get_user_model().objects.get(username="coordinator"))
+            chains = tracker_demo.seed_chains(products, facilities)
+        self.stdout.write(
+            f"Demo data: {len(facilities)} facilities, {len(products)} products, {chains} new chains; "
+            f"new users: {', '.join(users) or 'none'}."
+        )
