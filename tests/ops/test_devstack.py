@@ -99,12 +99,8 @@ def redis_client(state: Path) -> redis.Redis:
 StateDir = tuple[Path, list["Services"]]
 
 
-@pytest.fixture
-def state_dir() -> Iterator[StateDir]:
-    state = Path(tempfile.mkdtemp(prefix="vtv"))
-    started: list[Services] = []
-    yield state, started
-    # Whatever happened, leave no servers behind.
+def cleanup(state: Path, started: list["Services"]) -> None:
+    """Whatever happened, leave no servers and no temp dir behind."""
     for services in started:
         services.kill()
     for proc in stack_processes(state):
@@ -113,6 +109,18 @@ def state_dir() -> Iterator[StateDir]:
         except psutil.NoSuchProcess:
             pass
     shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture
+def state_dir() -> Iterator[StateDir]:
+    state = Path(tempfile.mkdtemp(prefix="vtv"))
+    started: list[Services] = []
+    yield state, started
+    try:
+        cleanup(state, started)
+    except KeyboardInterrupt:  # a Ctrl-C mid-cleanup must not leave servers or files behind
+        cleanup(state, started)
+        raise
 
 
 def start(fixture: StateDir, name: str) -> Services:
