@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker.rules.grading import CrsInput, IcansInput, crs_grade, ice_grade, ice_total, icans_grade
+from tracker.rules.grading import CrsInput, IcansInput, crs_grade, icans_grade, ice_grade, ice_total
 
 FEVER = Decimal("38.0")
 NO_FEVER = Decimal("37.9")
