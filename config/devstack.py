@@ -837,6 +837,12 @@ def _port() -> int:
     return port
 
 
+def _accepts(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.2)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def cmd_run(signals: Signals) -> int:
     port = _port()
     python = sys.executable
@@ -863,8 +869,11 @@ def cmd_run(signals: Signals) -> int:
         for name, cmd in programs.items():
             signals.check()
             children.append(start_child(name, cmd, env))
-        say(f"run: http://127.0.0.1:{port}/ is up; Ctrl-C stops everything")
+        announced = False
         while not signals.count():
+            if not announced and _accepts(port):
+                say(f"run: http://127.0.0.1:{port}/ is up; Ctrl-C stops everything")
+                announced = True
             for child in children:
                 code = child.proc.poll()
                 if code is not None:
