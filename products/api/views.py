@@ -1,15 +1,69 @@
+"""Product-side API. Reads go through products.selectors (scoped, joins done once); writes through services."""
+
+from typing import Any
+
 from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema
-from rest_framework import generics, status
+from django.db.models import Model, QuerySet
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from products import selectors
+from products.api import filters
+from products.api.mixins import ServiceCreateMixin, actor_of
 from products.api.permissions import COORDINATION, roles_may_write
-from products.api.serializers import FacilitySerializer, HealthSerializer, MeSerializer
+from products.api.serializers import (
+    BatchInputSerializer,
+    BatchSerializer,
+    CollectionInputSerializer,
+    CollectionSerializer,
+    CustodyRecordInputSerializer,
+    CustodyRecordSerializer,
+    DomainErrorSerializer,
+    FacilitySerializer,
+    HealthSerializer,
+    MeSerializer,
+    ProcessingStepSerializer,
+    ProductInputSerializer,
+    ProductSerializer,
+    QCErrorSerializer,
+    QCResultInputSerializer,
+    QCResultSerializer,
+    RejectInputSerializer,
+    ReleaseInputSerializer,
+    UnitInputSerializer,
+    UnitSerializer,
+)
 from products.health import broker_ok, database_ok
-from products.models import Facility
+from products.models import Batch, CustodyRecord, Facility, ProcessingStep, QCResult, Unit
+from products.services.batches import (
+    batch_complete,
+    batch_create,
+    batch_reject,
+    batch_release,
+    batch_step_record,
+    qc_result_record,
+)
+from products.services.catalog import product_create
+from products.services.collections import collection_record
+from products.services.units import custody_record, unit_create
+
+
+def write_responses(
+    created: int, body: type[serializers.Serializer], conflict: type[serializers.Serializer] = DomainErrorSerializer
+) -> dict[int, Any]:
+    """The answers of a write, for the schema."""
+    return {
+        created: body,
+        400: OpenApiResponse(description='Invalid input: `{"field": ["message", ...]}`.'),
+        403: OpenApiResponse(DomainErrorSerializer, description="Your role or facilities do not allow this."),
+        404: OpenApiResponse(description="Not found, or not yours to see."),
+        409: OpenApiResponse(conflict, description="A valid request that breaks a rule: `{code, detail}`."),
+    }
 
 
 class HealthView(APIView):
@@ -49,3 +103,269 @@ class FacilityDetail(generics.RetrieveAPIView):
     serializer_class = FacilitySerializer
     queryset = Facility.objects.all()
     lookup_field = "code"
+
+
+# Catalogue -------------------------------------------------------------------------------------------------
+
+
+@extend_schema_view(
+    post=extend_schema(request=ProductInputSerializer, responses=write_responses(201, ProductSerializer))
+)
+class ProductListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
+    """The catalogue is reference data (no patient data): every signed-in user may read it."""
+
+    serializer_class = ProductSerializer
+    input_serializer_class = ProductInputSerializer
+    filterset_class = filters.ProductFilter
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.product_list()
+
+    def perform_service(self, data: dict[str, Any]) -> Model:
+        product = product_create(
+            actor=actor_of(self.request),
+            monitoring_protocol=data.pop("monitoring_protocol"),
+            release_spec=data.pop("release_spec"),
+            **data,
+        )
+        return self.get_queryset().get(pk=product.pk)
+
+
+class ProductDetail(generics.RetrieveAPIView):
+    serializer_class = ProductSerializer
+    lookup_field = "code"
+
+    def get_queryset(self) -> QuerySet:
+        return selectors.product_list()
+
+
+# Collections -----------------------------------------------------------------------------------------------
+
+
+def _collections(request: Request) -> QuerySet:
+    return (
+        selectors.collections_visible_to(request.user).select_related("collected_by").order_by("-collected_at", "-id")
+    )
+
+
+@extend_schema_view(
+    post=extend_schema(request=CollectionInputSerializer, responses=write_responses(201, CollectionSerializer))
+)
+class CollectionListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
+    serializer_class = CollectionSerializer
+    input_serializer_class = CollectionInputSerializer
+    filterset_class = filters.CollectionFilter
+
+    def get_queryset(self) -> QuerySet:
+        return _collections(self.request)
+
+    def perform_service(self, data: dict[str, Any]) -> Model:
+        return collection_record(actor=actor_of(self.request), chain=data.pop("coi"), **data)
+
+
+class CollectionDetail(generics.RetrieveAPIView):
+    serializer_class = CollectionSerializer
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet:
+        return _collections(self.request)
+
+
+# Batches ---------------------------------------------------------------------------------------------------
+
+
+def _batches(request: Request) -> QuerySet[Batch]:
+    return (
+        selectors.batches_visible_to(request.user)
+        .select_related("release_signature__signer", "rejection_signature__signer")
+        .order_by("-started_at", "-id")
+    )
+
+
+@extend_schema_view(post=extend_schema(request=BatchInputSerializer, responses=write_responses(201, BatchSerializer)))
+class BatchListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
+    serializer_class = BatchSerializer
+    input_serializer_class = BatchInputSerializer
+    filterset_class = filters.BatchFilter
+
+    def get_queryset(self) -> QuerySet:
+        return _batches(self.request)
+
+    def perform_service(self, data: dict[str, Any]) -> Model:
+        return batch_create(actor=actor_of(self.request), chain=data.pop("coi"), **data)
+
+
+class BatchDetail(generics.RetrieveAPIView):
+    serializer_class = BatchSerializer
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet:
+        return _batches(self.request)
+
+
+class BatchChildMixin:
+    """Views under `batches/{id}/`: the batch must be visible to the caller, or it is a 404."""
+
+    request: Request
+    kwargs: dict[str, Any]
+
+    def get_batch(self) -> Batch:
+        if not hasattr(self, "_batch"):
+            self._batch = get_object_or_404(selectors.batches_visible_to(self.request.user), pk=self.kwargs["id"])
+        return self._batch
+
+
+@extend_schema_view(
+    post=extend_schema(request=ProcessingStepSerializer, responses=write_responses(201, ProcessingStepSerializer))
+)
+class BatchStepListCreate(BatchChildMixin, ServiceCreateMixin, generics.ListCreateAPIView):
+    """Processing steps: selection, activation, transduction, expansion, harvest, formulation, cryopreservation."""
+
+    serializer_class = ProcessingStepSerializer
+    input_serializer_class = ProcessingStepSerializer
+    filterset_class = None
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return ProcessingStep.objects.none()
+        return self.get_batch().steps.select_related("operator").order_by("started_at", "id")
+
+    def perform_service(self, data: dict[str, Any]) -> Model:
+        return batch_step_record(actor=actor_of(self.request), batch_id=self.get_batch().id, **data)
+
+
+@extend_schema_view(
+    post=extend_schema(request=QCResultInputSerializer, responses=write_responses(201, QCResultSerializer))
+)
+class BatchQCResultListCreate(BatchChildMixin, ServiceCreateMixin, generics.ListCreateAPIView):
+    """QC results, judged against the product's release specification when recorded (`passed`)."""
+
+    serializer_class = QCResultSerializer
+    input_serializer_class = QCResultInputSerializer
+    filterset_class = None
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return QCResult.objects.none()
+        return selectors.qc_results_of(self.get_batch()).select_related("recorded_by")
+
+    def perform_service(self, data: dict[str, Any]) -> Model:
+        return qc_result_record(actor=actor_of(self.request), batch_id=self.get_batch().id, **data)
+
+
+class BatchActionView(BatchChildMixin, generics.GenericAPIView):
+    """POST an action on a batch; answers with the batch as it is afterwards."""
+
+    serializer_class = BatchSerializer
+    input_serializer_class: type[serializers.Serializer] | None = None
+
+    def get_queryset(self) -> QuerySet:
+        return _batches(self.request)
+
+    def act(self, batch: Batch, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def post(self, request: Request, id: int) -> Response:
+        batch = self.get_batch()
+        data: dict[str, Any] = {}
+        if self.input_serializer_class is not None:
+            serializer = self.input_serializer_class(data=request.data, context=self.get_serializer_context())
+            serializer.is_valid(raise_exception=True)
+            data = dict(serializer.validated_data)
+        self.act(batch, data)
+        return Response(self.get_serializer(self.get_queryset().get(pk=batch.pk)).data)
+
+
+@extend_schema_view(post=extend_schema(request=None, responses=write_responses(200, BatchSerializer)))
+class BatchComplete(BatchActionView):
+    """Manufacturing is finished: the batch goes to quarantine to wait for QC and release."""
+
+    def act(self, batch: Batch, data: dict[str, Any]) -> None:
+        batch_complete(actor=actor_of(self.request), batch_id=batch.id)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=ReleaseInputSerializer,
+        responses=write_responses(200, BatchSerializer, conflict=QCErrorSerializer),
+        description="QA releases the batch with an electronic signature (21 CFR 11.50, 11.200): the signer "
+        "re-enters their password. 409 `qc_incomplete` / `qc_failed` (with `tests`) / `not_releasable`; "
+        "403 `invalid_signature` for a wrong password.",
+    )
+)
+class BatchRelease(BatchActionView):
+    input_serializer_class = ReleaseInputSerializer
+
+    def act(self, batch: Batch, data: dict[str, Any]) -> None:
+        batch_release(batch_id=batch.id, signer=actor_of(self.request), **data)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=RejectInputSerializer,
+        responses=write_responses(200, BatchSerializer),
+        description="QA rejects the batch with an electronic signature and a reason.",
+    )
+)
+class BatchReject(BatchActionView):
+    input_serializer_class = RejectInputSerializer
+
+    def act(self, batch: Batch, data: dict[str, Any]) -> None:
+        batch_reject(batch_id=batch.id, signer=actor_of(self.request), **data)
+
+
+# Units and custody -----------------------------------------------------------------------------------------
+
+
+def _units(request: Request) -> QuerySet[Unit]:
+    return selectors.units_visible_to(request.user)
+
+
+@extend_schema_view(post=extend_schema(request=UnitInputSerializer, responses=write_responses(201, UnitSerializer)))
+class UnitListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
+    serializer_class = UnitSerializer
+    input_serializer_class = UnitInputSerializer
+    filterset_class = filters.UnitFilter
+
+    def get_queryset(self) -> QuerySet:
+        return _units(self.request)
+
+    def perform_service(self, data: dict[str, Any]) -> Model:
+        return unit_create(actor=actor_of(self.request), batch_id=data.pop("batch").id, **data)
+
+
+class UnitDetail(generics.RetrieveAPIView):
+    serializer_class = UnitSerializer
+    lookup_field = "unit_id"
+
+    def get_queryset(self) -> QuerySet:
+        return _units(self.request)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=CustodyRecordInputSerializer,
+        responses=write_responses(201, CustodyRecordSerializer),
+        description="Append a custody event. 409 `unit_not_released`, `illegal_transition`, `wrong_facility`, "
+        "`out_of_sequence`, `unit_expired` when the event may not happen now.",
+    )
+)
+class UnitCustodyListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
+    """The unit's custody log, append-only, in order (`seq`)."""
+
+    serializer_class = CustodyRecordSerializer
+    input_serializer_class = CustodyRecordInputSerializer
+    filterset_class = filters.CustodyFilter
+
+    def get_unit(self) -> Unit:
+        if not hasattr(self, "_unit"):
+            self._unit = get_object_or_404(_units(self.request), unit_id=self.kwargs["unit_id"])
+        return self._unit
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return CustodyRecord.objects.none()
+        return selectors.custody_of(self.get_unit())
+
+    def perform_service(self, data: dict[str, Any]) -> Model:
+        return custody_record(actor=actor_of(self.request), unit_id=self.get_unit().unit_id, **data)

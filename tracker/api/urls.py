@@ -1,1 +1,10 @@
-urlpatterns: list = []
+from django.urls import path
+
+from tracker.api import views
+
+urlpatterns = [
+    path("patients/", views.PatientListCreate.as_view(), name="patient-list"),
+    path("patients/<int:id>/", views.PatientDetail.as_view(), name="patient-detail"),
+    path("orders/", views.OrderListCreate.as_view(), name="order-list"),
+    path("orders/<str:coi>/", views.OrderDetail.as_view(), name="order-detail"),
+]

@@ -1,0 +1,65 @@
+"""Query filters of the product-side lists (`?coi=`, `?status=`, `?facility=`, ...)."""
+
+import django_filters
+from django.db.models import QuerySet
+
+from products.choices import BatchStatus, CollectionMethod, CustodyEvent, Modality, Source, UnitStatus
+from products.models import Batch, Collection, CustodyRecord, Product, Unit
+from products.rules.isbt128 import normalize
+
+
+class ProductFilter(django_filters.FilterSet):
+    modality = django_filters.ChoiceFilter(choices=Modality.choices)
+    source = django_filters.ChoiceFilter(choices=Source.choices)
+    monitoring_protocol = django_filters.CharFilter(field_name="monitoring_protocol__code")
+
+    class Meta:
+        model = Product
+        fields = ["modality", "source", "gene_modified", "cryopreserved", "is_active", "monitoring_protocol"]
+
+
+class CollectionFilter(django_filters.FilterSet):
+    coi = django_filters.CharFilter(field_name="chain__coi")
+    facility = django_filters.CharFilter(field_name="facility__code")
+    method = django_filters.ChoiceFilter(choices=CollectionMethod.choices)
+    din = django_filters.CharFilter(method="filter_din", help_text="The DIN, with or without flags and check.")
+
+    class Meta:
+        model = Collection
+        fields = ["coi", "facility", "method", "din"]
+
+    def filter_din(self, queryset: QuerySet[Collection], name: str, value: str) -> QuerySet[Collection]:
+        return queryset.filter(din=normalize(value)[:13])
+
+
+class BatchFilter(django_filters.FilterSet):
+    coi = django_filters.CharFilter(field_name="chain__coi")
+    status = django_filters.ChoiceFilter(choices=BatchStatus.choices)
+    facility = django_filters.CharFilter(field_name="facility__code")
+    product = django_filters.CharFilter(field_name="product__code")
+
+    class Meta:
+        model = Batch
+        fields = ["coi", "status", "facility", "product", "lot_number"]
+
+
+class UnitFilter(django_filters.FilterSet):
+    coi = django_filters.CharFilter(field_name="chain__coi")
+    status = django_filters.ChoiceFilter(choices=UnitStatus.choices)
+    facility = django_filters.CharFilter(field_name="current_facility__code", help_text="Where the unit is now.")
+    destination = django_filters.CharFilter(field_name="destination__code", help_text="Where it is being shipped.")
+    lot_number = django_filters.CharFilter(field_name="batch__lot_number")
+    product = django_filters.CharFilter(field_name="batch__product__code")
+    batch = django_filters.NumberFilter(field_name="batch_id")
+
+    class Meta:
+        model = Unit
+        fields = ["coi", "status", "facility", "destination", "batch", "lot_number", "product", "temperature_excursion"]
+
+
+class CustodyFilter(django_filters.FilterSet):
+    event = django_filters.ChoiceFilter(choices=CustodyEvent.choices)
+
+    class Meta:
+        model = CustodyRecord
+        fields = ["event", "excursion"]

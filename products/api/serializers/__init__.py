@@ -1,0 +1,44 @@
+"""Input and output serializers of the product-side API, one module per concept."""
+
+from products.api.serializers.batches import (
+    BatchInputSerializer,
+    BatchSerializer,
+    ProcessingStepSerializer,
+    QCResultInputSerializer,
+    QCResultSerializer,
+    RejectInputSerializer,
+    ReleaseInputSerializer,
+)
+from products.api.serializers.catalog import ProductInputSerializer, ProductSerializer
+from products.api.serializers.chains import CollectionInputSerializer, CollectionSerializer
+from products.api.serializers.core import FacilitySerializer, HealthSerializer, MeSerializer
+from products.api.serializers.errors import DomainErrorSerializer, QCErrorSerializer
+from products.api.serializers.units import (
+    CustodyRecordInputSerializer,
+    CustodyRecordSerializer,
+    UnitInputSerializer,
+    UnitSerializer,
+)
+
+__all__ = [
+    "BatchInputSerializer",
+    "BatchSerializer",
+    "CollectionInputSerializer",
+    "CollectionSerializer",
+    "CustodyRecordInputSerializer",
+    "CustodyRecordSerializer",
+    "DomainErrorSerializer",
+    "FacilitySerializer",
+    "HealthSerializer",
+    "MeSerializer",
+    "ProcessingStepSerializer",
+    "ProductInputSerializer",
+    "ProductSerializer",
+    "QCErrorSerializer",
+    "QCResultInputSerializer",
+    "QCResultSerializer",
+    "RejectInputSerializer",
+    "ReleaseInputSerializer",
+    "UnitInputSerializer",
+    "UnitSerializer",
+]

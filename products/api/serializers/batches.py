@@ -1,0 +1,100 @@
+"""Manufacturing batches: the batch, its processing steps, QC results and signed disposition."""
+
+from rest_framework import serializers
+
+from products.api.serializers.chains import coi_field, facility_field
+from products.api.serializers.fields import NumberOrTextField
+from products.models import Batch, ProcessingStep, QCResult, Signature
+
+
+class SignatureSerializer(serializers.ModelSerializer):
+    """An electronic signature as manifested (21 CFR 11.50): printed name, time and meaning."""
+
+    signer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Signature
+        fields = ["signer", "printed_name", "meaning", "statement", "signed_at"]
+        read_only_fields = fields
+
+
+class BatchSerializer(serializers.ModelSerializer):
+    coi = serializers.CharField(source="chain.coi", read_only=True, allow_null=True, default=None)
+    product = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    release_signature = SignatureSerializer(read_only=True, allow_null=True)
+    rejection_signature = SignatureSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Batch
+        fields = [
+            "id",
+            "coi",
+            "product",
+            "lot_number",
+            "facility",
+            "started_at",
+            "status",
+            "status_changed_at",
+            "release_signature",
+            "rejection_signature",
+            "rejection_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class BatchInputSerializer(serializers.Serializer):
+    coi = coi_field()
+    lot_number = serializers.CharField(max_length=40)
+    facility = facility_field()
+    started_at = serializers.DateTimeField()
+
+
+class ProcessingStepSerializer(serializers.ModelSerializer):
+    """In and out (one serializer, so the schema names the step-kind enum once)."""
+
+    operator = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    ended_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    parameters = serializers.DictField(required=False, default=dict, help_text="Process parameters, free form.")
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    class Meta:
+        model = ProcessingStep
+        fields = ["id", "kind", "operator", "started_at", "ended_at", "parameters", "note"]
+        read_only_fields = ["id", "operator"]
+
+
+class QCResultSerializer(serializers.ModelSerializer):
+    test = serializers.CharField(source="spec.test", read_only=True)
+    value = NumberOrTextField(read_only=True)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = QCResult
+        fields = ["id", "test", "value", "unit", "tested_at", "passed", "recorded_by", "created_at"]
+        read_only_fields = fields
+
+
+class QCResultInputSerializer(serializers.Serializer):
+    test = serializers.CharField(max_length=64, help_text="A test code of the product's release specification.")
+    value = NumberOrTextField(help_text='A number, or text such as "negative", as the test requires.')
+    unit = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    tested_at = serializers.DateTimeField()
+
+
+class ReleaseInputSerializer(serializers.Serializer):
+    password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="The signer's own password, re-entered (21 CFR 11.200).",
+    )
+    meaning = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="What the signature means, in the signer's words."
+    )
+
+
+class RejectInputSerializer(ReleaseInputSerializer):
+    reason = serializers.CharField(help_text="Why the batch is rejected.")

@@ -1,0 +1,70 @@
+"""Products of the catalogue with their release specification."""
+
+from rest_framework import serializers
+
+from products.models import MonitoringProtocol, Product, ReleaseTest
+
+LIMIT = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
+TEMPERATURE = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
+
+
+class ReleaseTestSerializer(serializers.ModelSerializer):
+    """One test of the release specification: numeric within `min`/`max`, or text equal to `expected`."""
+
+    min = serializers.DecimalField(source="min_value", allow_null=True, **LIMIT)
+    max = serializers.DecimalField(source="max_value", allow_null=True, **LIMIT)
+
+    class Meta:
+        model = ReleaseTest
+        fields = ["test", "name", "unit", "min", "max", "expected"]
+
+
+class ReleaseTestInputSerializer(serializers.Serializer):
+    test = serializers.SlugField(max_length=64)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    unit = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
+    min = serializers.DecimalField(required=False, allow_null=True, default=None, **LIMIT)
+    max = serializers.DecimalField(required=False, allow_null=True, default=None, **LIMIT)
+    expected = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+PRODUCT_FIELDS = [
+    "code",
+    "name",
+    "modality",
+    "source",
+    "gene_modified",
+    "cryopreserved",
+    "shelf_life_days",
+    "shelf_life_after_thaw_minutes",
+    "storage_min_temp_c",
+    "storage_max_temp_c",
+    "dose_unit",
+    "monitoring_protocol",
+    "release_spec",
+]
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    monitoring_protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    release_spec = ReleaseTestSerializer(many=True, read_only=True)
+    storage_min_temp_c = serializers.DecimalField(allow_null=True, **TEMPERATURE)
+    storage_max_temp_c = serializers.DecimalField(allow_null=True, **TEMPERATURE)
+
+    class Meta:
+        model = Product
+        fields = [*PRODUCT_FIELDS, "is_active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ProductInputSerializer(serializers.ModelSerializer):
+    """Field shapes come from the model (lengths, choices, ranges, unique code); rules from the service."""
+
+    monitoring_protocol = serializers.SlugRelatedField(slug_field="code", queryset=MonitoringProtocol.objects.all())
+    release_spec = ReleaseTestInputSerializer(many=True, allow_empty=False)
+    storage_min_temp_c = serializers.DecimalField(required=False, allow_null=True, **TEMPERATURE)
+    storage_max_temp_c = serializers.DecimalField(required=False, allow_null=True, **TEMPERATURE)
+
+    class Meta:
+        model = Product
+        fields = PRODUCT_FIELDS

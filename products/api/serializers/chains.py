@@ -1,0 +1,75 @@
+"""Collections: cells taken for a chain of identity, identified by an ISBT 128 DIN."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from products.api.serializers.fields import ScopedSlugRelatedField
+from products.choices import CollectionMethod
+from products.models import ChainOfIdentity, Collection, Facility
+from products.selectors import chains_visible_to
+
+VOLUME = {"max_digits": 8, "decimal_places": 1, "coerce_to_string": False}
+CELL_COUNT = {"min_value": 0, "max_value": 2**63 - 1, "required": False, "allow_null": True, "default": None}
+
+
+def coi_field(**kwargs: object) -> ScopedSlugRelatedField:
+    """A chain of identity by its COI, among the chains the caller may see."""
+    return ScopedSlugRelatedField(
+        slug_field="coi", queryset=ChainOfIdentity.objects.all(), scope=chains_visible_to, **kwargs
+    )
+
+
+def facility_field(**kwargs: object) -> serializers.SlugRelatedField:
+    """Any facility by its code (reference data; the services decide who may act there)."""
+    return serializers.SlugRelatedField(slug_field="code", queryset=Facility.objects.all(), **kwargs)
+
+
+class CollectionSerializer(serializers.ModelSerializer):
+    coi = serializers.CharField(source="chain.coi", read_only=True)
+    din = serializers.CharField(
+        source="full_din",
+        read_only=True,
+        help_text="The DIN as labelled: 13 characters, the flag characters if any, then the check character.",
+    )
+    din_number = serializers.CharField(source="din", read_only=True, help_text="The 13 DIN characters.")
+    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    volume_ml = serializers.DecimalField(read_only=True, **VOLUME)
+    collected_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Collection
+        fields = [
+            "id",
+            "coi",
+            "din",
+            "din_number",
+            "din_flags",
+            "din_check",
+            "facility",
+            "collected_at",
+            "method",
+            "volume_ml",
+            "total_nucleated_cells",
+            "cd3_cells",
+            "cd34_cells",
+            "note",
+            "collected_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class CollectionInputSerializer(serializers.Serializer):
+    coi = coi_field()
+    din = serializers.CharField(
+        max_length=32, help_text="ISBT 128 DIN with its check character (spaces allowed, as printed)."
+    )
+    facility = facility_field()
+    collected_at = serializers.DateTimeField()
+    method = serializers.ChoiceField(choices=CollectionMethod.choices)
+    volume_ml = serializers.DecimalField(min_value=Decimal("0.1"), **VOLUME)
+    total_nucleated_cells = serializers.IntegerField(**CELL_COUNT)
+    cd3_cells = serializers.IntegerField(**CELL_COUNT)
+    cd34_cells = serializers.IntegerField(**CELL_COUNT)
+    note = serializers.CharField(required=False, allow_blank=True, default="")

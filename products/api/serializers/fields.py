@@ -1,0 +1,81 @@
+"""Serializer fields shared by the API: references scoped to the caller, QC values that are numbers or text."""
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+Scope = Callable[[AbstractBaseUser | AnonymousUser], QuerySet]
+
+
+def _request_user(field: serializers.Field) -> AbstractBaseUser | AnonymousUser:
+    request = field.context.get("request")
+    return request.user if request is not None else AnonymousUser()
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A reference by id that resolves only among the rows the caller may see (others "do not exist").
+
+    `queryset` names the model for the schema; `scope(user)` is what the lookup really searches.
+    """
+
+    def __init__(self, *, scope: Scope, **kwargs: Any) -> None:
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet:
+        return self.scope(_request_user(self))
+
+
+class ScopedSlugRelatedField(serializers.SlugRelatedField):
+    """A reference by a natural key (COI, code) among the rows the caller may see."""
+
+    def __init__(self, *, scope: Scope, **kwargs: Any) -> None:
+        self.scope = scope
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet:
+        return self.scope(_request_user(self))
+
+
+# What a QC value column holds (numeric(20, 6), varchar(64)): larger input is refused as a 400, not a 500.
+QC_NUMBER_LIMIT = Decimal(10) ** 14
+QC_TEXT_MAX_LENGTH = 64
+
+
+@extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string"}], "example": 92.5})
+class NumberOrTextField(serializers.Field):
+    """A QC value: a JSON number, or text such as "negative". Which one a test needs is the service's call."""
+
+    default_error_messages = {
+        "invalid": "Give a number or a text value.",
+        "too_long": f"Text values are at most {QC_TEXT_MAX_LENGTH} characters.",
+        "out_of_range": "The number is out of range.",
+    }
+
+    def to_internal_value(self, data: object) -> Decimal | str:
+        if isinstance(data, bool) or not isinstance(data, int | float | str):
+            self.fail("invalid")
+        if isinstance(data, str) and len(data) > QC_TEXT_MAX_LENGTH:
+            self.fail("too_long")
+        try:
+            number = Decimal(str(data).strip())
+        except InvalidOperation:
+            number = None
+        if number is not None and number.is_finite() and abs(number) >= QC_NUMBER_LIMIT:
+            self.fail("out_of_range")
+        if isinstance(data, str):
+            return data
+        if number is None or not number.is_finite():
+            self.fail("invalid")
+        return number
+
+    def to_representation(self, value: object) -> object:
+        # Numbers stay numbers in JSON ("value": 92.5); text stays text ("value": "negative").
+        if isinstance(value, Decimal):
+            return float(value) if value != value.to_integral_value() else int(value)
+        return value

@@ -1,0 +1,89 @@
+"""Product units (bags) and their custody log."""
+
+from decimal import Decimal
+
+from rest_framework import serializers
+
+from products.api.serializers.chains import VOLUME, facility_field
+from products.api.serializers.fields import ScopedPrimaryKeyRelatedField
+from products.choices import CustodyEvent
+from products.models import Batch, CustodyRecord, Unit
+from products.selectors import batches_visible_to
+
+TEMPERATURE = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
+
+
+class UnitSerializer(serializers.ModelSerializer):
+    coi = serializers.CharField(source="chain.coi", read_only=True, allow_null=True, default=None)
+    lot_number = serializers.CharField(source="batch.lot_number", read_only=True)
+    product = serializers.CharField(source="batch.product.code", read_only=True)
+    volume_ml = serializers.DecimalField(read_only=True, **VOLUME)
+    current_facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    destination = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Unit
+        fields = [
+            "unit_id",
+            "batch",
+            "lot_number",
+            "product",
+            "coi",
+            "dose_cells",
+            "volume_ml",
+            "expires_at",
+            "status",
+            "current_facility",
+            "destination",
+            "last_event_at",
+            "thawed_at",
+            "use_by",
+            "temperature_excursion",
+            "excursion_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class UnitInputSerializer(serializers.Serializer):
+    unit_id = serializers.CharField(max_length=40)
+    batch = ScopedPrimaryKeyRelatedField(queryset=Batch.objects.all(), scope=batches_visible_to)
+    dose_cells = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    volume_ml = serializers.DecimalField(min_value=Decimal("0.1"), **VOLUME)
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="Default: the product's shelf life from now."
+    )
+
+
+class CustodyRecordSerializer(serializers.ModelSerializer):
+    unit = serializers.CharField(source="unit.unit_id", read_only=True)
+    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    from_facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    temperature_c = serializers.DecimalField(read_only=True, allow_null=True, **TEMPERATURE)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CustodyRecord
+        fields = [
+            "seq",
+            "unit",
+            "event",
+            "at",
+            "facility",
+            "from_facility",
+            "temperature_c",
+            "excursion",
+            "note",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class CustodyRecordInputSerializer(serializers.Serializer):
+    event = serializers.ChoiceField(choices=CustodyEvent.choices)
+    at = serializers.DateTimeField()
+    facility = facility_field(help_text="Where it happened; for `shipped`, the destination.")
+    temperature_c = serializers.DecimalField(required=False, allow_null=True, default=None, **TEMPERATURE)
+    note = serializers.CharField(required=False, allow_blank=True, default="")

@@ -1,0 +1,73 @@
+"""Patient-side API. Closed to the `manufacturing` role; everyone else sees their facilities' patients."""
+
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import generics
+from rest_framework.permissions import IsAuthenticated
+
+from products.api.mixins import ServiceCreateMixin, actor_of
+from products.api.permissions import MaySeePatients
+from products.api.views import write_responses
+from tracker.api.filters import OrderFilter, PatientFilter
+from tracker.api.serializers import OrderInputSerializer, OrderSerializer, PatientInputSerializer, PatientSerializer
+from tracker.selectors import orders_visible_to, patients_visible_to
+from tracker.services.orders import order_create, patient_create
+
+PATIENT_DATA = [IsAuthenticated, MaySeePatients]
+
+
+@extend_schema_view(
+    post=extend_schema(request=PatientInputSerializer, responses=write_responses(201, PatientSerializer))
+)
+class PatientListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
+    serializer_class = PatientSerializer
+    input_serializer_class = PatientInputSerializer
+    permission_classes = PATIENT_DATA
+    filterset_class = PatientFilter
+
+    def get_queryset(self) -> QuerySet:
+        return patients_visible_to(self.request.user)
+
+    def perform_service(self, data: dict[str, Any]) -> Model:
+        return patient_create(actor=actor_of(self.request), **data)
+
+
+class PatientDetail(generics.RetrieveAPIView):
+    serializer_class = PatientSerializer
+    permission_classes = PATIENT_DATA
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet:
+        return patients_visible_to(self.request.user)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=OrderInputSerializer,
+        responses=write_responses(201, OrderSerializer),
+        description="Order a product for a patient; the server allocates the COI (it never contains the MRN).",
+    )
+)
+class OrderListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
+    serializer_class = OrderSerializer
+    input_serializer_class = OrderInputSerializer
+    permission_classes = PATIENT_DATA
+    filterset_class = OrderFilter
+
+    def get_queryset(self) -> QuerySet:
+        return orders_visible_to(self.request.user)
+
+    def perform_service(self, data: dict[str, Any]) -> Model:
+        return order_create(actor=actor_of(self.request), **data)
+
+
+class OrderDetail(generics.RetrieveAPIView):
+    serializer_class = OrderSerializer
+    permission_classes = PATIENT_DATA
+    lookup_field = "chain__coi"
+    lookup_url_kwarg = "coi"
+
+    def get_queryset(self) -> QuerySet:
+        return orders_visible_to(self.request.user)
