@@ -184,3 +184,37 @@ def deliver(world: World, unit: Unit, *, thaw: bool = True) -> Unit:
         )
     unit.refresh_from_db()
     return unit
+
+
+# Appended for the API tests: many chains in one test, each with its own patient and lot.
+_chain_counter = iter(range(1, 1_000_000))
+
+
+def started_batch(world: World, product: Product | None = None) -> Batch:
+    """A new patient's order for `product` (default: a fresh `cart-x`), collected, with a batch in process."""
+    n = next(_chain_counter)
+    product = product or Product.objects.filter(code="cart-x").first() or make_product(world)
+    order = make_order(world, product=product, patient=make_patient(world, mrn=f"MRN-B{n:05d}"))
+    collect(world, order)
+    return start_batch(world, order, lot=f"LOT-B{n:05d}")
+
+
+def ship(
+    world: World,
+    unit: Unit,
+    *,
+    to: Facility | None = None,
+    at: datetime | None = None,
+    temperature_c: Decimal | None = Decimal("-150"),
+) -> Unit:
+    """Ship a released unit from where it is (by the integration user) to the hospital, or `to`."""
+    custody_record(
+        actor=world.integration,
+        unit_id=unit.unit_id,
+        event="shipped",
+        at=at or timezone.now() - timedelta(hours=30),
+        facility=to or world.hospital,
+        temperature_c=temperature_c,
+    )
+    unit.refresh_from_db()
+    return unit
