@@ -27,6 +27,7 @@ import fcntl
 import importlib.util
 import json
 import os
+import secrets
 import shlex
 import shutil
 import signal
@@ -900,7 +901,10 @@ def cmd_test(signals: Signals, pytest_args: Sequence[str]) -> int:
         stack.start()
         ensure_database(stack.database_url)
         signals.check()
-        code = run_foreground("pytest", [sys.executable, "-m", "pytest", *pytest_args], stack.env(), signals)
+        # Tests run production-shaped (DEBUG off), which needs a key; a throw-away one per run.
+        env = stack.env()
+        env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+        code = run_foreground("pytest", [sys.executable, "-m", "pytest", *pytest_args], env, signals)
         if code == 5:
             say("test: pytest collected no tests (exit code 5)")
         return code

@@ -213,7 +213,9 @@ API_TOKEN_TTL = timedelta(days=env_int("API_TOKEN_TTL_DAYS", 90))
 # included) and the triggers refuse any update or delete of a history row.
 PGHISTORY_APPEND_ONLY = True
 # Part 11 wants deletes on record too, not only inserts and updates.
-# Triggers on models outside our migrations (auth.User, its groups) are installed after migrate.
+# Triggers are (re)installed after every migrate rather than written into migrations: the audit
+# triggers on auth.User would otherwise need a migration inside Django's own auth app.
+PGTRIGGER_MIGRATIONS = False
 PGTRIGGER_INSTALL_ON_MIGRATE = True
 PGHISTORY_DEFAULT_TRACKERS = (pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
 

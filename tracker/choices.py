@@ -49,3 +49,76 @@ class CerebralEdema(models.TextChoices):
     NONE = "none", "None"
     FOCAL = "focal", "Focal or local edema on neuroimaging"
     DIFFUSE = "diffuse", "Diffuse edema; decerebrate/decorticate posturing, CN VI palsy, papilledema or Cushing's triad"
+
+
+class InterventionKind(models.TextChoices):
+    TOCILIZUMAB = "tocilizumab", "Tocilizumab"
+    CORTICOSTEROID = "corticosteroid", "Corticosteroid"
+    ANAKINRA = "anakinra", "Anakinra"
+    SILTUXIMAB = "siltuximab", "Siltuximab"
+    ANTIEPILEPTIC = "antiepileptic", "Antiepileptic"
+    VASOPRESSOR = "vasopressor", "Vasopressor"
+    OXYGEN = "oxygen", "Oxygen support"
+    OTHER = "other", "Other"
+
+
+class Indication(models.TextChoices):
+    CRS = "crs", "CRS"
+    ICANS = "icans", "ICANS"
+    PROPHYLAXIS = "prophylaxis", "Prophylaxis"
+    OTHER = "other", "Other"
+
+
+class AdverseEventTerm(models.TextChoices):
+    CRS = "crs", "Cytokine release syndrome"
+    ICANS = "icans", "ICANS"
+    INFECTION = "infection", "Infection"
+    CYTOPENIA = "cytopenia", "Prolonged cytopenia"
+    GVHD = "gvhd", "Graft-versus-host disease"
+    HLH = "hlh", "HLH / MAS"
+    INFUSION_REACTION = "infusion_reaction", "Infusion reaction"
+    SECONDARY_MALIGNANCY = "secondary_malignancy", "Secondary malignancy"
+    OTHER = "other", "Other"
+
+
+class GradingSystem(models.TextChoices):
+    CTCAE = "ctcae", "CTCAE v5"
+    ASTCT = "astct", "ASTCT 2019 consensus"
+
+
+class Outcome(models.TextChoices):
+    ONGOING = "ongoing", "Not resolved"
+    RESOLVED = "resolved", "Resolved"
+    RESOLVED_WITH_SEQUELAE = "resolved_with_sequelae", "Resolved with sequelae"
+    FATAL = "fatal", "Fatal"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Relatedness(models.TextChoices):
+    UNRELATED = "unrelated", "Unrelated"
+    UNLIKELY = "unlikely", "Unlikely"
+    POSSIBLE = "possible", "Possible"
+    PROBABLE = "probable", "Probable"
+    DEFINITE = "definite", "Definite"
+
+
+class DiseaseResponse(models.TextChoices):
+    CR = "cr", "Complete response"
+    PR = "pr", "Partial response"
+    SD = "sd", "Stable disease"
+    PD = "pd", "Progressive disease"
+    RELAPSE = "relapse", "Relapse"
+    NOT_EVALUABLE = "not_evaluable", "Not evaluable"
+
+
+class SurvivalStatus(models.TextChoices):
+    ALIVE = "alive", "Alive"
+    DEAD = "dead", "Dead"
+    LOST = "lost_to_follow_up", "Lost to follow-up"
+
+
+class RcvResult(models.TextChoices):
+    NOT_DONE = "not_done", "Not done"
+    PENDING = "pending", "Pending"
+    NEGATIVE = "negative", "Negative"
+    POSITIVE = "positive", "Positive"

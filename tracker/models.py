@@ -6,7 +6,24 @@ from django.db import models
 from django.db.models import Q
 
 from products.models import ChainOfIdentity, Facility, Product
-from tracker.choices import Sex
+from tracker.choices import (
+    AdverseEventTerm,
+    CerebralEdema,
+    Consciousness,
+    DiseaseResponse,
+    GradingSystem,
+    Hypotension,
+    Hypoxia,
+    Indication,
+    InterventionKind,
+    Outcome,
+    RcvResult,
+    Relatedness,
+    Route,
+    Seizure,
+    Sex,
+    SurvivalStatus,
+)
 
 
 @pghistory.track()
@@ -66,3 +83,224 @@ class TherapyOrder(models.Model):
     @property
     def status(self) -> str:
         return self.chain.status
+
+
+@pghistory.track()
+class Conditioning(models.Model):
+    """The lymphodepleting regimen before infusion, e.g. fludarabine and cyclophosphamide on days -5 to -3."""
+
+    order = models.ForeignKey(TherapyOrder, on_delete=models.PROTECT, related_name="conditioning")
+    regimen = models.CharField(max_length=100, help_text="e.g. Flu/Cy")
+    drug = models.CharField(max_length=100)
+    dose = models.DecimalField(max_digits=10, decimal_places=2)
+    dose_unit = models.CharField(max_length=20, default="mg/m2")
+    given_on = models.DateField()
+    day_relative = models.SmallIntegerField(help_text="Day relative to the planned infusion (day 0), e.g. -5.")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "given_on", "drug"]
+        verbose_name_plural = "conditioning"
+        constraints = [models.CheckConstraint(name="conditioning_dose_positive", condition=Q(dose__gt=0))]
+
+    def __str__(self) -> str:
+        return f"{self.regimen}: {self.drug} day {self.day_relative}"
+
+
+@pghistory.track()
+class Administration(models.Model):
+    """The infusion (or injection, implantation) of one unit into its patient, verified at the bedside."""
+
+    order = models.ForeignKey(TherapyOrder, on_delete=models.PROTECT, related_name="administrations")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="administrations")
+    # One administration per unit: the database refuses a second one whatever the code does.
+    unit = models.OneToOneField("products.Unit", on_delete=models.PROTECT, related_name="administration")
+    administered_at = models.DateTimeField()
+    route = models.CharField(max_length=16, choices=Route.choices)
+    scanned_unit = models.CharField(max_length=64)
+    scanned_patient = models.CharField(max_length=64)
+    dose_cells = models.BigIntegerField()
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    dose_cells_per_kg = models.BigIntegerField(null=True, blank=True)
+    administered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    verification_signature = models.OneToOneField(
+        "products.Signature",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="A second person's electronic signature confirming the bedside check (21 CFR 11.50).",
+    )
+    premedication = models.TextField(blank=True)
+    infusion_reaction = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-administered_at"]
+        indexes = [models.Index(fields=["patient", "administered_at"])]
+
+    def __str__(self) -> str:
+        return f"Administration {self.pk} of {self.unit_id}"
+
+
+@pghistory.track()
+class Assessment(models.Model):
+    """A toxicity assessment: raw measurements, with CRS and ICANS grades computed from them (ASTCT 2019)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="assessments")
+    assessed_at = models.DateTimeField()
+    temperature_c = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    hypotension = models.CharField(max_length=24, choices=Hypotension.choices, default=Hypotension.NONE)
+    hypoxia = models.CharField(max_length=20, choices=Hypoxia.choices, default=Hypoxia.NONE)
+    fever_masked = models.BooleanField(
+        default=False, help_text="Antipyretic or anti-cytokine therapy given after CRS onset."
+    )
+    ice_score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0-10; empty if not done.")
+    ice_items = models.JSONField(null=True, blank=True)
+    consciousness = models.CharField(max_length=12, choices=Consciousness.choices, default=Consciousness.ALERT)
+    seizure = models.CharField(max_length=12, choices=Seizure.choices, default=Seizure.NONE)
+    motor_weakness = models.BooleanField(default=False, help_text="Deep focal motor weakness (hemi-/paraparesis).")
+    cerebral_edema = models.CharField(max_length=8, choices=CerebralEdema.choices, default=CerebralEdema.NONE)
+    heart_rate = models.PositiveSmallIntegerField(null=True, blank=True)
+    systolic_bp = models.PositiveSmallIntegerField(null=True, blank=True)
+    diastolic_bp = models.PositiveSmallIntegerField(null=True, blank=True)
+    respiratory_rate = models.PositiveSmallIntegerField(null=True, blank=True)
+    spo2 = models.PositiveSmallIntegerField("SpO2 %", null=True, blank=True)
+    oxygen_l_min = models.DecimalField(max_digits=4, decimal_places=1, null=True, blank=True)
+    crp_mg_l = models.DecimalField("CRP (mg/L)", max_digits=7, decimal_places=1, null=True, blank=True)
+    ferritin_ng_ml = models.DecimalField("Ferritin (ng/mL)", max_digits=9, decimal_places=1, null=True, blank=True)
+    il6_pg_ml = models.DecimalField("IL-6 (pg/mL)", max_digits=9, decimal_places=1, null=True, blank=True)
+    crs_grade = models.PositiveSmallIntegerField(editable=False)
+    icans_grade = models.PositiveSmallIntegerField(editable=False)
+    assessed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-assessed_at"]
+        indexes = [models.Index(fields=["patient", "assessed_at"])]
+        constraints = [
+            models.CheckConstraint(
+                name="assessment_ice_0_10", condition=Q(ice_score__isnull=True) | Q(ice_score__lte=10)
+            ),
+            models.CheckConstraint(name="assessment_grades_0_4", condition=Q(crs_grade__lte=4) & Q(icans_grade__lte=4)),
+            models.CheckConstraint(
+                name="assessment_temperature_plausible",
+                condition=Q(temperature_c__isnull=True) | Q(temperature_c__gte=25, temperature_c__lte=45),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assessment {self.pk}: CRS {self.crs_grade}, ICANS {self.icans_grade}"
+
+
+@pghistory.track()
+class Intervention(models.Model):
+    """A treatment of toxicity (tocilizumab, corticosteroids...), shown on the timeline and chart."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="interventions")
+    given_at = models.DateTimeField()
+    kind = models.CharField(max_length=16, choices=InterventionKind.choices)
+    drug = models.CharField(max_length=100, help_text="e.g. tocilizumab, dexamethasone")
+    dose = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    dose_unit = models.CharField(max_length=20, blank=True)
+    route = models.CharField(max_length=20, blank=True)
+    indication = models.CharField(max_length=12, choices=Indication.choices, default=Indication.CRS)
+    given_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-given_at"]
+        indexes = [models.Index(fields=["patient", "given_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.drug} {self.dose or ''}{self.dose_unit}"
+
+
+@pghistory.track()
+class AdverseEvent(models.Model):
+    """An adverse event with its grade, seriousness and expectedness, and the regulatory report clock."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="adverse_events")
+    term = models.CharField(max_length=24, choices=AdverseEventTerm.choices)
+    term_text = models.CharField(max_length=200, blank=True, help_text="Verbatim term.")
+    meddra_code = models.CharField("MedDRA code", max_length=8, blank=True)
+    grade = models.PositiveSmallIntegerField()
+    grading_system = models.CharField(max_length=8, choices=GradingSystem.choices, default=GradingSystem.CTCAE)
+    onset_at = models.DateTimeField()
+    aware_at = models.DateTimeField(help_text="When the site became aware: the report clock starts here.")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=24, choices=Outcome.choices, default=Outcome.ONGOING)
+    serious = models.BooleanField(default=False)
+    expected = models.BooleanField(default=True)
+    relatedness = models.CharField(max_length=10, choices=Relatedness.choices, default=Relatedness.POSSIBLE)
+    description = models.TextField(blank=True)
+    report_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    report_rule = models.CharField(max_length=200, blank=True, editable=False)
+    report_submitted_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-onset_at"]
+        indexes = [
+            models.Index(fields=["patient", "onset_at"]),
+            models.Index(
+                fields=["report_due_at"], name="ae_report_open", condition=Q(report_submitted_at__isnull=True)
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(name="ae_grade_1_5", condition=Q(grade__gte=1, grade__lte=5)),
+            models.CheckConstraint(name="ae_aware_after_onset", condition=Q(aware_at__gte=models.F("onset_at"))),
+            models.CheckConstraint(
+                name="ae_resolved_after_onset",
+                condition=Q(resolved_at__isnull=True) | Q(resolved_at__gte=models.F("onset_at")),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_term_display()} grade {self.grade}"
+
+
+@pghistory.track()
+class FollowUpVisit(models.Model):
+    """A follow-up visit: response, survival, new malignancies, RCV tests and patient-reported outcomes."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="follow_ups")
+    visit_date = models.DateField()
+    disease_response = models.CharField(max_length=16, choices=DiseaseResponse.choices, blank=True)
+    survival_status = models.CharField(max_length=20, choices=SurvivalStatus.choices, default=SurvivalStatus.ALIVE)
+    death_date = models.DateField(null=True, blank=True)
+    cause_of_death = models.CharField(max_length=200, blank=True)
+    new_malignancy = models.BooleanField(default=False)
+    malignancy_description = models.TextField(blank=True)
+    # FDA boxed warning (2024): T-cell malignancies after CAR-T; test the tumour for the CAR transgene.
+    car_testing_requested = models.BooleanField("CAR-positive testing requested", default=False)
+    rcv_result = models.CharField(
+        "Replication-competent virus test", max_length=10, choices=RcvResult.choices, default=RcvResult.NOT_DONE
+    )
+    wellbeing_score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Patient-reported, 0-10.")
+    patient_reported = models.TextField(blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-visit_date"]
+        indexes = [models.Index(fields=["patient", "visit_date"])]
+        constraints = [
+            models.CheckConstraint(
+                name="followup_wellbeing_0_10", condition=Q(wellbeing_score__isnull=True) | Q(wellbeing_score__lte=10)
+            ),
+            models.CheckConstraint(
+                name="followup_death_recorded",
+                condition=~Q(survival_status="dead") | Q(death_date__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up {self.visit_date}"

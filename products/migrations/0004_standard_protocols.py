@@ -80,6 +80,6 @@ def create_protocols(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("products", "0003_catalog_chain_custody")]
+    dependencies = [("products", "0002_roles")]
 
     operations = [migrations.RunPython(create_protocols, migrations.RunPython.noop)]
