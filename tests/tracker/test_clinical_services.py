@@ -1,0 +1,168 @@
+"""Assessments are graded on save; adverse events carry their report clock; follow-up visits are checked."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from products.errors import PermissionDeniedError
+from tests import journey
+from tracker.services.clinical import (
+    adverse_event_mark_reported,
+    adverse_event_record,
+    adverse_event_update,
+    assessment_record,
+    follow_up_record,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world():
+    return journey.build_world()
+
+
+@pytest.fixture
+def patient(world):
+    return journey.make_patient(world)
+
+
+def assess(world, patient, **measurements):
+    return assessment_record(
+        actor=world.clinician, patient=patient, assessed_at=timezone.now() - timedelta(minutes=5), **measurements
+    )
+
+
+def test_grades_are_computed_from_the_raw_measurements(world, patient):
+    assessment = assess(
+        world,
+        patient,
+        temperature_c=Decimal("39.1"),
+        hypotension="fluids",
+        hypoxia="high_flow",
+        ice_score=5,
+        consciousness="voice",
+    )
+    assert (assessment.crs_grade, assessment.icans_grade) == (3, 2)
+
+
+def test_ice_items_give_the_ice_score(world, patient):
+    items = {"orientation": 3, "naming": 3, "following_commands": 1, "writing": 0, "attention": 1}
+    assessment = assess(world, patient, ice_items=items)
+    assert assessment.ice_score == 8
+    assert assessment.icans_grade == 1
+
+
+@pytest.mark.parametrize(
+    ("measurements", "field"),
+    [
+        ({"temperature_c": Decimal("55")}, "temperature_c"),
+        ({"temperature_c": Decimal("20")}, "temperature_c"),
+        ({"ice_score": 11}, "ice_score"),
+        ({"ice_items": {"orientation": 9}}, "ice_items"),
+        ({"ice_items": {"orientation": 4}, "ice_score": 9}, "ice_score"),
+    ],
+)
+def test_impossible_measurements_are_refused(world, patient, measurements, field):
+    with pytest.raises(ValidationError) as error:
+        assess(world, patient, **measurements)
+    assert field in error.value.message_dict
+    assert not patient.assessments.exists()
+
+
+def test_a_clinician_of_another_facility_cannot_assess(world, patient):
+    with pytest.raises(PermissionDeniedError):
+        assessment_record(actor=world.other_clinician, patient=patient, assessed_at=timezone.now())
+
+
+def record_ae(world, patient, **fields):
+    now = timezone.now()
+    defaults = {
+        "term": "infection",
+        "grade": 3,
+        "onset_at": now - timedelta(days=2),
+        "aware_at": now - timedelta(days=1),
+        "serious": True,
+        "expected": False,
+    }
+    defaults.update(fields)
+    return adverse_event_record(actor=world.clinician, patient=patient, **defaults)
+
+
+def test_serious_unexpected_event_is_due_15_days_after_awareness(world, patient):
+    event = record_ae(world, patient)
+    assert event.report_due_at == event.aware_at + timedelta(days=15)
+    assert "600.80" in event.report_rule
+
+
+@pytest.mark.parametrize(("serious", "expected"), [(True, True), (False, False), (False, True)])
+def test_other_events_have_no_expedited_deadline(world, patient, serious, expected):
+    event = record_ae(world, patient, serious=serious, expected=expected)
+    assert event.report_due_at is None
+    assert "periodic" in event.report_rule
+
+
+def test_grade_5_is_always_serious_and_fatal(world, patient):
+    event = record_ae(world, patient, grade=5, serious=False)
+    assert event.serious and event.outcome == "fatal"
+    assert event.report_due_at is not None
+
+
+def test_changing_expectedness_recomputes_the_clock_and_submission_is_recorded(world, patient):
+    event = record_ae(world, patient, expected=True)
+    assert event.report_due_at is None
+    event = adverse_event_update(actor=world.clinician, event_id=event.id, expected=False)
+    assert event.report_due_at == event.aware_at + timedelta(days=15)
+    event = adverse_event_mark_reported(actor=world.clinician, event_id=event.id)
+    assert event.report_submitted_at is not None
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"grade": 6}, "grade"),
+        ({"grade": 0}, "grade"),
+        ({"aware_at": timezone.now() - timedelta(days=5)}, "aware_at"),
+        ({"onset_at": timezone.now() + timedelta(days=1), "aware_at": timezone.now() + timedelta(days=1)}, "onset_at"),
+    ],
+)
+def test_impossible_adverse_events_are_refused(world, patient, fields, field):
+    with pytest.raises(ValidationError) as error:
+        record_ae(world, patient, **fields)
+    assert field in error.value.message_dict
+
+
+def test_follow_up_visit_with_a_new_malignancy_and_car_testing(world, patient):
+    visit = follow_up_record(
+        actor=world.clinician,
+        patient=patient,
+        visit_date=timezone.localdate(),
+        disease_response="cr",
+        new_malignancy=True,
+        malignancy_description="T-cell lymphoma",
+        car_testing_requested=True,
+        rcv_result="negative",
+        wellbeing_score=7,
+    )
+    assert visit.car_testing_requested and visit.rcv_result == "negative"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"survival_status": "dead"}, "death_date"),
+        ({"death_date": date(2026, 1, 1)}, "death_date"),
+        ({"wellbeing_score": 11}, "wellbeing_score"),
+        ({"car_testing_requested": True}, "car_testing_requested"),
+        ({"visit_date": timezone.localdate() + timedelta(days=3)}, "visit_date"),
+    ],
+)
+def test_inconsistent_follow_up_visits_are_refused(world, patient, fields, field):
+    values = {"visit_date": timezone.localdate()}
+    values.update(fields)
+    with pytest.raises(ValidationError) as error:
+        follow_up_record(actor=world.clinician, patient=patient, **values)
+    assert field in error.value.message_dict
