@@ -218,3 +218,47 @@ def ship(
     )
     unit.refresh_from_db()
     return unit
+
+
+@dataclass
+class Elsewhere:
+    """Another hospital's patient, order, batch and unit, made at another factory: none of `World`'s users'
+    facilities are involved, so only `user` (a member of those two sites) and superusers may see them."""
+
+    user: AbstractBaseUser
+    factory_site: Facility
+    patient: Patient
+    order: TherapyOrder
+    batch: Batch
+    unit: Unit
+
+
+def elsewhere(world: World, product: Product) -> Elsewhere:
+    factory_site = FacilityFactory(code="factory-2", name="Other Factory", kind=FacilityKind.MANUFACTURING, fin="W9999")
+    user = UserFactory(username="int2", roles=[Role.INTEGRATION], facilities=[world.other_hospital, factory_site])
+    patient = patient_create(
+        actor=user,
+        facility=world.other_hospital,
+        mrn="ELSE-0001",
+        given_name="Emmy",
+        family_name="Noether",
+        birth_date=timezone.now().date() - timedelta(days=365 * 50),
+        sex="female",
+    )
+    order = order_create(actor=user, patient=patient, product=product)
+    batch = batch_create(
+        actor=user,
+        chain=order.chain,
+        lot_number="LOT-ELSE-1",
+        facility=factory_site,
+        started_at=timezone.now() - timedelta(days=10),
+    )
+    unit = unit_create(
+        actor=user,
+        batch_id=batch.id,
+        unit_id="UNIT-ELSE-1",
+        dose_cells=100_000_000,
+        volume_ml=Decimal("50"),
+        expires_at=timezone.now() + timedelta(days=90),
+    )
+    return Elsewhere(user=user, factory_site=factory_site, patient=patient, order=order, batch=batch, unit=unit)
