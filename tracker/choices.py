@@ -122,3 +122,42 @@ class RcvResult(models.TextChoices):
     PENDING = "pending", "Pending"
     NEGATIVE = "negative", "Negative"
     POSITIVE = "positive", "Positive"
+
+
+class CheckStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class CheckSource(models.TextChoices):
+    PROTOCOL = "protocol", "Product protocol"
+    TOXICITY_ESCALATION = "toxicity_escalation", "Every 4 h after CRS/ICANS grade >= 2"
+
+
+class ReminderKind(models.TextChoices):
+    CHECK_DUE = "check_due", "Scheduled check due"
+    TOXICITY_GRADE = "toxicity_grade", "CRS or ICANS grade >= 2"
+    REPORT_DUE = "report_due", "Adverse event report due soon"
+    REPORT_OVERDUE = "report_overdue", "Adverse event report overdue"
+    UNIT_EXPIRING = "unit_expiring", "Unit nearing expiry"
+    UNIT_USE_BY = "unit_use_by", "Thawed unit nearing or past its use-by time"
+    TEMPERATURE_EXCURSION = "temperature_excursion", "Temperature excursion"
+    BATCH_QUARANTINE = "batch_quarantine", "Batch in quarantine too long"
+
+
+class ReminderStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"

@@ -3,13 +3,18 @@
 import pghistory
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
+from products.choices import CheckKind, Severity
 from products.models import ChainOfIdentity, Facility, Product
 from tracker.choices import (
     AdverseEventTerm,
     CerebralEdema,
+    Channel,
+    CheckSource,
+    CheckStatus,
     Consciousness,
+    DeliveryStatus,
     DiseaseResponse,
     GradingSystem,
     Hypotension,
@@ -19,6 +24,8 @@ from tracker.choices import (
     Outcome,
     RcvResult,
     Relatedness,
+    ReminderKind,
+    ReminderStatus,
     Route,
     Seizure,
     Sex,
@@ -114,8 +121,7 @@ class Administration(models.Model):
 
     order = models.ForeignKey(TherapyOrder, on_delete=models.PROTECT, related_name="administrations")
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="administrations")
-    # One administration per unit: the database refuses a second one whatever the code does.
-    unit = models.OneToOneField("products.Unit", on_delete=models.PROTECT, related_name="administration")
+    unit = models.ForeignKey("products.Unit", on_delete=models.PROTECT, related_name="administrations")
     administered_at = models.DateTimeField()
     route = models.CharField(max_length=16, choices=Route.choices)
     scanned_unit = models.CharField(max_length=64)
@@ -135,11 +141,28 @@ class Administration(models.Model):
     premedication = models.TextField(blank=True)
     infusion_reaction = models.TextField(blank=True)
     note = models.TextField(blank=True)
+    unit_status_before = models.CharField(max_length=16, editable=False)
+    voided_at = models.DateTimeField(null=True, blank=True, editable=False)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+    )
+    void_reason = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-administered_at"]
         indexes = [models.Index(fields=["patient", "administered_at"])]
+        constraints = [
+            # One administration per unit: the database refuses a second one whatever the code does.
+            # A record voided as entered in error no longer counts.
+            models.UniqueConstraint(
+                fields=["unit"], condition=Q(voided_at__isnull=True), name="administration_once_per_unit"
+            ),
+            models.CheckConstraint(
+                name="administration_void_has_reason", condition=Q(voided_at__isnull=True) | ~Q(void_reason="")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Administration {self.pk} of {self.unit_id}"
@@ -304,3 +327,139 @@ class FollowUpVisit(models.Model):
 
     def __str__(self) -> str:
         return f"Follow-up {self.visit_date}"
+
+
+class ScheduledCheck(models.Model):
+    """One check a patient is due (from the product's protocol or a toxicity escalation)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="checks")
+    administration = models.ForeignKey(Administration, on_delete=models.PROTECT, related_name="checks")
+    kind = models.CharField(max_length=32, choices=CheckKind.choices)
+    label = models.CharField(max_length=140)
+    sequence = models.PositiveIntegerField(default=1)
+    source = models.CharField(max_length=20, choices=CheckSource.choices, default=CheckSource.PROTOCOL)
+    protocol_step = models.ForeignKey(
+        "products.ProtocolStep", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    due_at = models.DateTimeField()
+    grace_until = models.DateTimeField(help_text="Overdue after this.")
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.ROUTINE)
+    status = models.CharField(max_length=10, choices=CheckStatus.choices, default=CheckStatus.OPEN)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.CharField(
+        max_length=40, blank=True, help_text="The record that completed it, e.g. assessment:12."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            # The scan reads only open, not yet reminded checks by due time: its cost follows what is due.
+            models.Index(
+                fields=["due_at"],
+                name="check_open_unreminded_due",
+                condition=Q(status="open", reminded_at__isnull=True),
+            ),
+            models.Index(fields=["patient", "kind", "status", "due_at"], name="check_patient_kind_status"),
+        ]
+        constraints = [models.CheckConstraint(name="check_grace_after_due", condition=Q(grace_until__gte=F("due_at")))]
+
+    def __str__(self) -> str:
+        return f"{self.label} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Reminder(models.Model):
+    """Something a person must look at: a due or overdue check, a report deadline, a unit at risk."""
+
+    kind = models.CharField(max_length=24, choices=ReminderKind.choices)
+    # Never two reminders for the same thing: the scan inserts with ON CONFLICT DO NOTHING on this key.
+    dedupe_key = models.CharField(max_length=80, unique=True)
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="reminders", null=True, blank=True)
+    facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="reminders")
+    check_item = models.ForeignKey(
+        ScheduledCheck,
+        on_delete=models.PROTECT,
+        related_name="reminders",
+        null=True,
+        blank=True,
+        db_column="check_id",
+    )
+    due_at = models.DateTimeField()
+    escalate_at = models.DateTimeField(null=True, blank=True, help_text="Escalates if still open at this time.")
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.ROUTINE)
+    status = models.CharField(max_length=14, choices=ReminderStatus.choices, default=ReminderStatus.OPEN)
+    message = models.CharField(max_length=300)
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    resolution = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-severity", "due_at", "id"]
+        indexes = [
+            models.Index(
+                fields=["escalate_at"],
+                name="reminder_to_escalate",
+                condition=Q(status="open", escalated_at__isnull=True),
+            ),
+            models.Index(fields=["facility", "status", "due_at"], name="reminder_facility_status"),
+            models.Index(fields=["patient", "status", "due_at"], name="reminder_patient_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.status})"
+
+
+class Notification(models.Model):
+    """One delivery of a reminder (email or webhook); sending claims it so a task run twice sends once."""
+
+    reminder = models.ForeignKey(Reminder, on_delete=models.PROTECT, related_name="notifications")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    recipient = models.CharField(max_length=300, help_text="Email address or webhook URL.")
+    reason = models.CharField(max_length=20, default="raised", help_text="raised or escalated")
+    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["next_attempt_at"], name="notification_pending", condition=Q(status="pending"))]
+        constraints = [
+            models.UniqueConstraint(fields=["reminder", "channel", "recipient", "reason"], name="notification_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel} to {self.recipient}: {self.status}"
+
+
+@pghistory.track()
+class Webhook(models.Model):
+    """An endpoint that receives reminders as JSON, signed with HMAC-SHA256."""
+
+    name = models.CharField(max_length=100)
+    url = models.URLField()
+    secret = models.CharField(max_length=128, help_text="Shared secret for the X-Tracker-Signature header.")
+    facility = models.ForeignKey(
+        Facility, on_delete=models.CASCADE, null=True, blank=True, help_text="Empty: every facility."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -66,7 +66,7 @@ def administration_record(
         raise IdentityMismatch("The scanned bag is not this order's unit.")
     if not _same(scanned_patient, patient.mrn):
         raise IdentityMismatch("The scanned wristband is not this order's patient.")
-    if unit.status == UnitStatus.ADMINISTERED or Administration.objects.filter(unit=unit).exists():
+    if unit.status == UnitStatus.ADMINISTERED or Administration.objects.filter(unit=unit, voided_at=None).exists():
         raise AlreadyAdministered(f"Unit {unit.unit_id} has already been administered.")
     if unit.batch.status != BatchStatus.RELEASED:
         raise UnitNotReleased(f"Unit {unit.unit_id}'s batch is {unit.batch.status}.")
@@ -110,8 +110,9 @@ def administration_record(
                 premedication=premedication,
                 infusion_reaction=infusion_reaction,
                 note=note,
+                unit_status_before=unit.status,
             )
-    except IntegrityError as exc:  # the one-to-one on unit: a backstop should the lock ever be bypassed
+    except IntegrityError as exc:  # the unique constraint on unit: a backstop should the lock ever be bypassed
         raise AlreadyAdministered() from exc
     unit_mark_administered(unit=unit, at=administered_at)
     chain = ChainOfIdentity.objects.select_for_update().get(id=order.chain_id)
