@@ -1,0 +1,126 @@
+"""orders/: a therapy order binds a patient to a product through a server-generated COI."""
+
+import pytest
+
+from products.models import ChainOfIdentity, Product
+from products.rules.isbt128 import is_valid_coi
+from tests import journey
+from tracker.models import TherapyOrder
+
+pytestmark = pytest.mark.django_db
+
+
+def assert_no_order() -> None:
+    assert not TherapyOrder.objects.exists()
+    assert not ChainOfIdentity.objects.exists()
+
+
+def test_an_order_gets_a_coi_without_patient_identifiers(world, client_for):
+    journey.make_product(world)
+    ada = journey.make_patient(world, mrn="MRN-424242")
+    client = client_for(world.clinician)
+
+    response = client.post("/api/v1/orders/", {"patient": ada.id, "product": "cart-x", "note": "Cycle 1"})
+
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert is_valid_coi(body["coi"]) and "424242" not in body["coi"]
+    assert body["coi"].startswith("W4321")  # the treating hospital's FIN
+    assert body | {"coi": "", "ordered_at": ""} == {
+        "coi": "",
+        "patient": ada.id,
+        "product": "cart-x",
+        "status": "ordered",
+        "facility": "hospital",
+        "ordered_by": "doc",
+        "ordered_at": "",
+        "note": "Cycle 1",
+    }
+    assert client.get(f"/api/v1/orders/{body['coi']}/").json() == body
+
+
+def test_an_order_for_a_patient_the_caller_cannot_see_is_a_400_on_patient(world, client_for):
+    journey.make_product(world)
+    ada = journey.make_patient(world)
+
+    response = client_for(world.other_clinician).post("/api/v1/orders/", {"patient": ada.id, "product": "cart-x"})
+
+    assert response.status_code == 400
+    assert "does not exist" in response.json()["patient"][0]
+    assert_no_order()
+
+
+def test_an_order_for_an_unknown_product_is_a_400_on_product(world, client_for):
+    ada = journey.make_patient(world)
+
+    response = client_for(world.clinician).post("/api/v1/orders/", {"patient": ada.id, "product": "nothing"})
+
+    assert response.status_code == 400
+    assert "product" in response.json()
+    assert_no_order()
+
+
+def test_an_order_for_an_inactive_product_is_a_400_on_product(world, client_for):
+    journey.make_product(world)
+    ada = journey.make_patient(world)
+    journey.make_product(world, code="old")
+    Product.objects.filter(code="old").update(is_active=False)  # no service retires products yet
+
+    response = client_for(world.clinician).post("/api/v1/orders/", {"patient": ada.id, "product": "old"})
+
+    assert response.status_code == 400
+    assert "product" in response.json()
+    assert_no_order()
+
+
+def test_a_clinician_of_another_hospital_neither_sees_nor_finds_the_order(world, client_for):
+    order = journey.make_order(world)
+    client = client_for(world.other_clinician)
+
+    assert client.get(f"/api/v1/orders/{order.coi}/").status_code == 404
+    assert client.get("/api/v1/orders/").json()["results"] == []
+
+
+def test_manufacturing_gets_403_on_every_order_endpoint(world, client_for):
+    order = journey.make_order(world)
+    client = client_for(world.manufacturing)
+
+    assert client.get("/api/v1/orders/").status_code == 403
+    assert client.get(f"/api/v1/orders/{order.coi}/").status_code == 403
+    response = client.post("/api/v1/orders/", {"patient": order.patient_id, "product": "cart-x"})
+    assert response.status_code == 403
+    assert TherapyOrder.objects.count() == 1
+
+
+def test_orders_filter_by_coi_status_patient_and_facility(world, client_for):
+    first = journey.make_order(world)
+    second = journey.make_order(world, first.product, journey.make_patient(world, "MRN-2"))
+    journey.collect(world, second)
+    client = client_for(world.clinician)
+
+    def cois(query: str) -> list[str]:
+        response = client.get(f"/api/v1/orders/?{query}")
+        assert response.status_code == 200, response.json()
+        return [o["coi"] for o in response.json()["results"]]
+
+    assert cois(f"coi={first.coi}") == [first.coi]
+    assert cois("status=collected") == [second.coi]
+    assert cois(f"patient={first.patient_id}") == [first.coi]
+    assert sorted(cois("facility=hospital")) == sorted([first.coi, second.coi])
+    assert client.get("/api/v1/orders/?status=lost").status_code == 400
+
+
+@pytest.mark.parametrize("rows", [1, 10])
+def test_order_list_takes_the_same_number_of_queries_for_1_or_10_orders(
+    rows, world, client_for, django_assert_max_num_queries
+):
+    product = journey.make_product(world)
+    for n in range(rows):
+        journey.make_order(world, product, journey.make_patient(world, f"MRN-{n}"))
+    client = client_for(world.clinician)
+    client.get("/api/v1/me/")
+
+    with django_assert_max_num_queries(5):
+        response = client.get("/api/v1/orders/")
+
+    assert len(response.json()["results"]) == rows
