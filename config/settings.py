@@ -180,7 +180,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": 3600,
 }
 CELERY_TASK_PUBLISH_RETRY = False
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -227,3 +226,10 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Monitoring: the scan runs every minute (Celery beat); reminder horizons.
+CELERY_BEAT_SCHEDULE = {
+    "monitoring-scan": {"task": "tracker.tasks.monitoring_scan_task", "schedule": 60.0},
+}
+UNIT_EXPIRY_WARNING_DAYS = env_int("UNIT_EXPIRY_WARNING_DAYS", 7)
+BATCH_QUARANTINE_ALERT_DAYS = env_int("BATCH_QUARANTINE_ALERT_DAYS", 14)

@@ -262,3 +262,29 @@ def elsewhere(world: World, product: Product) -> Elsewhere:
         expires_at=timezone.now() + timedelta(days=90),
     )
     return Elsewhere(user=user, factory_site=factory_site, patient=patient, order=order, batch=batch, unit=unit)
+
+
+def administer(world: World, order: TherapyOrder, unit: Unit, at: datetime | None = None):  # noqa: ANN201
+    """Give a delivered unit to its patient (the bedside scans match)."""
+    from tracker.services.administrations import administration_record
+
+    return administration_record(
+        actor=world.clinician,
+        coi=order.coi,
+        unit_id=unit.unit_id,
+        administered_at=at or timezone.now() - timedelta(minutes=1),
+        route="iv_infusion",
+        scanned_unit=unit.unit_id,
+        scanned_patient=order.patient.mrn,
+    )
+
+
+def infused_patient(world: World, days_ago: float = 0, product: Product | None = None):  # noqa: ANN201
+    """A patient whose unit was infused `days_ago` days ago (the whole journey is travelled back in time)."""
+    import time_machine
+
+    with time_machine.travel(timezone.now() - timedelta(days=days_ago), tick=True):
+        order = make_order(world, product=product)
+        unit = deliver(world, released_unit(world, order, unit_id=f"UNIT-{order.coi}"))
+        administration = administer(world, order, unit)
+    return order, administration

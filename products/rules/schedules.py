@@ -30,6 +30,7 @@ class StepRule:
     repeat_every: Offset | None = None
     repeat_count: int | None = None  # occurrences after the first
     repeat_until: Offset | None = None  # last occurrence at or before start + this
+    step_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Occurrence:
     due_at: datetime
     grace: timedelta
     severity: str
+    step_id: int | None = None
 
 
 def step_occurrences(step: StepRule, start: datetime) -> list[Occurrence]:
@@ -68,6 +70,7 @@ def step_occurrences(step: StepRule, start: datetime) -> list[Occurrence]:
                 due_at=start + offset,
                 grace=timedelta(hours=step.grace_hours),
                 severity=step.severity,
+                step_id=step.step_id,
             )
         )
     return occurrences

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from products.choices import BatchStatus, CoiStatus, SignatureMeaning, UnitStatus
-from products.errors import UnitExpired, UnitNotReleased
+from products.errors import OutOfSequence, UnitExpired, UnitNotReleased
 from products.models import ChainOfIdentity, Unit
 from products.rules.isbt128 import normalize
 from products.services.chains import chain_advance
@@ -18,6 +18,7 @@ from products.services.signatures import signature_capture
 from products.services.units import unit_mark_administered
 from tracker.errors import AlreadyAdministered, IdentityMismatch, UnitNotAtSite, UnitNotThawed
 from tracker.models import Administration, TherapyOrder
+from tracker.services.monitoring import schedule_instantiate
 from tracker.services.orders import PATIENT_ROLES
 
 AT_SITE = {UnitStatus.RECEIVED, UnitStatus.STORED, UnitStatus.THAWED, UnitStatus.DISPENSED}
@@ -76,6 +77,8 @@ def administration_record(
         raise UnitExpired(f"Unit {unit.unit_id} is past its expiry or use-by time.")
     if unit.batch.product.cryopreserved and unit.thawed_at is None:
         raise UnitNotThawed(f"Unit {unit.unit_id} has not been thawed.")
+    if unit.last_event_at is not None and administered_at < unit.last_event_at:
+        raise OutOfSequence(f"Unit {unit.unit_id}'s last custody event was at {unit.last_event_at.isoformat()}.")
 
     signature = None
     if verifier_username:
@@ -118,4 +121,6 @@ def administration_record(
     chain = ChainOfIdentity.objects.select_for_update().get(id=order.chain_id)
     if chain.status != CoiStatus.ADMINISTERED:
         chain_advance(chain=chain, to=CoiStatus.ADMINISTERED)
+    # In the same transaction: an administration never exists without its monitoring schedule.
+    schedule_instantiate(administration=administration)
     return administration

@@ -1,6 +1,6 @@
 """Clinical records after administration: assessments (graded), interventions, adverse events, follow-up."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -9,11 +9,23 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from products.choices import CheckKind
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
-from tracker.models import AdverseEvent, Assessment, Conditioning, FollowUpVisit, Intervention, Patient, TherapyOrder
+from tracker.choices import RcvResult, ReminderStatus
+from tracker.models import (
+    AdverseEvent,
+    Assessment,
+    Conditioning,
+    FollowUpVisit,
+    Intervention,
+    Patient,
+    Reminder,
+    TherapyOrder,
+)
 from tracker.rules import grading
 from tracker.rules.reporting import report_clock
+from tracker.services.monitoring import assessment_followups, checks_complete
 from tracker.services.orders import PATIENT_ROLES
 
 # Outside this range a body temperature is a typing error (or a unit mix-up), not a measurement.
@@ -60,7 +72,7 @@ def assessment_record(
         raise ValidationError({"ice_score": ["The ICE score is 0 to 10."]})
     crs = grading.crs_grade(grading.CrsInput(temperature_c, hypotension, hypoxia, fever_masked))
     icans = grading.icans_grade(grading.IcansInput(ice_score, consciousness, seizure, motor_weakness, cerebral_edema))
-    return Assessment.objects.create(
+    assessment = Assessment.objects.create(
         patient=patient,
         assessed_at=assessed_at,
         temperature_c=temperature_c,
@@ -78,6 +90,8 @@ def assessment_record(
         assessed_by=actor,
         **extra,
     )
+    assessment_followups(assessment=assessment)
+    return assessment
 
 
 @transaction.atomic
@@ -168,6 +182,9 @@ def adverse_event_mark_reported(*, actor: AbstractBaseUser, event_id: int, at: d
     event.report_submitted_at = at or timezone.now()
     not_in_future(event.report_submitted_at, "report_submitted_at")
     event.save(update_fields=["report_submitted_at", "updated_at"])
+    Reminder.objects.filter(dedupe_key__startswith=f"ae:{event.id}:").exclude(status=ReminderStatus.RESOLVED).update(
+        status=ReminderStatus.RESOLVED, resolved_at=timezone.now(), resolved_by=actor, resolution="Report submitted"
+    )
     return event
 
 
@@ -189,6 +206,13 @@ def follow_up_record(
         raise ValidationError({"wellbeing_score": ["The well-being score is 0 to 10."]})
     if fields.get("car_testing_requested") and not fields.get("new_malignancy"):
         raise ValidationError({"car_testing_requested": ["Only with a new malignancy to test."]})
-    return FollowUpVisit.objects.create(
+    visit = FollowUpVisit.objects.create(
         patient=patient, visit_date=visit_date, survival_status=survival_status, recorded_by=actor, **fields
     )
+    kinds = [CheckKind.FOLLOW_UP, CheckKind.MALIGNANCY_SCREEN]
+    if visit.rcv_result != RcvResult.NOT_DONE:
+        kinds.append(CheckKind.RCV_TEST)
+    # A visit is dated, not timed: it counts at noon UTC of its day.
+    at = datetime.combine(visit_date, time(12), tzinfo=UTC)
+    checks_complete(patient_id=patient.id, kinds=kinds, at=at, record=f"follow_up:{visit.id}")
+    return visit

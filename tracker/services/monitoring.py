@@ -1,0 +1,265 @@
+"""The monitoring schedule: instantiated at administration, completed by clinical records, escalated by grades."""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from products.audit import audit_reason
+from products.choices import CheckKind, CoiStatus, Severity
+from products.errors import IllegalTransition
+from products.models import ChainOfIdentity, Unit
+from products.rules.schedules import protocol_occurrences
+from products.selectors import protocol_step_rules
+from products.services.guards import require_member
+from tracker.choices import CheckSource, CheckStatus, ReminderKind, ReminderStatus
+from tracker.models import Administration, Assessment, Reminder, ScheduledCheck
+from tracker.services.notifications import notifications_for
+
+# CAR-T consensus practice: after CRS or ICANS grade >= 2, assess every 4 hours until two consecutive
+# assessments grade below 2 (ASTCT 2019 grades; frequency per the issue's clinical rule).
+ESCALATED_INTERVAL = timedelta(hours=4)
+ESCALATED_GRACE = timedelta(hours=1)
+URGENT_GRADE = 2
+
+# Which clinical record completes which kind of check.
+ASSESSMENT_KINDS = (CheckKind.TOXICITY, CheckKind.INFUSION_REACTION, CheckKind.INFECTION)
+LAB_FIELDS = ("crp_mg_l", "ferritin_ng_ml", "il6_pg_ml")
+
+
+def schedule_instantiate(*, administration: Administration) -> list[ScheduledCheck]:
+    """Turn the product's protocol into this patient's checks; runs inside the administration's transaction."""
+    product = administration.unit.batch.product
+    occurrences = protocol_occurrences(
+        protocol_step_rules(product.monitoring_protocol_id), administration.administered_at
+    )
+    return ScheduledCheck.objects.bulk_create(
+        ScheduledCheck(
+            patient_id=administration.patient_id,
+            administration=administration,
+            kind=o.kind,
+            label=o.label,
+            sequence=o.sequence,
+            protocol_step_id=o.step_id,
+            due_at=o.due_at,
+            grace_until=o.due_at + o.grace,
+            severity=o.severity,
+        )
+        for o in occurrences
+    )
+
+
+def _resolve_reminders(checks: Iterable[int], *, resolution: str, at: datetime) -> None:
+    """Resolve the checks' reminders and retire their dedupe keys, so a rescheduled check can be reminded again."""
+    Reminder.objects.filter(check_item_id__in=list(checks)).exclude(status=ReminderStatus.RESOLVED).update(
+        status=ReminderStatus.RESOLVED,
+        resolved_at=at,
+        resolution=resolution,
+        dedupe_key=Concat(F("dedupe_key"), Value("~"), Cast("id", output_field=CharField())),
+    )
+
+
+@transaction.atomic
+def schedule_reschedule(
+    *, administration_id: int, actor: AbstractBaseUser, administered_at: datetime, reason: str
+) -> Administration:
+    """Correct the administration time: every still-open protocol check moves with it."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why the administration time is corrected (21 CFR 11.10(e))."]})
+    administration = (
+        Administration.objects.select_for_update(of=("self",))
+        .select_related("patient__facility", "unit__batch__product")
+        .get(id=administration_id)
+    )
+    require_member(actor, administration.patient.facility)
+    if administration.voided_at is not None:
+        raise IllegalTransition("A voided administration cannot be corrected.")
+    if administered_at > timezone.now():
+        raise ValidationError({"administered_at": ["Cannot be in the future."]})
+    audit_reason(reason)
+    administration.administered_at = administered_at
+    administration.save(update_fields=["administered_at", "updated_at"])
+    rules = protocol_step_rules(administration.unit.batch.product.monitoring_protocol_id)
+    new_times = {(o.step_id, o.sequence): o for o in protocol_occurrences(rules, administered_at)}
+    open_checks = ScheduledCheck.objects.select_for_update().filter(
+        administration=administration, status=CheckStatus.OPEN, source=CheckSource.PROTOCOL
+    )
+    moved = []
+    for check in open_checks:
+        occurrence = new_times.get((check.protocol_step_id, check.sequence))
+        if occurrence is None:
+            continue
+        check.due_at, check.grace_until = occurrence.due_at, occurrence.due_at + occurrence.grace
+        if check.due_at > timezone.now():
+            check.reminded_at = None  # not due any more: its reminder goes, and a new one comes when due
+        moved.append(check)
+    ScheduledCheck.objects.bulk_update(moved, ["due_at", "grace_until", "reminded_at"])
+    _resolve_reminders(
+        [c.id for c in moved if c.reminded_at is None],
+        resolution="Rescheduled: administration time corrected",
+        at=timezone.now(),
+    )
+    return administration
+
+
+@transaction.atomic
+def administration_void(*, administration_id: int, actor: AbstractBaseUser, reason: str) -> Administration:
+    """Mark an administration as entered in error: its open checks are cancelled and the unit goes back."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why the administration is voided."]})
+    administration = (
+        Administration.objects.select_for_update(of=("self",))
+        .select_related("patient__facility")
+        .get(id=administration_id)
+    )
+    require_member(actor, administration.patient.facility)
+    if administration.voided_at is not None:
+        raise IllegalTransition("The administration is already voided.")
+    audit_reason(reason)
+    now = timezone.now()
+    administration.voided_at, administration.voided_by, administration.void_reason = now, actor, reason.strip()
+    administration.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
+    cancelled = list(
+        ScheduledCheck.objects.filter(administration=administration, status=CheckStatus.OPEN).values_list(
+            "id", flat=True
+        )
+    )
+    ScheduledCheck.objects.filter(id__in=cancelled).update(status=CheckStatus.CANCELLED)
+    _resolve_reminders(cancelled, resolution="Administration voided", at=now)
+    unit = Unit.objects.select_for_update().get(id=administration.unit_id)
+    unit.status = administration.unit_status_before
+    unit.save(update_fields=["status", "updated_at"])
+    chain = ChainOfIdentity.objects.select_for_update().get(id=administration.order.chain_id)
+    if not Administration.objects.filter(order__chain=chain, voided_at=None).exists():
+        chain.status = CoiStatus.RELEASED
+        chain.save(update_fields=["status", "updated_at"])
+    return administration
+
+
+def checks_complete(*, patient_id: int, kinds: Iterable[str], at: datetime, record: str) -> list[int]:
+    """Complete, per kind, the earliest open check whose window holds `at`; resolve its reminder."""
+    completed = []
+    for kind in kinds:
+        candidates = (
+            ScheduledCheck.objects.select_for_update(skip_locked=True)
+            .filter(patient_id=patient_id, kind=kind, status=CheckStatus.OPEN, grace_until__gte=at)
+            .order_by("due_at")[:3]
+        )
+        for check in candidates:
+            # The window opens as long before the due time as the grace runs after it.
+            if check.due_at - (check.grace_until - check.due_at) <= at:
+                ScheduledCheck.objects.filter(id=check.id).update(
+                    status=CheckStatus.COMPLETED, completed_at=at, completed_by=record
+                )
+                completed.append(check.id)
+                break
+    _resolve_reminders(completed, resolution=f"Completed by {record}", at=timezone.now())
+    return completed
+
+
+def assessment_followups(*, assessment: Assessment) -> Reminder | None:
+    """After an assessment: complete its checks; on grade >= 2 raise an urgent reminder and assess every 4 h.
+
+    Runs in the assessment's transaction, so the reminder exists even if the broker is down.
+    """
+    kinds = list(ASSESSMENT_KINDS)
+    if any(getattr(assessment, field) is not None for field in LAB_FIELDS):
+        kinds.append(CheckKind.LABS)
+    checks_complete(
+        patient_id=assessment.patient_id, kinds=kinds, at=assessment.assessed_at, record=f"assessment:{assessment.id}"
+    )
+
+    reminder = None
+    worst = max(assessment.crs_grade, assessment.icans_grade)
+    patient = assessment.patient
+    administration = (
+        Administration.objects.filter(patient=patient, voided_at=None, administered_at__lte=assessment.assessed_at)
+        .order_by("-administered_at")
+        .first()
+    )
+    if worst >= URGENT_GRADE:
+        reminder = Reminder.objects.create(
+            kind=ReminderKind.TOXICITY_GRADE,
+            dedupe_key=f"assessment:{assessment.id}",
+            patient=patient,
+            facility_id=patient.facility_id,
+            due_at=assessment.assessed_at,
+            severity=Severity.URGENT,
+            message=(
+                f"Patient {patient.id}: CRS grade {assessment.crs_grade}, ICANS grade {assessment.icans_grade} "
+                f"at {assessment.assessed_at:%Y-%m-%d %H:%M} UTC. Assess every 4 h."
+            ),
+        )
+        notifications_for(reminder=reminder, reason="raised")
+    if administration is None:
+        return reminder
+    recent = list(
+        Assessment.objects.filter(patient=patient, assessed_at__lte=assessment.assessed_at)
+        .order_by("-assessed_at", "-id")
+        .values_list("crs_grade", "icans_grade")[:2]
+    )
+    calm = len(recent) == 2 and all(max(grades) < URGENT_GRADE for grades in recent)
+    escalated = ScheduledCheck.objects.filter(
+        patient=patient, source=CheckSource.TOXICITY_ESCALATION, status=CheckStatus.OPEN
+    )
+    if calm:
+        cancelled = list(escalated.values_list("id", flat=True))
+        escalated.update(status=CheckStatus.CANCELLED)
+        _resolve_reminders(cancelled, resolution="Two consecutive assessments below grade 2", at=timezone.now())
+    elif worst >= URGENT_GRADE or escalated.exists() or _was_escalated(patient.id, assessment):
+        if not escalated.filter(due_at__gt=assessment.assessed_at).exists():
+            due = assessment.assessed_at + ESCALATED_INTERVAL
+            ScheduledCheck.objects.create(
+                patient=patient,
+                administration=administration,
+                kind=CheckKind.TOXICITY,
+                label="CRS/ICANS check every 4 h (grade >= 2)",
+                source=CheckSource.TOXICITY_ESCALATION,
+                due_at=due,
+                grace_until=due + ESCALATED_GRACE,
+                severity=Severity.URGENT,
+            )
+    return reminder
+
+
+def _was_escalated(patient_id: int, assessment: Assessment) -> bool:
+    previous = (
+        Assessment.objects.filter(patient_id=patient_id, assessed_at__lte=assessment.assessed_at)
+        .exclude(id=assessment.id)
+        .order_by("-assessed_at", "-id")
+        .values_list("crs_grade", "icans_grade")
+        .first()
+    )
+    return previous is not None and max(previous) >= URGENT_GRADE
+
+
+@transaction.atomic
+def reminder_acknowledge(*, reminder_id: int, actor: AbstractBaseUser) -> Reminder:
+    reminder = Reminder.objects.select_for_update(of=("self",)).select_related("facility").get(id=reminder_id)
+    require_member(actor, reminder.facility)
+    if reminder.status != ReminderStatus.OPEN:
+        raise IllegalTransition(f"The reminder is already {reminder.status}.")
+    reminder.status, reminder.acknowledged_at, reminder.acknowledged_by = (
+        ReminderStatus.ACKNOWLEDGED,
+        timezone.now(),
+        actor,
+    )
+    reminder.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
+    return reminder
+
+
+@transaction.atomic
+def reminder_resolve(*, reminder_id: int, actor: AbstractBaseUser, resolution: str = "") -> Reminder:
+    reminder = Reminder.objects.select_for_update(of=("self",)).select_related("facility").get(id=reminder_id)
+    require_member(actor, reminder.facility)
+    if reminder.status == ReminderStatus.RESOLVED:
+        raise IllegalTransition("The reminder is already resolved.")
+    reminder.status, reminder.resolved_at, reminder.resolved_by = ReminderStatus.RESOLVED, timezone.now(), actor
+    reminder.resolution = resolution.strip() or "Resolved by hand"
+    reminder.save(update_fields=["status", "resolved_at", "resolved_by", "resolution"])
+    return reminder

@@ -1,0 +1,227 @@
+"""The periodic monitoring scan: due checks, escalations, report clocks and product risks become reminders.
+
+Safe to run late, twice or on several workers at once: rows are claimed with SELECT ... FOR UPDATE
+SKIP LOCKED, reminders are inserted with ON CONFLICT DO NOTHING on their dedupe key, and every query
+reads an index of what is due, so the cost follows the due rows rather than the size of the tables.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from products.choices import BatchStatus, Severity, UnitStatus
+from products.models import Batch, Unit
+from tracker.choices import CheckStatus, DeliveryStatus, ReminderKind, ReminderStatus
+from tracker.models import AdverseEvent, Notification, Reminder, ScheduledCheck, TherapyOrder
+from tracker.services.notifications import enqueue, notifications_for
+
+# Rows per transaction: short transactions keep row locks brief and memory flat however much is due.
+BATCH_SIZE = 500
+REPORT_WARNING = timedelta(days=3)  # "a serious adverse event's report deadline approaching (3 days before)"
+USE_BY_WARNING = timedelta(minutes=30)
+
+
+@dataclass
+class ScanResult:
+    counts: Counter = field(default_factory=Counter)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{k}: {v}" for k, v in sorted(self.counts.items())) or "nothing to do"
+
+
+def monitoring_scan(*, now: datetime | None = None, batch_size: int = BATCH_SIZE) -> ScanResult:
+    now = now or timezone.now()
+    result = ScanResult()
+    while (n := _remind_due_checks(now, batch_size)) > 0:
+        result.counts["checks_reminded"] += n
+    while (n := _escalate_overdue(now, batch_size)) > 0:
+        result.counts["escalated"] += n
+    result.counts["report_reminders"] += _report_deadlines(now)
+    result.counts["unit_reminders"] += _unit_risks(now)
+    result.counts["batch_reminders"] += _quarantined_batches(now)
+    result.counts["notifications_requeued"] += _requeue_notifications(now, batch_size)
+    result.counts = +result.counts  # drop zeros
+    return result
+
+
+@transaction.atomic
+def _remind_due_checks(now: datetime, batch_size: int) -> int:
+    checks = list(
+        ScheduledCheck.objects.select_for_update(skip_locked=True)
+        .filter(status=CheckStatus.OPEN, reminded_at__isnull=True, due_at__lte=now)
+        .select_related("patient")
+        .order_by("due_at")[:batch_size]
+    )
+    if not checks:
+        return 0
+    reminders = [
+        Reminder(
+            kind=ReminderKind.CHECK_DUE,
+            dedupe_key=f"check:{check.id}",
+            patient_id=check.patient_id,
+            facility_id=check.patient.facility_id,
+            check_item=check,
+            due_at=check.due_at,
+            escalate_at=check.grace_until,
+            severity=check.severity,
+            message=f"Patient {check.patient_id}: {check.label} "
+            f"{'overdue' if check.grace_until <= now else 'due'} since {check.due_at:%Y-%m-%d %H:%M} UTC.",
+        )
+        for check in checks
+    ]
+    Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
+    ScheduledCheck.objects.filter(id__in=[c.id for c in checks]).update(reminded_at=now)
+    # The checks are ours (claimed above), so are their reminders; notifying twice is refused by a unique key anyway.
+    for reminder in Reminder.objects.filter(dedupe_key__in=[r.dedupe_key for r in reminders]):
+        notifications_for(reminder=reminder, reason="raised")
+    return len(checks)
+
+
+@transaction.atomic
+def _escalate_overdue(now: datetime, batch_size: int) -> int:
+    """A reminder still open after its grace period turns urgent and goes to the on-call clinicians."""
+    reminders = list(
+        Reminder.objects.select_for_update(skip_locked=True)
+        .filter(status=ReminderStatus.OPEN, escalated_at__isnull=True, escalate_at__lte=now)
+        .order_by("escalate_at")[:batch_size]
+    )
+    for reminder in reminders:
+        reminder.severity, reminder.escalated_at = Severity.URGENT, now
+        reminder.message = reminder.message.replace(" due since ", " overdue since ")
+    Reminder.objects.bulk_update(reminders, ["severity", "escalated_at", "message"])
+    for reminder in reminders:
+        notifications_for(reminder=reminder, reason="escalated")
+    return len(reminders)
+
+
+def _raise(reminders: list[Reminder]) -> int:
+    """Insert the reminders not raised before and notify for those; returns how many were new."""
+    if not reminders:
+        return 0
+    keys = [r.dedupe_key for r in reminders]
+    existing = set(Reminder.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+    fresh = [r for r in reminders if r.dedupe_key not in existing]
+    with transaction.atomic():
+        Reminder.objects.bulk_create(fresh, ignore_conflicts=True)
+        created = Reminder.objects.filter(dedupe_key__in=[r.dedupe_key for r in fresh], notifications__isnull=True)
+        for reminder in created:
+            notifications_for(reminder=reminder, reason="raised")
+    return len(fresh)
+
+
+def _report_deadlines(now: datetime) -> int:
+    # Partial index ae_report_open: only events with a deadline and no submission are read.
+    events = AdverseEvent.objects.filter(
+        report_submitted_at__isnull=True, report_due_at__isnull=False, report_due_at__lte=now + REPORT_WARNING
+    ).select_related("patient")
+    reminders = []
+    for event in events:
+        overdue = event.report_due_at <= now
+        reminders.append(
+            Reminder(
+                kind=ReminderKind.REPORT_OVERDUE if overdue else ReminderKind.REPORT_DUE,
+                dedupe_key=f"ae:{event.id}:{'overdue' if overdue else 'due'}",
+                patient=event.patient,
+                facility_id=event.patient.facility_id,
+                due_at=event.report_due_at,
+                severity=Severity.URGENT if overdue else Severity.ROUTINE,
+                message=f"Patient {event.patient_id}: expedited report for adverse event {event.id} "
+                f"({event.get_term_display()}, grade {event.grade}) {'overdue since' if overdue else 'due'} "
+                f"{event.report_due_at:%Y-%m-%d %H:%M} UTC ({event.report_rule.split(':')[0]}).",
+            )
+        )
+    return _raise(reminders)
+
+
+def _unit_patient(unit: Unit, orders: dict[int, TherapyOrder]) -> int | None:
+    order = orders.get(unit.chain_id) if unit.chain_id else None
+    return order.patient_id if order else None
+
+
+def _unit_risks(now: datetime) -> int:
+    live = ~Q(status__in=[UnitStatus.ADMINISTERED, UnitStatus.DISCARDED])
+    horizon = now + timedelta(days=settings.UNIT_EXPIRY_WARNING_DAYS)
+    units = list(
+        Unit.objects.filter(live)
+        .filter(
+            Q(expires_at__lte=horizon)
+            | Q(use_by__isnull=False, use_by__lte=now + USE_BY_WARNING)
+            | Q(temperature_excursion=True)
+        )
+        .select_related("current_facility")
+    )
+    orders = {
+        o.chain_id: o for o in TherapyOrder.objects.filter(chain_id__in=[u.chain_id for u in units if u.chain_id])
+    }
+    reminders = []
+    for unit in units:
+        base = {"patient_id": _unit_patient(unit, orders), "facility_id": unit.current_facility_id}
+        if unit.temperature_excursion:
+            reminders.append(
+                Reminder(
+                    kind=ReminderKind.TEMPERATURE_EXCURSION,
+                    dedupe_key=f"unit:{unit.id}:excursion",
+                    due_at=unit.excursion_at or now,
+                    severity=Severity.URGENT,
+                    message=f"Unit {unit.unit_id}: temperature excursion recorded; quarantine and assess before use.",
+                    **base,
+                )
+            )
+        if unit.use_by is not None and unit.use_by <= now + USE_BY_WARNING:
+            reminders.append(
+                Reminder(
+                    kind=ReminderKind.UNIT_USE_BY,
+                    dedupe_key=f"unit:{unit.id}:use_by",
+                    due_at=unit.use_by,
+                    severity=Severity.URGENT,
+                    message=f"Unit {unit.unit_id}: thawed, use by {unit.use_by:%Y-%m-%d %H:%M} UTC.",
+                    **base,
+                )
+            )
+        if unit.expires_at <= horizon:
+            reminders.append(
+                Reminder(
+                    kind=ReminderKind.UNIT_EXPIRING,
+                    dedupe_key=f"unit:{unit.id}:expiring",
+                    due_at=unit.expires_at,
+                    severity=Severity.URGENT if unit.expires_at <= now else Severity.ROUTINE,
+                    message=f"Unit {unit.unit_id}: expires {unit.expires_at:%Y-%m-%d %H:%M} UTC.",
+                    **base,
+                )
+            )
+    return _raise(reminders)
+
+
+def _quarantined_batches(now: datetime) -> int:
+    limit = now - timedelta(days=settings.BATCH_QUARANTINE_ALERT_DAYS)
+    batches = Batch.objects.filter(status=BatchStatus.QUARANTINE, status_changed_at__lte=limit)
+    return _raise(
+        [
+            Reminder(
+                kind=ReminderKind.BATCH_QUARANTINE,
+                dedupe_key=f"batch:{batch.id}:quarantine",
+                facility_id=batch.facility_id,
+                due_at=batch.status_changed_at,
+                severity=Severity.ROUTINE,
+                message=f"Batch {batch.lot_number} in quarantine since {batch.status_changed_at:%Y-%m-%d}: "
+                "complete QC and release or reject.",
+            )
+            for batch in batches
+        ]
+    )
+
+
+def _requeue_notifications(now: datetime, batch_size: int) -> int:
+    """Pending deliveries whose time has come (a retry, or a broker outage when they were raised)."""
+    ids = list(
+        Notification.objects.filter(
+            status=DeliveryStatus.PENDING, next_attempt_at__lte=now - timedelta(seconds=30), claimed_at__isnull=True
+        ).values_list("id", flat=True)[:batch_size]
+    )
+    enqueue(ids)
+    return len(ids)
