@@ -265,7 +265,7 @@ class BatchActionView(BatchChildMixin, generics.GenericAPIView):
     def act(self, batch: Batch, data: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def post(self, request: Request, id: int) -> Response:
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         batch = self.get_batch()
         data: dict[str, Any] = {}
         if self.input_serializer_class is not None:

@@ -111,6 +111,7 @@ def test_a_storage_range_upside_down_is_a_400(world, client_for):
     )
 
     assert response.status_code == 400
+    assert "non_field_errors" in response.json()
     assert_no_product()
 
 
