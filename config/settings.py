@@ -233,3 +233,5 @@ CELERY_BEAT_SCHEDULE = {
 }
 UNIT_EXPIRY_WARNING_DAYS = env_int("UNIT_EXPIRY_WARNING_DAYS", 7)
 BATCH_QUARANTINE_ALERT_DAYS = env_int("BATCH_QUARANTINE_ALERT_DAYS", 14)
+# A pending notification older than this was not sent at once (broker down?): the scan enqueues it again.
+NOTIFICATION_REQUEUE_SECONDS = env_int("NOTIFICATION_REQUEUE_SECONDS", 30)

@@ -27,6 +27,7 @@ CAR_T_SPEC = [
 PASSING_QC = {"viability": 92, "cd3_purity": 95, "sterility": "negative", "endotoxin": "0.5"}
 
 _din_sequence = iter(range(1, 999_999))
+_mrn_sequence = iter(range(1, 999_999))
 
 
 def make_din(fin: str = "W1234", year: int = 26) -> str:
@@ -264,7 +265,7 @@ def elsewhere(world: World, product: Product) -> Elsewhere:
     return Elsewhere(user=user, factory_site=factory_site, patient=patient, order=order, batch=batch, unit=unit)
 
 
-def administer(world: World, order: TherapyOrder, unit: Unit, at: datetime | None = None):  # noqa: ANN201
+def administer(world: World, order: TherapyOrder, unit: Unit, at: datetime | None = None):
     """Give a delivered unit to its patient (the bedside scans match)."""
     from tracker.services.administrations import administration_record
 
@@ -279,12 +280,13 @@ def administer(world: World, order: TherapyOrder, unit: Unit, at: datetime | Non
     )
 
 
-def infused_patient(world: World, days_ago: float = 0, product: Product | None = None):  # noqa: ANN201
+def infused_patient(world: World, days_ago: float = 0, product: Product | None = None):
     """A patient whose unit was infused `days_ago` days ago (the whole journey is travelled back in time)."""
     import time_machine
 
     with time_machine.travel(timezone.now() - timedelta(days=days_ago), tick=True):
-        order = make_order(world, product=product)
+        product = product or Product.objects.filter(code="cart-x").first() or make_product(world)
+        order = make_order(world, product=product, patient=make_patient(world, mrn=f"MRN-I{next(_mrn_sequence)}"))
         unit = deliver(world, released_unit(world, order, unit_id=f"UNIT-{order.coi}"))
         administration = administer(world, order, unit)
     return order, administration

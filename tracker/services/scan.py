@@ -220,7 +220,9 @@ def _requeue_notifications(now: datetime, batch_size: int) -> int:
     """Pending deliveries whose time has come (a retry, or a broker outage when they were raised)."""
     ids = list(
         Notification.objects.filter(
-            status=DeliveryStatus.PENDING, next_attempt_at__lte=now - timedelta(seconds=30), claimed_at__isnull=True
+            status=DeliveryStatus.PENDING,
+            next_attempt_at__lte=now - timedelta(seconds=settings.NOTIFICATION_REQUEUE_SECONDS),
+            claimed_at__isnull=True,
         ).values_list("id", flat=True)[:batch_size]
     )
     enqueue(ids)
