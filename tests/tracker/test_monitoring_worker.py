@@ -46,7 +46,7 @@ def world(receiver):
 
 
 def test_a_notification_task_delivered_twice_sends_once(redis, receiver, world):
-    order, administration = journey.infused_patient(world, days_ago=1.5)
+    order, _ = journey.infused_patient(world, days_ago=1.5)
     with worker_process(redis, queue="reliability-double"):
         monitoring_scan_task.delay()
         assert wait_for(
