@@ -36,6 +36,8 @@ class PatientDataAdmin(ServiceAdmin):
     facility_path = "facility"
 
     def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
+        if not may_see_patients(request.user):
+            return queryset.none()
         return queryset.filter(**{f"{self.facility_path}__in": user_facility_ids(request.user)})
 
     def has_module_permission(self, request: HttpRequest) -> bool:

@@ -1,0 +1,173 @@
+"""The catalogue: monitoring protocols (editable data) and products with their release specification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import models
+from django.db.models import Count
+from django.forms import BaseForm, BaseFormSet
+from django.http import HttpRequest
+
+from products.admin.base import ProjectAdmin, ServiceAdmin
+from products.models import MonitoringProtocol, Product, ProtocolStep, ReleaseTest
+from products.services.catalog import SpecTest, product_create
+
+
+class ProtocolStepInline(admin.TabularInline):
+    model = ProtocolStep
+    extra = 0
+    fields = [
+        "position",
+        "kind",
+        "label",
+        "first_due_value",
+        "first_due_unit",
+        "repeat_every_value",
+        "repeat_every_unit",
+        "repeat_count",
+        "repeat_until_value",
+        "repeat_until_unit",
+        "grace_hours",
+        "severity",
+    ]
+
+
+@admin.register(MonitoringProtocol)
+class MonitoringProtocolAdmin(ProjectAdmin):
+    """Protocols are data: the schedule after administration is edited here, not in code."""
+
+    list_display = ["code", "name", "step_count", "product_count", "updated_at"]
+    search_fields = ["code", "name"]
+    fields = ["code", "name", "description", "created_at", "updated_at"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [ProtocolStepInline]
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(step_count=Count("steps", distinct=True), product_count=Count("products", distinct=True))
+        )
+
+    @admin.display(description="steps", ordering="step_count")
+    def step_count(self, obj: MonitoringProtocol) -> int:
+        return obj.step_count  # type: ignore[attr-defined]
+
+    @admin.display(description="products", ordering="product_count")
+    def product_count(self, obj: MonitoringProtocol) -> int:
+        return obj.product_count  # type: ignore[attr-defined]
+
+
+class ReleaseSpecInline(admin.TabularInline):
+    """Entered with the product; fixed afterwards (QC results already judged against it point at its rows)."""
+
+    model = ReleaseTest
+    extra = 4
+    can_delete = False
+    fields = ["test", "name", "unit", "min_value", "max_value", "expected"]
+    verbose_name = "release test"
+    verbose_name_plural = "release specification"
+
+    def get_extra(self, request: HttpRequest, obj: Product | None = None, **kwargs: Any) -> int:
+        return self.extra if obj is None else 0
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Product | None = None) -> Any:
+        return self.fields if obj is not None else ()
+
+    def has_add_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        return obj is None and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Product | None = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+
+@admin.register(Product)
+class ProductAdmin(ServiceAdmin):
+    list_display = [
+        "code",
+        "name",
+        "modality",
+        "source",
+        "gene_modified",
+        "cryopreserved",
+        "monitoring_protocol",
+        "is_active",
+    ]
+    list_filter = ["modality", "source", "gene_modified", "cryopreserved", "is_active", "monitoring_protocol"]
+    list_select_related = ["monitoring_protocol"]
+    search_fields = ["code", "name"]
+    inlines = [ReleaseSpecInline]
+    add_fieldsets = [
+        (None, {"fields": ["code", "name", "modality", "source", "gene_modified", "cryopreserved", "is_active"]}),
+        (
+            "Storage and dosing",
+            {
+                "fields": [
+                    "shelf_life_days",
+                    "shelf_life_after_thaw_minutes",
+                    "storage_min_temp_c",
+                    "storage_max_temp_c",
+                    "dose_unit",
+                ]
+            },
+        ),
+        ("Monitoring", {"fields": ["monitoring_protocol"]}),
+    ]
+    change_fields = (
+        "code",
+        "name",
+        "modality",
+        "source",
+        "gene_modified",
+        "cryopreserved",
+        "is_active",
+        "shelf_life_days",
+        "shelf_life_after_thaw_minutes",
+        "storage_min_temp_c",
+        "storage_max_temp_c",
+        "dose_unit",
+        "monitoring_protocol",
+        "created_at",
+        "updated_at",
+    )
+    # What a product *is* (code, modality, source, gene modification, cryopreservation) is fixed once it
+    # exists; descriptive and logistic settings may be edited (every edit is in the audit trail).
+    plain_change_fields = (
+        "name",
+        "is_active",
+        "shelf_life_days",
+        "shelf_life_after_thaw_minutes",
+        "storage_min_temp_c",
+        "storage_max_temp_c",
+        "dose_unit",
+        "monitoring_protocol",
+    )
+
+    def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
+        fields = {name: value for name, value in form.cleaned_data.items() if name != "monitoring_protocol"}
+        spec: list[SpecTest] = []
+        for formset in formsets:
+            if formset.model is not ReleaseTest:
+                continue
+            for row in formset.forms:
+                if not row.has_changed() or not row.cleaned_data:
+                    continue
+                data = row.cleaned_data
+                spec.append(
+                    SpecTest(
+                        test=data["test"],
+                        name=data.get("name", ""),
+                        unit=data.get("unit", ""),
+                        min=data.get("min_value"),
+                        max=data.get("max_value"),
+                        expected=data.get("expected", ""),
+                    )
+                )
+        return product_create(
+            actor=request.user,
+            monitoring_protocol=form.cleaned_data["monitoring_protocol"],
+            release_spec=spec,
+            **fields,
+        )

@@ -1,0 +1,75 @@
+"""The audit trail of one record, as pghistory's database triggers wrote it (21 CFR 11.10(e))."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import models
+from pghistory.models import Events
+
+# Bookkeeping columns that change with every write and say nothing a reader needs.
+NOISE = frozenset({"updated_at"})
+
+
+def _tracked_models() -> set[type[models.Model]]:
+    from django.apps import apps
+    from pghistory.models import Event
+
+    return {
+        m.pgh_tracked_model._meta.concrete_model
+        for m in apps.get_models()
+        if issubclass(m, Event) and getattr(m, "pgh_tracked_model", None) is not None and hasattr(m, "pgh_obj")
+    }
+
+
+@dataclass
+class EventRow:
+    at: Any
+    label: str
+    user: str
+    channel: str
+    url: str
+    reason: str
+    changes: list[tuple[str, Any, Any]]
+
+
+@dataclass
+class AuditTrail:
+    obj: models.Model
+    tracked: bool
+    events: Any  # a queryset (paginated by the view)
+
+    def describe(self, event: Any) -> EventRow:
+        context = event.pgh_context or {}
+        if event.pgh_diff:
+            changes = [(field, old, new) for field, (old, new) in event.pgh_diff.items() if field not in NOISE]
+        elif event.pgh_label == "insert":
+            changes = [(field, None, value) for field, value in (event.pgh_data or {}).items() if field not in NOISE]
+        else:
+            changes = []
+        return EventRow(
+            at=event.pgh_created_at,
+            label=event.pgh_label,
+            user=self._user_name(context.get("user")),
+            channel=str(context.get("channel", "")),
+            url=str(context.get("url", "")),
+            reason=str(context.get("reason", "")),
+            changes=changes,
+        )
+
+    def _user_name(self, user_id: Any) -> str:
+        if user_id in (None, ""):
+            return ""
+        cache = self.__dict__.setdefault("_users", {})
+        if user_id not in cache:
+            user = get_user_model().objects.filter(pk=user_id).first()
+            cache[user_id] = (user.get_full_name() or user.get_username()) if user else f"user {user_id}"
+        return cache[user_id]
+
+
+def audit_trail(obj: models.Model) -> AuditTrail:
+    tracked = obj._meta.concrete_model in _tracked_models()
+    events = Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id") if tracked else Events.objects.none()
+    return AuditTrail(obj=obj, tracked=tracked, events=events)

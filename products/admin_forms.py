@@ -1,0 +1,178 @@
+"""Admin input forms. They parse what a coordinator types or scans; the services decide whether it is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from products.models import Batch, ChainOfIdentity, Collection, CustodyRecord, ProcessingStep, QCResult, Unit
+from products.rules.isbt128 import normalize
+
+
+class ServiceModelForm(forms.ModelForm):
+    """An add form whose rules live in a service: the fields parse input, the service validates.
+
+    Model validation (`_post_clean`) is skipped: the service checks everything, and it, not the
+    form, builds the row. Nothing here may re-implement a rule.
+    """
+
+    def _post_clean(self) -> None:
+        pass
+
+
+class CoiField(forms.CharField):
+    """A COI as printed on the label of the incoming material (scanned or typed)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "COI")
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("help_text", "The chain-of-identity code on the label, e.g. W432126000001X.")
+        super().__init__(**kwargs)
+
+    def clean(self, value: Any) -> ChainOfIdentity:  # type: ignore[override]
+        text = normalize(super().clean(value))
+        chain = ChainOfIdentity.objects.select_related("product").filter(coi=text).first()
+        if chain is None:
+            raise forms.ValidationError(f"No chain of identity {text}.")
+        return chain
+
+
+class CollectionAddForm(ServiceModelForm):
+    coi = CoiField()
+    din = forms.CharField(
+        label="DIN",
+        max_length=32,
+        help_text="ISBT 128: 13 characters, optionally 2 flag characters, then the check character "
+        "(spaces allowed, e.g. G1234 98 654321 H).",
+    )
+
+    class Meta:
+        model = Collection
+        fields = [
+            "coi",
+            "din",
+            "facility",
+            "collected_at",
+            "method",
+            "volume_ml",
+            "total_nucleated_cells",
+            "cd3_cells",
+            "cd34_cells",
+            "note",
+        ]
+
+
+class BatchAddForm(ServiceModelForm):
+    coi = CoiField()
+
+    class Meta:
+        model = Batch
+        fields = ["coi", "lot_number", "facility", "started_at"]
+
+
+class StepForm(ServiceModelForm):
+    class Meta:
+        model = ProcessingStep
+        fields = ["batch", "kind", "started_at", "ended_at", "parameters", "note"]
+
+
+class QCResultForm(ServiceModelForm):
+    test = forms.CharField(max_length=64, help_text="A test code of the product's release specification.")
+    value = forms.CharField(max_length=64, help_text="A number, or text such as negative.")
+
+    class Meta:
+        model = QCResult
+        fields = ["batch", "test", "value", "unit", "tested_at"]
+
+
+class UnitAddForm(ServiceModelForm):
+    class Meta:
+        model = Unit
+        fields = ["batch", "unit_id", "dose_cells", "volume_ml", "expires_at"]
+        help_texts = {"expires_at": "Leave empty to use the product's default shelf life."}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "expires_at" in self.fields:
+            self.fields["expires_at"].required = False
+
+
+class CustodyForm(ServiceModelForm):
+    unit_ref = forms.CharField(label="Unit", max_length=40, help_text="The unit id on the bag (scanned or typed).")
+
+    class Meta:
+        model = CustodyRecord
+        fields = ["unit_ref", "event", "at", "facility", "temperature_c", "note"]
+        help_texts = {"facility": "Where it happened; for a shipment, the destination."}
+
+    # Set per request by the admin: the units the user may see (a bag is found only among those).
+    visible_units: Any = None
+
+    def clean_unit_ref(self) -> Unit:
+        unit_id = self.cleaned_data["unit_ref"].strip()
+        units = self.visible_units if self.visible_units is not None else Unit.objects.all()
+        unit = units.filter(unit_id=unit_id).first()
+        if unit is None:
+            raise forms.ValidationError(f"No unit {unit_id} that you may see.")
+        return unit
+
+
+# --- inline rows on the batch and unit pages (the parent comes from the page) --------------------
+
+
+class StepRowForm(ServiceModelForm):
+    class Meta:
+        model = ProcessingStep
+        fields = ["kind", "started_at", "ended_at", "parameters", "note"]
+        widgets = {"note": forms.TextInput(attrs={"size": 30}), "parameters": forms.Textarea(attrs={"rows": 1})}
+
+
+class QCRowForm(ServiceModelForm):
+    test = forms.ChoiceField(choices=())
+    value = forms.CharField(max_length=64, help_text="A number, or text such as negative.")
+
+    class Meta:
+        model = QCResult
+        fields = ["test", "value", "unit", "tested_at"]
+
+    spec_choices: list[tuple[str, str]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["test"].choices = [("", "---------"), *self.spec_choices]
+
+
+class UnitRowForm(UnitAddForm):
+    class Meta(UnitAddForm.Meta):
+        fields = ["unit_id", "dose_cells", "volume_ml", "expires_at"]
+
+
+class CustodyRowForm(ServiceModelForm):
+    class Meta:
+        model = CustodyRecord
+        fields = ["event", "at", "facility", "temperature_c", "note"]
+        widgets = {"note": forms.TextInput(attrs={"size": 30})}
+
+
+# --- electronic signatures (21 CFR 11.50, 11.200) --------------------------------------------------
+
+
+class SignatureForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Re-enter your own password: it is your electronic signature.",
+    )
+    meaning = forms.CharField(
+        label="Meaning of the signature",
+        max_length=500,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="In your own words, what you attest by signing, e.g. “Released for infusion: all release "
+        "tests passed.”",
+    )
+
+
+class RejectionForm(SignatureForm):
+    reason = forms.CharField(label="Reason for rejection", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
