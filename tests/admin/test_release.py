@@ -1,0 +1,194 @@
+"""Release and rejection from the admin: an electronic signature (21 CFR Part 11) through batch_release/reject."""
+
+import pytest
+from django.urls import reverse
+
+from products.choices import BatchStatus, CoiStatus, Role, SignatureMeaning
+from products.models import Batch, Signature
+from tests.admin.conftest import form_data, messages_of
+from tests.admin.helpers import url
+from tests.factories import UserFactory
+from tests.journey import PASSING_QC, record_qc, started_batch
+
+pytestmark = pytest.mark.django_db
+
+
+def release_url(batch: Batch) -> str:
+    return reverse("admin:products_batch_release", args=[batch.pk])
+
+
+def reject_url(batch: Batch) -> str:
+    return reverse("admin:products_batch_reject", args=[batch.pk])
+
+
+def sign(client, batch: Batch, password: str, meaning: str = "Released for infusion", **extra):
+    return client.post(release_url(batch), {"password": password, "meaning": meaning, **extra}, follow=True)
+
+
+def test_the_batch_page_offers_release_and_reject(client_for, world):
+    batch = started_batch(world)
+    page = client_for(world.qa).get(url(Batch, "change", batch.pk))
+    assert release_url(batch).encode() in page.content
+    assert reject_url(batch).encode() in page.content
+
+    form = client_for(world.qa).get(release_url(batch))
+    assert form.status_code == 200
+    assert b'type="password"' in form.content
+    assert b"No result yet" in form.content
+
+
+def test_release_with_the_right_password_releases_and_records_the_signature(client_for, world):
+    batch = started_batch(world)
+    record_qc(world, batch)
+
+    response = sign(client_for(world.qa), batch, world.password, "All release tests passed; released.")
+
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.RELEASED
+    signature = batch.release_signature
+    assert signature.signer == world.qa and signature.meaning == SignatureMeaning.RELEASE
+    assert signature.statement == "All release tests passed; released."
+    assert signature.printed_name == world.qa.get_full_name()
+    batch.chain.refresh_from_db()
+    assert batch.chain.status == CoiStatus.RELEASED
+    assert response.redirect_chain[-1][0] == url(Batch, "change", batch.pk)
+    assert any("released" in m for m in messages_of(response))
+
+
+def test_a_wrong_password_releases_nothing_and_says_so(client_for, world):
+    batch = started_batch(world)
+    record_qc(world, batch)
+
+    response = sign(client_for(world.qa), batch, "not-my-password")
+
+    assert response.status_code == 200
+    assert any("invalid_signature" in m for m in messages_of(response))
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.QUARANTINE and batch.release_signature is None
+    assert not Signature.objects.exists()
+    # The password is never sent back to the browser.
+    assert b"not-my-password" not in response.content
+
+
+def test_incomplete_qc_refuses_the_release_with_the_missing_tests(client_for, world):
+    batch = started_batch(world)
+    record_qc(world, batch, {"viability": 90, "sterility": "negative"})
+
+    response = sign(client_for(world.qa), batch, world.password)
+
+    message = " ".join(messages_of(response))
+    assert "qc_incomplete" in message and "cd3_purity" in message and "endotoxin" in message
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.QUARANTINE
+    assert not Signature.objects.exists()
+
+
+def test_failed_qc_refuses_the_release_naming_the_tests(client_for, world):
+    batch = started_batch(world)
+    record_qc(world, batch, {**PASSING_QC, "sterility": "positive"})
+
+    response = sign(client_for(world.qa), batch, world.password)
+
+    message = " ".join(messages_of(response))
+    assert "qc_failed" in message and "sterility" in message
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.QUARANTINE
+    assert not Signature.objects.exists()
+
+
+def test_only_qa_may_release(client_for, world, factory_coordinator):
+    batch = started_batch(world)
+    record_qc(world, batch)
+
+    for user in (factory_coordinator, world.manufacturing):
+        response = sign(client_for(user), batch, world.password)
+        assert any("permission_denied" in m for m in messages_of(response)), user
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.QUARANTINE
+    assert not Signature.objects.exists()
+
+
+def test_a_batch_the_user_cannot_see_cannot_be_signed(client_for, world):
+    batch = started_batch(world)
+    record_qc(world, batch)
+    # QA at another site: the batch is not theirs to see, so there is nothing to sign.
+    outsider = UserFactory(username="qa-elsewhere", roles=[Role.QA], facilities=[world.other_hospital])
+    client = client_for(outsider)
+    assert client.get(release_url(batch)).status_code == 302
+    response = client.post(release_url(batch), {"password": world.password, "meaning": "x"}, follow=True)
+    assert any("exist" in m for m in messages_of(response))
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.QUARANTINE
+    assert not Signature.objects.exists()
+
+
+def test_the_signature_form_needs_a_meaning(client_for, world):
+    batch = started_batch(world)
+    record_qc(world, batch)
+    response = sign(client_for(world.qa), batch, world.password, meaning="")
+    assert "meaning" in response.context["form"].errors
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.QUARANTINE
+
+
+def test_rejection_is_signed_and_needs_a_reason(client_for, world):
+    batch = started_batch(world)
+    record_qc(world, batch, {**PASSING_QC, "sterility": "positive"})
+    client = client_for(world.qa)
+
+    response = client.post(reject_url(batch), {"password": world.password, "meaning": "Rejected", "reason": ""})
+    assert "reason" in response.context["form"].errors
+    response = client.post(reject_url(batch), {"password": "wrong", "meaning": "Rejected", "reason": "Sterility"})
+    assert any("invalid_signature" in m for m in messages_of(response))
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.QUARANTINE
+
+    response = client.post(
+        reject_url(batch),
+        {"password": world.password, "meaning": "Rejected: not sterile", "reason": "Sterility positive"},
+        follow=True,
+    )
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.REJECTED
+    assert batch.rejection_reason == "Sterility positive"
+    assert batch.rejection_signature.meaning == SignatureMeaning.REJECTION
+    assert batch.rejection_signature.signer == world.qa
+
+    # Closed: a second signature is refused, nothing more is written.
+    response = sign(client, batch, world.password)
+    assert any("not_releasable" in m for m in messages_of(response))
+    assert Signature.objects.count() == 1
+
+
+def test_the_list_action_leads_to_the_signature_page(client_for, world):
+    batch = started_batch(world)
+    client = client_for(world.qa)
+    response = client.post(
+        url(Batch, "changelist"), {"action": "release", "_selected_action": [str(batch.pk)], "index": "0"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == release_url(batch)
+
+    other = started_batch(world)
+    response = client.post(
+        url(Batch, "changelist"),
+        {"action": "release", "_selected_action": [str(batch.pk), str(other.pk)], "index": "0"},
+        follow=True,
+    )
+    assert any("select exactly one" in m for m in messages_of(response))
+
+
+def test_signatures_are_read_only_in_the_admin(client_for, world, superuser):
+    batch = started_batch(world)
+    record_qc(world, batch)
+    sign(client_for(world.qa), batch, world.password)
+    signature = Signature.objects.get()
+    client = client_for(superuser)
+    assert client.get(url(Signature, "change", signature.pk)).context["has_change_permission"] is False
+    assert client.get(url(Signature, "add")).status_code == 403
+    assert client.post(url(Signature, "delete", signature.pk), {"post": "yes"}).status_code == 403
+    data = form_data(client.get(url(Batch, "change", batch.pk)), "batch_form")
+    data["release_signature"] = ""
+    client.post(url(Batch, "change", batch.pk), data)
+    batch.refresh_from_db()
+    assert batch.release_signature == signature
