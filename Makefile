@@ -4,6 +4,7 @@
 #   make run           PostgreSQL + Redis (embedded unless DATABASE_URL / REDIS_URL are set), migrate,
 #                      demo data, web on http://127.0.0.1:8000 (PORT=...), Celery worker and beat; Ctrl-C stops all
 #   make test          the test suite against the same kind of stack; PYTEST_ARGS="-k custody -x" passes options
+#   make bench         benchmarks (printed tables) in a database of their own; BENCH_ARGS="--sizes 100000"
 #   make services      only PostgreSQL and Redis, until Ctrl-C
 #   make lint / fmt    ruff check + format check / apply ruff's fixes and formatting
 #   make lock          re-pin requirements.in into requirements.lock (LOCK_ARGS=--upgrade to upgrade)
@@ -18,7 +19,9 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 LOCK_ARGS ?=
 
-.PHONY: venv run test services lint fmt lock clean-state
+BENCH_ARGS ?=
+
+.PHONY: venv run test bench services lint fmt lock clean-state
 
 venv: $(STAMP)
 
@@ -44,6 +47,10 @@ run: $(STAMP)
 
 test: $(STAMP)
 	exec $(PY) -m config.devstack test $(PYTEST_ARGS)
+
+# Benchmarks print tables (not timed tests): the monitoring scan at 100,000 and 1,000,000 checks.
+bench: $(STAMP)
+	exec $(PY) -m config.devstack bench $(BENCH_ARGS)
 
 services: $(STAMP)
 	exec $(PY) -m config.devstack services

@@ -914,6 +914,22 @@ def cmd_test(signals: Signals, pytest_args: Sequence[str]) -> int:
         stack.stop()
 
 
+def cmd_bench(signals: Signals, bench_args: Sequence[str]) -> int:
+    """Services + the benchmarks (they use a database of their own: `<name>_bench`)."""
+    stack = Stack(signals)
+    try:
+        stack.start()
+        ensure_database(stack.database_url)
+        signals.check()
+        env = stack.env()
+        env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+        return run_foreground("bench", [sys.executable, "-m", "benchmarks.scan", *bench_args], env, signals)
+    except Stopped as stop:
+        return 128 + stop.signum
+    finally:
+        stack.stop()
+
+
 def cmd_clean_state() -> int:
     import psutil
 
@@ -952,10 +968,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("services", help="run PostgreSQL and Redis until Ctrl-C")
     sub.add_parser("run", help="services + migrate + seed_demo + web, worker and beat")
     sub.add_parser("test", help="services + pytest ARGS (everything after `test` goes to pytest)")
+    sub.add_parser("bench", help="services + the benchmarks (ARGS go to benchmarks.scan)")
     sub.add_parser("clean-state", help="remove the state dir when nothing runs from it")
     argv = list(sys.argv[1:] if argv is None else argv)
-    # `test` hands every later argument (-k, -x, --lf, even -h) to pytest untouched.
-    command, pytest_args = (argv[0], argv[1:]) if argv[:1] == ["test"] else (parser.parse_args(argv).command, [])
+    # `test` and `bench` hand every later argument (-k, -x, --lf, even -h) to the program untouched.
+    passthrough = argv[:1] in (["test"], ["bench"])
+    command, pytest_args = (argv[0], argv[1:]) if passthrough else (parser.parse_args(argv).command, [])
 
     signals = Signals()
     signals.install()
@@ -968,6 +986,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(signals)
         if command == "test":
             return cmd_test(signals, pytest_args)
+        if command == "bench":
+            return cmd_bench(signals, pytest_args)
         return cmd_clean_state()
     except DevstackError as exc:
         say(f"devstack: {exc}")

@@ -203,6 +203,14 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Served by the project itself: the docs work offline, nothing comes from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
+    # Several models have a `kind`: name each enum so the schema stays unambiguous.
+    "ENUM_NAME_OVERRIDES": {
+        "FacilityKindEnum": "products.choices.FacilityKind",
+        "StepKindEnum": "products.choices.StepKind",
+        "CheckKindEnum": "products.choices.CheckKind",
+        "ReminderKindEnum": "tracker.choices.ReminderKind",
+        "InterventionKindEnum": "tracker.choices.InterventionKind",
+    },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }

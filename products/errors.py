@@ -74,3 +74,8 @@ class WrongFacility(DomainError):
 class OutOfSequence(DomainError):
     code = "out_of_sequence"
     default_detail = "The event is dated before the unit's previous event."
+
+
+class NotCollected(DomainError):
+    code = "not_collected"
+    default_detail = "No cells have been collected for this chain yet."

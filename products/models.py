@@ -165,6 +165,14 @@ class Product(models.Model):
     )
     dose_unit = models.CharField(max_length=16, choices=DoseUnit.choices, default=DoseUnit.CELLS)
     monitoring_protocol = models.ForeignKey(MonitoringProtocol, on_delete=models.PROTECT, related_name="products")
+    manufacturing_facility = models.ForeignKey(
+        Facility,
+        on_delete=models.PROTECT,
+        related_name="products_made",
+        null=True,
+        blank=True,
+        help_text="The site that makes it: its staff see the product's chains before a batch exists.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -239,6 +247,14 @@ class ChainOfIdentity(models.Model):
     coi = models.CharField("COI", max_length=16, unique=True)
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="chains")
     treatment_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="chains")
+    collection_facility = models.ForeignKey(
+        Facility,
+        on_delete=models.PROTECT,
+        related_name="planned_collections",
+        null=True,
+        blank=True,
+        help_text="Where the cells will be collected: its staff see the chain before the collection.",
+    )
     status = models.CharField(max_length=16, choices=CoiStatus.choices, default=CoiStatus.ORDERED)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

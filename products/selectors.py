@@ -25,20 +25,23 @@ def _sees_everything(user: AnyUser) -> bool:
 
 
 def chains_visible_to(user: AnyUser) -> QuerySet[ChainOfIdentity]:
-    """A chain is visible at its treating facility and wherever its cells were collected or manufactured."""
+    """A chain is visible at its treating facility, its planned collection site, the product's manufacturing
+    site, and wherever its cells were collected or manufactured."""
     chains = ChainOfIdentity.objects.all()
     if _sees_everything(user):
         return chains
     facilities = user_facility_ids(user)
     return chains.filter(
         Q(treatment_facility_id__in=facilities)
+        | Q(collection_facility_id__in=facilities)
+        | Q(product__manufacturing_facility_id__in=facilities)
         | Exists(Collection.objects.filter(chain=OuterRef("pk"), facility_id__in=facilities))
         | Exists(Batch.objects.filter(chain=OuterRef("pk"), facility_id__in=facilities))
     )
 
 
 def product_list() -> QuerySet[Product]:
-    return Product.objects.select_related("monitoring_protocol").prefetch_related(
+    return Product.objects.select_related("monitoring_protocol", "manufacturing_facility").prefetch_related(
         Prefetch("release_spec", queryset=ReleaseTest.objects.order_by("test"))
     )
 

@@ -247,6 +247,15 @@ def elsewhere(world: World, product: Product) -> Elsewhere:
         sex="female",
     )
     order = order_create(actor=user, patient=patient, product=product)
+    collection_record(
+        actor=user,
+        chain=order.chain,
+        din=make_din(fin="W8765"),
+        facility=world.other_hospital,
+        collected_at=timezone.now() - timedelta(days=12),
+        method="apheresis",
+        volume_ml=Decimal("200"),
+    )
     batch = batch_create(
         actor=user,
         chain=order.chain,

@@ -20,7 +20,9 @@ def patients_visible_to(user: AnyUser) -> QuerySet[Patient]:
 
 
 def orders_visible_to(user: AnyUser) -> QuerySet[TherapyOrder]:
-    orders = TherapyOrder.objects.select_related("chain", "patient__facility", "product", "ordered_by")
+    orders = TherapyOrder.objects.select_related(
+        "chain__collection_facility", "patient__facility", "product", "ordered_by"
+    )
     if getattr(user, "is_superuser", False):
         return orders
     if not may_see_patients(user):

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from products.choices import BatchStatus, CoiStatus, FacilityKind, Role, SignatureMeaning, Source
-from products.errors import BatchClosed, IllegalTransition, NotReleasable, QCFailed, QCIncomplete
+from products.errors import BatchClosed, IllegalTransition, NotCollected, NotReleasable, QCFailed, QCIncomplete
 from products.models import Batch, ChainOfIdentity, Facility, ProcessingStep, QCResult, ReleaseTest
 from products.rules import qc
 from products.services.chains import chain_advance
@@ -33,6 +33,8 @@ def batch_create(
     if Batch.objects.filter(lot_number=lot_number).exists():
         raise ValidationError({"lot_number": [f"Lot {lot_number} already exists."]})
     chain = ChainOfIdentity.objects.select_for_update(of=("self",)).select_related("product").get(id=chain.id)
+    if chain.product.source == Source.AUTOLOGOUS and not chain.collections.exists():
+        raise NotCollected(f"Chain {chain.coi} has no collection: an autologous batch starts from the patient's cells.")
     # An autologous product is made for one patient: one open or released batch per chain.
     if chain.product.source == Source.AUTOLOGOUS and chain.batches.exclude(status=BatchStatus.REJECTED).exists():
         raise IllegalTransition(f"Chain {chain.coi} already has a batch; reject it before starting another.")

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from products.choices import Role
+from products.choices import FacilityKind, Role
 from products.models import MonitoringProtocol, Product, ReleaseTest
 from products.services.guards import require_role
 
@@ -22,6 +22,9 @@ class SpecTest(TypedDict, total=False):
 
 
 def _validate_spec(spec: list[SpecTest]) -> None:
+    if not spec:
+        # Without a specification there would be nothing to pass, and any batch could be released.
+        raise ValidationError({"release_spec": ["A product needs at least one release test."]})
     seen: set[str] = set()
     for index, item in enumerate(spec):
         where = f"release_spec[{index}]"
@@ -45,6 +48,8 @@ def product_create(
     require_role(actor, Role.COORDINATOR, Role.INTEGRATION, action="add products")
     _validate_spec(release_spec)
     product = Product(monitoring_protocol=monitoring_protocol, **fields)
+    if product.manufacturing_facility is not None and product.manufacturing_facility.kind != FacilityKind.MANUFACTURING:
+        raise ValidationError({"manufacturing_facility": ["Not a manufacturing facility."]})
     product.full_clean()
     product.save()
     ReleaseTest.objects.bulk_create(

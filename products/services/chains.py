@@ -28,7 +28,9 @@ def facility_prefix(facility: Facility) -> str:
 
 
 @transaction.atomic
-def chain_create(*, product: Product, treatment_facility: Facility) -> ChainOfIdentity:
+def chain_create(
+    *, product: Product, treatment_facility: Facility, collection_facility: Facility | None = None
+) -> ChainOfIdentity:
     """Allocate the next COI for the treating facility and year (ICCBBA ST-028 shape; no patient data)."""
     year = timezone.now().year
     CoiSequence.objects.get_or_create(facility=treatment_facility, year=year)
@@ -37,7 +39,9 @@ def chain_create(*, product: Product, treatment_facility: Facility) -> ChainOfId
     CoiSequence.objects.filter(id=sequence.id).update(last=F("last") + 1)
     sequence.refresh_from_db(fields=["last"])
     coi = format_coi(fin=facility_prefix(treatment_facility), year=year, sequence=sequence.last)
-    return ChainOfIdentity.objects.create(coi=coi, product=product, treatment_facility=treatment_facility)
+    return ChainOfIdentity.objects.create(
+        coi=coi, product=product, treatment_facility=treatment_facility, collection_facility=collection_facility
+    )
 
 
 def chain_advance(*, chain: ChainOfIdentity, to: str) -> None:

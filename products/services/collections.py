@@ -47,6 +47,8 @@ def collection_record(
     if facility.kind == FacilityKind.MANUFACTURING:
         raise ValidationError({"facility": ["Cells are collected at a collection or treatment facility."]})
     not_in_future(collected_at, "collected_at")
+    if volume_ml is None or Decimal(volume_ml) <= 0:
+        raise ValidationError({"volume_ml": ["Must be more than 0."]})
     if Collection.objects.filter(din=parsed.number).exists():
         raise ValidationError({"din": [f"DIN {parsed.number} is already recorded."]})
     chain = ChainOfIdentity.objects.select_for_update().get(id=chain.id)

@@ -33,6 +33,10 @@ def unit_create(
     require_member(actor, batch.facility)
     if batch.status not in {BatchStatus.IN_PROCESS, BatchStatus.QUARANTINE}:
         raise BatchClosed(f"Batch {batch.lot_number} is {batch.status}: its units are fixed.")
+    if dose_cells is None or dose_cells <= 0:
+        raise ValidationError({"dose_cells": ["Must be more than 0."]})
+    if volume_ml is None or Decimal(volume_ml) <= 0:
+        raise ValidationError({"volume_ml": ["Must be more than 0."]})
     if expires_at is None:
         if batch.product.shelf_life_days is None:
             raise ValidationError({"expires_at": ["Required: the product has no default shelf life."]})

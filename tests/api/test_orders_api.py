@@ -1,6 +1,9 @@
 """orders/: a therapy order binds a patient to a product through a server-generated COI."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from products.models import ChainOfIdentity, Product
 from products.rules.isbt128 import is_valid_coi
@@ -32,6 +35,7 @@ def test_an_order_gets_a_coi_without_patient_identifiers(world, client_for):
         "product": "cart-x",
         "status": "ordered",
         "facility": "hospital",
+        "collection_facility": None,
         "ordered_by": "doc",
         "ordered_at": "",
         "note": "Cycle 1",
@@ -124,3 +128,40 @@ def test_order_list_takes_the_same_number_of_queries_for_1_or_10_orders(
         response = client.get("/api/v1/orders/")
 
     assert len(response.json()["results"]) == rows
+
+
+def test_a_planned_collection_site_and_the_products_manufacturing_site_see_the_chain(world, client_for):
+    journey.make_product(world)
+    Product.objects.filter(code="cart-x").update(manufacturing_facility=world.factory_site)
+    patient = journey.make_patient(world, mrn="MRN-777")
+    created = client_for(world.clinician).post(
+        "/api/v1/orders/", {"patient": patient.id, "product": "cart-x", "collection_facility": "apheresis"}
+    )
+    assert created.status_code == 201, created.json()
+    coi = created.json()["coi"]
+    assert created.json()["collection_facility"] == "apheresis"
+
+    # the planned collection site and the manufacturing site see the chain before anything happened there
+    batch = {
+        "coi": coi,
+        "lot_number": "LOT-PLANNED",
+        "facility": "factory",
+        "started_at": (timezone.now() - timedelta(hours=1)).isoformat(),
+    }
+    too_early = client_for(world.manufacturing).post("/api/v1/batches/", batch)
+    assert too_early.status_code == 409 and too_early.json()["code"] == "not_collected"
+
+    collected = client_for(world.coordinator).post(
+        "/api/v1/collections/",
+        {
+            "coi": coi,
+            "din": journey.make_din(),
+            "facility": "apheresis",
+            "method": "apheresis",
+            "volume_ml": "240",
+            "collected_at": (timezone.now() - timedelta(days=1)).isoformat(),
+        },
+    )
+    assert collected.status_code == 201, collected.json()
+    started = client_for(world.manufacturing).post("/api/v1/batches/", batch)
+    assert started.status_code == 201, started.json()

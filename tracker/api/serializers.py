@@ -56,13 +56,35 @@ class OrderSerializer(serializers.ModelSerializer):
     facility = serializers.CharField(source="patient.facility.code", read_only=True, help_text="Treating facility.")
     ordered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
+    collection_facility = serializers.SlugRelatedField(
+        source="chain.collection_facility", slug_field="code", read_only=True, allow_null=True
+    )
+
     class Meta:
         model = TherapyOrder
-        fields = ["coi", "patient", "product", "status", "facility", "ordered_by", "ordered_at", "note"]
+        fields = [
+            "coi",
+            "patient",
+            "product",
+            "status",
+            "facility",
+            "collection_facility",
+            "ordered_by",
+            "ordered_at",
+            "note",
+        ]
         read_only_fields = fields
 
 
 class OrderInputSerializer(serializers.Serializer):
     patient = ScopedPrimaryKeyRelatedField(queryset=Patient.objects.all(), scope=patients_visible_to)
     product = serializers.SlugRelatedField(slug_field="code", queryset=Product.objects.all())
+    collection_facility = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Facility.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Where the cells will be collected; its staff then see the chain.",
+    )
     note = serializers.CharField(required=False, allow_blank=True, default="")

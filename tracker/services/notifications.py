@@ -9,7 +9,9 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -34,41 +36,70 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=2 ** max(attempts - 1, 0))
 
 
-def _recipients(reminder: Reminder, reason: str) -> list[str]:
-    users = (
-        get_user_model().objects.filter(is_active=True, memberships__facility_id=reminder.facility_id).exclude(email="")
-    )
+def _recipients(facility_id: int, for_patient: bool, reason: str) -> list[str]:
+    users = get_user_model().objects.filter(is_active=True, memberships__facility_id=facility_id).exclude(email="")
     # Escalations go to the facility's on-call clinicians; the rest to the role that owns the work.
     if reason == "escalated" and users.filter(memberships__on_call=True).exists():
-        users = users.filter(memberships__on_call=True, memberships__facility_id=reminder.facility_id)
-    elif reminder.patient_id is not None:
+        users = users.filter(memberships__on_call=True, memberships__facility_id=facility_id)
+    elif for_patient:
         users = users.filter(groups__name=Role.CLINICIAN)
     else:
         users = users.filter(groups__name__in=[Role.QA, Role.MANUFACTURING, Role.COORDINATOR])
     return sorted(set(users.values_list("email", flat=True)))
 
 
-def notifications_for(*, reminder: Reminder, reason: str) -> list[Notification]:
-    """Record who must hear of this reminder (in the caller's transaction) and send after commit."""
-    rows = [
-        Notification(reminder=reminder, channel=Channel.EMAIL, recipient=email, reason=reason)
-        for email in _recipients(reminder, reason)
-    ]
-    hooks = Webhook.objects.filter(Q(facility_id=reminder.facility_id) | Q(facility__isnull=True), is_active=True)
-    rows += [
-        Notification(reminder=reminder, channel=Channel.WEBHOOK, recipient=hook.url, reason=reason) for hook in hooks
-    ]
+class ReminderRef(NamedTuple):
+    """What notifying needs of a reminder, without loading the row."""
+
+    id: int
+    facility_id: int
+    patient_id: int | None
+
+
+def notifications_for(*, reminder: Reminder, reason: str) -> None:
+    notifications_for_many(reminders=[reminder], reason=reason)
+
+
+def notifications_for_many(*, reminders: Sequence[Reminder | ReminderRef], reason: str) -> None:
+    """Record who must hear of these reminders (in the caller's transaction) and send after commit.
+
+    Recipients are looked up once per facility, so a scan raising thousands of reminders stays a few queries.
+    """
+    if not reminders:
+        return
+    recipients: dict[tuple[int, bool], list[str]] = {}
+    hooks: dict[int, list[str]] = {}
+    rows = []
+    for reminder in reminders:
+        group = (reminder.facility_id, reminder.patient_id is not None)
+        if group not in recipients:
+            recipients[group] = _recipients(reminder.facility_id, group[1], reason)
+        if reminder.facility_id not in hooks:
+            hooks[reminder.facility_id] = list(
+                Webhook.objects.filter(
+                    Q(facility_id=reminder.facility_id) | Q(facility__isnull=True), is_active=True
+                ).values_list("url", flat=True)
+            )
+        rows += [
+            Notification(reminder_id=reminder.id, channel=Channel.EMAIL, recipient=email, reason=reason)
+            for email in recipients[group]
+        ]
+        rows += [
+            Notification(reminder_id=reminder.id, channel=Channel.WEBHOOK, recipient=url, reason=reason)
+            for url in hooks[reminder.facility_id]
+        ]
+    if not rows:
+        return
     now = timezone.now()
     for row in rows:
         row.next_attempt_at = now
-    created = Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
     ids = list(
-        Notification.objects.filter(reminder=reminder, reason=reason, status=DeliveryStatus.PENDING).values_list(
-            "id", flat=True
-        )
+        Notification.objects.filter(
+            reminder__in=[r.id for r in reminders], reason=reason, status=DeliveryStatus.PENDING
+        ).values_list("id", flat=True)
     )
     transaction.on_commit(lambda: enqueue(ids))
-    return created
 
 
 def enqueue(ids: list[int]) -> None:

@@ -34,7 +34,11 @@ def patient_create(
         raise ValidationError({"facility": ["Patients are registered at a treatment facility."]})
     if birth_date > date.today():  # noqa: DTZ011 - a birth date is a calendar date, not an instant
         raise ValidationError({"birth_date": ["Cannot be in the future."]})
+    if weight_kg is not None and not Decimal("0") < Decimal(weight_kg) < Decimal("1000"):
+        raise ValidationError({"weight_kg": ["Must be more than 0 and less than 1000 kg."]})
     mrn = mrn.strip()
+    if not mrn:
+        raise ValidationError({"mrn": ["Required."]})
     if Patient.objects.filter(facility=facility, mrn=mrn).exists():
         raise ValidationError({"mrn": [f"A patient with this MRN is already registered at {facility.code}."]})
     return Patient.objects.create(
@@ -49,11 +53,20 @@ def patient_create(
 
 
 @transaction.atomic
-def order_create(*, actor: AbstractBaseUser, patient: Patient, product: Product, note: str = "") -> TherapyOrder:
+def order_create(
+    *,
+    actor: AbstractBaseUser,
+    patient: Patient,
+    product: Product,
+    collection_facility: Facility | None = None,
+    note: str = "",
+) -> TherapyOrder:
     """Order a product for a patient; the product side gets a new COI carrying no patient identifier."""
     require_role(actor, *PATIENT_ROLES, action="order therapies")
     require_member(actor, patient.facility)
     if not product.is_active:
         raise ValidationError({"product": [f"Product {product.code} is not active."]})
-    chain = chain_create(product=product, treatment_facility=patient.facility)
+    if collection_facility is not None and collection_facility.kind == FacilityKind.MANUFACTURING:
+        raise ValidationError({"collection_facility": ["Cells are collected at a collection or treatment facility."]})
+    chain = chain_create(product=product, treatment_facility=patient.facility, collection_facility=collection_facility)
     return TherapyOrder.objects.create(patient=patient, product=product, chain=chain, ordered_by=actor, note=note)

@@ -10,18 +10,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from products.choices import BatchStatus, Severity, UnitStatus
 from products.models import Batch, Unit
-from tracker.choices import CheckStatus, DeliveryStatus, ReminderKind, ReminderStatus
-from tracker.models import AdverseEvent, Notification, Reminder, ScheduledCheck, TherapyOrder
-from tracker.services.notifications import enqueue, notifications_for
+from tracker.choices import DeliveryStatus, ReminderKind, ReminderStatus
+from tracker.models import AdverseEvent, Notification, Reminder, TherapyOrder
+from tracker.services.notifications import ReminderRef, enqueue, notifications_for_many
 
 # Rows per transaction: short transactions keep row locks brief and memory flat however much is due.
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 REPORT_WARNING = timedelta(days=3)  # "a serious adverse event's report deadline approaching (3 days before)"
 USE_BY_WARNING = timedelta(minutes=30)
 
@@ -49,37 +49,42 @@ def monitoring_scan(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
     return result
 
 
+# One statement claims a batch of due checks (FOR UPDATE SKIP LOCKED: a concurrent scan takes the next rows),
+# marks them reminded and inserts their reminders; ON CONFLICT keeps a check to one reminder whatever happens.
+# Raw SQL because this is the hot path: the ORM spent ~0.5 ms per row building and inserting models.
+REMIND_DUE_CHECKS_SQL = """
+WITH claimed AS (
+    UPDATE tracker_scheduledcheck c SET reminded_at = %(now)s
+    WHERE c.id IN (
+        SELECT id FROM tracker_scheduledcheck
+        WHERE status = 'open' AND reminded_at IS NULL AND due_at <= %(now)s
+        ORDER BY due_at LIMIT %(limit)s
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING c.id, c.patient_id, c.label, c.due_at, c.grace_until, c.severity
+)
+INSERT INTO tracker_reminder (kind, dedupe_key, patient_id, facility_id, check_id, due_at, escalate_at, severity,
+                              status, message, resolution, created_at)
+SELECT 'check_due', 'check:' || claimed.id, claimed.patient_id, p.facility_id, claimed.id, claimed.due_at,
+       claimed.grace_until, claimed.severity, 'open',
+       left('Patient ' || claimed.patient_id || ': ' || claimed.label
+            || CASE WHEN claimed.grace_until <= %(now)s THEN ' overdue' ELSE ' due' END
+            || ' since ' || to_char(claimed.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC.', 300),
+       '', %(now)s
+FROM claimed JOIN tracker_patient p ON p.id = claimed.patient_id
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id, facility_id, patient_id
+"""
+
+
 @transaction.atomic
 def _remind_due_checks(now: datetime, batch_size: int) -> int:
-    checks = list(
-        ScheduledCheck.objects.select_for_update(skip_locked=True)
-        .filter(status=CheckStatus.OPEN, reminded_at__isnull=True, due_at__lte=now)
-        .select_related("patient")
-        .order_by("due_at")[:batch_size]
-    )
-    if not checks:
-        return 0
-    reminders = [
-        Reminder(
-            kind=ReminderKind.CHECK_DUE,
-            dedupe_key=f"check:{check.id}",
-            patient_id=check.patient_id,
-            facility_id=check.patient.facility_id,
-            check_item=check,
-            due_at=check.due_at,
-            escalate_at=check.grace_until,
-            severity=check.severity,
-            message=f"Patient {check.patient_id}: {check.label} "
-            f"{'overdue' if check.grace_until <= now else 'due'} since {check.due_at:%Y-%m-%d %H:%M} UTC.",
-        )
-        for check in checks
-    ]
-    Reminder.objects.bulk_create(reminders, ignore_conflicts=True)
-    ScheduledCheck.objects.filter(id__in=[c.id for c in checks]).update(reminded_at=now)
-    # The checks are ours (claimed above), so are their reminders; notifying twice is refused by a unique key anyway.
-    for reminder in Reminder.objects.filter(dedupe_key__in=[r.dedupe_key for r in reminders]):
-        notifications_for(reminder=reminder, reason="raised")
-    return len(checks)
+    with connection.cursor() as cursor:
+        cursor.execute(REMIND_DUE_CHECKS_SQL, {"now": now, "limit": batch_size})
+        created = [ReminderRef(*row) for row in cursor.fetchall()]
+        claimed = cursor.rowcount
+    notifications_for_many(reminders=created, reason="raised")
+    return max(claimed, len(created))
 
 
 @transaction.atomic
@@ -94,8 +99,7 @@ def _escalate_overdue(now: datetime, batch_size: int) -> int:
         reminder.severity, reminder.escalated_at = Severity.URGENT, now
         reminder.message = reminder.message.replace(" due since ", " overdue since ")
     Reminder.objects.bulk_update(reminders, ["severity", "escalated_at", "message"])
-    for reminder in reminders:
-        notifications_for(reminder=reminder, reason="escalated")
+    notifications_for_many(reminders=reminders, reason="escalated")
     return len(reminders)
 
 
@@ -109,8 +113,7 @@ def _raise(reminders: list[Reminder]) -> int:
     with transaction.atomic():
         Reminder.objects.bulk_create(fresh, ignore_conflicts=True)
         created = Reminder.objects.filter(dedupe_key__in=[r.dedupe_key for r in fresh], notifications__isnull=True)
-        for reminder in created:
-            notifications_for(reminder=reminder, reason="raised")
+        notifications_for_many(reminders=list(created), reason="raised")
     return len(fresh)
 
 

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from products.models import MonitoringProtocol, Product, ReleaseTest
+from products.models import Facility, MonitoringProtocol, Product, ReleaseTest
 
 LIMIT = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
 TEMPERATURE = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
@@ -41,12 +41,14 @@ PRODUCT_FIELDS = [
     "storage_max_temp_c",
     "dose_unit",
     "monitoring_protocol",
+    "manufacturing_facility",
     "release_spec",
 ]
 
 
 class ProductSerializer(serializers.ModelSerializer):
     monitoring_protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    manufacturing_facility = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
     release_spec = ReleaseTestSerializer(many=True, read_only=True)
     storage_min_temp_c = serializers.DecimalField(allow_null=True, **TEMPERATURE)
     storage_max_temp_c = serializers.DecimalField(allow_null=True, **TEMPERATURE)
@@ -61,6 +63,13 @@ class ProductInputSerializer(serializers.ModelSerializer):
     """Field shapes come from the model (lengths, choices, ranges, unique code); rules from the service."""
 
     monitoring_protocol = serializers.SlugRelatedField(slug_field="code", queryset=MonitoringProtocol.objects.all())
+    manufacturing_facility = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Facility.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The manufacturing site's code; its staff then see this product's chains.",
+    )
     release_spec = ReleaseTestInputSerializer(many=True, allow_empty=False)
     storage_min_temp_c = serializers.DecimalField(required=False, allow_null=True, **TEMPERATURE)
     storage_max_temp_c = serializers.DecimalField(required=False, allow_null=True, **TEMPERATURE)
