@@ -115,7 +115,9 @@ class PatientAdmin(PatientDataAdmin):
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
         extra_context = dict(extra_context or {})
         if may_see_patients(request.user) and request.user.has_perm("tracker.add_therapyorder"):
-            extra_context["order_url"] = f"{reverse('admin:tracker_therapyorder_add')}?patient={object_id}"
+            extra_context["object_links"] = [
+                ("Order a therapy", f"{reverse('admin:tracker_therapyorder_add')}?patient={object_id}")
+            ]
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="name", ordering="family_name")

@@ -242,6 +242,9 @@ class BatchAdmin(ServiceAdmin):
             kwargs["queryset"] = member_facilities(request)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"coi": request.GET.get("coi", "")}
+
     @admin.display(description="COI", ordering="chain__coi")
     def coi(self, obj: Batch) -> str:
         return obj.chain.coi if obj.chain else "-"
@@ -290,7 +293,7 @@ class BatchAdmin(ServiceAdmin):
         batch = self.get_object(request, unquote(object_id))
         extra_context = dict(extra_context or {})
         if batch is not None and batch.status in OPEN and self.has_change_permission(request, batch):
-            extra_context["signing_links"] = [
+            extra_context["object_links"] = [
                 ("Release (e-signature)…", reverse("admin:products_batch_release", args=[batch.pk])),
                 ("Reject (e-signature)…", reverse("admin:products_batch_reject", args=[batch.pk])),
             ]

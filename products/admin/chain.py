@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db import models
 from django.forms import BaseForm, BaseFormSet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -17,7 +18,7 @@ from products.admin_forms import CollectionAddForm
 from products.errors import DomainError
 from products.models import Batch, ChainOfIdentity, Collection, Facility, Unit
 from products.selectors import chains_visible_to, collections_visible_to
-from products.services.chains import chain_cancel
+from products.services.chains import CLOSED, chain_cancel
 from products.services.collections import collection_record
 
 
@@ -77,6 +78,20 @@ class ChainOfIdentityAdmin(ProjectAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        chain = self.get_object(request, unquote(object_id))
+        extra_context = dict(extra_context or {})
+        if chain is not None and chain.status not in CLOSED:
+            links = []
+            if request.user.has_perm("products.add_collection"):
+                links.append(("Record a collection", f"{reverse('admin:products_collection_add')}?coi={chain.coi}"))
+            if request.user.has_perm("products.add_batch"):
+                links.append(("Start a batch", f"{reverse('admin:products_batch_add')}?coi={chain.coi}"))
+            extra_context["object_links"] = links
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("products.change_chainofidentity")

@@ -57,7 +57,7 @@ COORDINATOR_ADDS = [
     TherapyOrder,
 ]
 # Changelists stay flat however many rows there are (a page of 100 rows, the filters, the permissions).
-MAX_CHANGELIST_QUERIES = 20
+MAX_CHANGELIST_QUERIES = 15
 
 
 def url(model, view: str, *args) -> str:
