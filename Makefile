@@ -45,7 +45,18 @@ $(STAMP): requirements.lock
 run: $(STAMP)
 	exec $(PY) -m config.devstack run
 
-test: $(STAMP)
+# The browser tests drive Debian's chromium through Playwright (never a browser Playwright downloads).
+CHROMIUM := /usr/bin/chromium
+
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		echo "make: installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	else \
+		echo "make: the browser tests need Debian's chromium: sudo apt-get install chromium"; exit 1; \
+	fi
+
+test: $(STAMP) $(CHROMIUM)
 	exec $(PY) -m config.devstack test $(PYTEST_ARGS)
 
 # Benchmarks print tables (not timed tests): the monitoring scan at 100,000 and 1,000,000 checks.
