@@ -1,10 +1,14 @@
 from django.urls import path
 
-from tracker.api import views
+from tracker.api import clinical_urls, reading_urls, views
 
 urlpatterns = [
     path("patients/", views.PatientListCreate.as_view(), name="patient-list"),
     path("patients/<int:id>/", views.PatientDetail.as_view(), name="patient-detail"),
     path("orders/", views.OrderListCreate.as_view(), name="order-list"),
     path("orders/<str:coi>/", views.OrderDetail.as_view(), name="order-detail"),
+    # bedside, clinical records and reminders
+    *clinical_urls.urlpatterns,
+    # read models: patient timeline and FHIR export
+    *reading_urls.urlpatterns,
 ]

@@ -1,0 +1,3 @@
+"""URLs of the bedside, clinical records and reminders."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the read models: the patient timeline and the FHIR export."""
+
+urlpatterns: list = []
