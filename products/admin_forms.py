@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
+from django.forms.models import construct_instance
 
 from products.models import Batch, ChainOfIdentity, Collection, CustodyRecord, ProcessingStep, QCResult, Unit
 from products.rules.isbt128 import normalize
@@ -13,12 +15,17 @@ from products.rules.isbt128 import normalize
 class ServiceModelForm(forms.ModelForm):
     """An add form whose rules live in a service: the fields parse input, the service validates.
 
-    Model validation (`_post_clean`) is skipped: the service checks everything, and it, not the
-    form, builds the row. Nothing here may re-implement a rule.
+    The service, not the form, builds the row, so the model form's usual validation is skipped but
+    for the model's own declared constraints: a value the database would refuse (a negative volume)
+    becomes a field error. Nothing here may re-implement a rule.
     """
 
     def _post_clean(self) -> None:
-        pass
+        try:
+            instance = construct_instance(self, self._meta.model(), self._meta.fields, self._meta.exclude)
+            instance.validate_constraints(exclude=self._get_validation_exclusions())
+        except ValidationError as exc:
+            self._update_errors(exc)
 
 
 class CoiField(forms.CharField):

@@ -68,7 +68,9 @@ def refusal_errors(exc: Exception) -> dict[str | None, list[str]]:
             return {(None if k == "__all__" else k): v for k, v in exc.message_dict.items()}
         return {None: exc.messages}
     if isinstance(exc, IntegrityError):
-        return {None: ["This conflicts with a record saved at the same time. Reload the page and try again."]}
+        # Only a race gets here (the forms check the model's constraints first): name the rule.
+        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or "a database rule"
+        return {None: [f"Refused by {constraint}; someone may have saved at the same time. Reload and try again."]}
     raise exc
 
 
@@ -170,8 +172,8 @@ class ServiceAdmin(ProjectAdmin):
     add_fieldsets: Sequence[tuple[str | None, dict[str, Any]]] | None = None
     # Fields a plain save() may change (no rule guards them); everything else is read-only on change.
     plain_change_fields: ClassVar[tuple[str, ...]] = ()
-    # Shown read-only on the change page (computed values as well as fields).
-    change_fields: ClassVar[tuple[str, ...] | None] = None
+    # What the change page shows (fields and computed values); read-only but for plain_change_fields.
+    change_fields: ClassVar[tuple[str, ...]] = ()
 
     def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
         raise NotImplementedError
@@ -187,18 +189,14 @@ class ServiceAdmin(ProjectAdmin):
         return super().get_fieldsets(request, obj)
 
     def get_fields(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
-        if obj is not None and self.change_fields is not None:
+        if obj is not None:
             return list(self.change_fields)
         return super().get_fields(request, obj)
 
     def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
         if obj is None:
             return ()
-        shown = self.get_fields(request, obj) if self.change_fields is not None else self._all_field_names()
-        return [name for name in shown if name not in self.plain_change_fields]
-
-    def _all_field_names(self) -> list[str]:
-        return [f.name for f in self.model._meta.concrete_fields if f.name != "id"] + list(self.readonly_fields)
+        return [name for name in self.change_fields if name not in self.plain_change_fields]
 
     def get_form(self, request: HttpRequest, obj: models.Model | None = None, change: bool = False, **kwargs: Any):
         if obj is None and self.add_form is not None:

@@ -201,3 +201,21 @@ def test_a_qc_result_added_on_its_own_page_is_judged_by_the_service(client_for, 
     assert response.status_code == 200
     assert "Not in the release specification" in str(response.context["adminform"].form.errors["test"])
     assert QCResult.objects.filter(batch=batch).count() == 1
+
+
+def test_a_value_the_database_would_refuse_is_a_form_error_not_a_crash(client_for, world):
+    batch = started_batch(world)
+    client = client_for(world.manufacturing)
+    data = batch_page_data(client, batch)
+    data.update(
+        {
+            "units-2-0-unit_id": "BAG-ZERO",
+            "units-2-0-dose_cells": "0",
+            "units-2-0-volume_ml": "68",
+            **split_dt("units-2-0-expires_at", timezone.now() + timedelta(days=100)),
+        }
+    )
+    response = client.post(url(Batch, "change", batch.pk), data)
+    assert response.status_code == 200
+    assert "unit_dose_positive" in page_errors(response)
+    assert not Unit.objects.filter(unit_id="BAG-ZERO").exists()

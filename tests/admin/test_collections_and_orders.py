@@ -219,3 +219,21 @@ def test_cancelling_an_order_cancels_its_chain(client_for, world):
         follow=True,
     )
     assert any("chain_closed" in m for m in messages_of(response))
+
+
+def test_an_impossible_weight_is_refused_without_a_crash(client_for, world):
+    client = client_for(world.coordinator)
+    data = form_data(client.get(url(Patient, "add")), "patient_form")
+    data.update(
+        facility=str(world.hospital.pk),
+        mrn="MRN-W",
+        given_name="A",
+        family_name="B",
+        birth_date="1970-01-01",
+        sex="male",
+        weight_kg="-5",
+    )
+    response = client.post(url(Patient, "add"), data)
+    assert response.status_code == 200
+    assert "patient_weight_plausible" in str(response.context["errors"])
+    assert not Patient.objects.filter(mrn="MRN-W").exists()
