@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from products.models import Batch, ChainOfIdentity, Product, Unit
-from tracker.models import Patient
+from tracker.models import AdverseEvent, Assessment, FollowUpVisit, Intervention, Patient, Reminder
 
 pytestmark = pytest.mark.django_db
 
@@ -15,16 +15,23 @@ def test_seed_demo_builds_chains_at_every_stage_and_is_idempotent(settings):
     call_command("seed_demo")
 
     assert Product.objects.filter(code__in=["demo-cart", "demo-msc"]).count() == 2
-    assert Patient.objects.count() == 8
+    assert Patient.objects.count() == 12
     assert sorted(ChainOfIdentity.objects.values_list("status", flat=True)) == sorted(
-        ["ordered", "collected", "manufacturing", "manufacturing", "released", "released", "released", "released"]
+        ["ordered", "collected", "manufacturing", "manufacturing"] + ["released"] * 4 + ["administered"] * 4
     )
     assert sorted(Batch.objects.values_list("status", flat=True)) == sorted(
-        ["in_process", "quarantine", "released", "released", "released", "released"]
+        ["in_process", "quarantine"] + ["released"] * 8
     )
     assert sorted(Unit.objects.values_list("status", flat=True)) == sorted(
-        ["manufactured", "manufactured", "shipped", "stored", "thawed"]
+        ["manufactured", "manufactured", "shipped", "stored", "thawed"] + ["administered"] * 4
     )
+    # the infused patients' stories: CRS and ICANS episodes, treatments, adverse events, follow-up, reminders
+    assert Assessment.objects.filter(crs_grade__gte=2).exists() and Assessment.objects.filter(icans_grade=3).exists()
+    assert Intervention.objects.filter(drug="tocilizumab").exists()
+    assert AdverseEvent.objects.filter(serious=True, expected=False, report_due_at__isnull=False).count() == 2
+    assert FollowUpVisit.objects.filter(new_malignancy=True, car_testing_requested=True).exists()
+    assert Reminder.objects.filter(kind="toxicity_grade", status="open", severity="urgent").exists()
+    assert Reminder.objects.filter(kind="check_due").exists()
     for username in ["coordinator", "clinician", "qa", "manufacturing", "integration", "admin"]:
         assert get_user_model().objects.get(username=username).check_password(f"{username}-demo")
 

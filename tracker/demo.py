@@ -1,33 +1,56 @@
-"""Demo patients and chains at every stage of the journey (DEBUG only: the names are invented)."""
+"""Demo patients and chains at every stage of the journey (DEBUG only: the people are invented).
 
-from collections.abc import Callable
-from datetime import date, timedelta
+Each step is recorded through the real services at the moment it happened in the story: the clock is
+moved back (time_machine) around each call, so signatures, custody and grades carry consistent times.
+The audit trail still records the real insertion time.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import time_machine
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from products.demo import CART_PASSING, demo_password
-from products.models import Facility, Product
+from products.models import Facility, Product, Unit
 from products.rules.isbt128 import check_character
 from products.services import batches as batch_services
 from products.services.collections import collection_record
 from products.services.units import custody_record, unit_create
-from tracker.models import Patient, TherapyOrder
+from tracker.models import Patient, Reminder, TherapyOrder
+from tracker.services.administrations import administration_record
+from tracker.services.clinical import (
+    adverse_event_mark_reported,
+    adverse_event_record,
+    assessment_record,
+    conditioning_record,
+    follow_up_record,
+    intervention_record,
+)
+from tracker.services.monitoring import reminder_resolve
 from tracker.services.orders import order_create, patient_create
 
-# (mrn, given, family, birth date, sex, kg, stage)
+STAGES = ["ordered", "collected", "manufacturing", "quarantine", "released", "shipped", "stored", "thawed", "infused"]
+
+# (mrn, given, family, birth date, sex, kg, stage, days since infusion for infused patients)
 DEMO_PATIENTS = [
-    ("CH-100001", "Maria", "Santos", date(1968, 4, 12), "female", "64.5", "ordered"),
-    ("CH-100002", "James", "Okafor", date(1975, 9, 3), "male", "82.0", "collected"),
-    ("CH-100003", "Lena", "Fischer", date(1959, 1, 27), "female", "58.2", "manufacturing"),
-    ("CH-100004", "Tomás", "Ruiz", date(1981, 11, 8), "male", "77.4", "quarantine"),
-    ("CH-100005", "Aiko", "Tanaka", date(1990, 6, 19), "female", "55.0", "released"),
-    ("CH-100006", "Samuel", "Berg", date(1963, 2, 2), "male", "90.1", "shipped"),
-    ("CH-100007", "Priya", "Nair", date(1972, 8, 30), "female", "61.7", "stored"),
-    ("CH-100008", "Oliver", "Grant", date(1955, 12, 14), "male", "73.9", "thawed"),
+    ("CH-100001", "Maria", "Santos", date(1968, 4, 12), "female", "64.5", "ordered", None),
+    ("CH-100002", "James", "Okafor", date(1975, 9, 3), "male", "82.0", "collected", None),
+    ("CH-100003", "Lena", "Fischer", date(1959, 1, 27), "female", "58.2", "manufacturing", None),
+    ("CH-100004", "Tomás", "Ruiz", date(1981, 11, 8), "male", "77.4", "quarantine", None),
+    ("CH-100005", "Aiko", "Tanaka", date(1990, 6, 19), "female", "55.0", "released", None),
+    ("CH-100006", "Samuel", "Berg", date(1963, 2, 2), "male", "90.1", "shipped", None),
+    ("CH-100007", "Priya", "Nair", date(1972, 8, 30), "female", "61.7", "stored", None),
+    ("CH-100008", "Oliver", "Grant", date(1955, 12, 14), "male", "73.9", "thawed", None),
+    ("CH-100009", "Hannah", "Kowalski", date(1961, 5, 22), "female", "68.3", "infused", 6),
+    ("CH-100010", "David", "Mensah", date(1970, 3, 15), "male", "85.6", "infused", 1),
+    ("CH-100011", "Sofia", "Rossi", date(1984, 10, 2), "female", "59.8", "infused", 40),
+    ("CH-100012", "Arjun", "Patel", date(1958, 7, 7), "male", "79.2", "infused", 730),
 ]
-STAGES = ["ordered", "collected", "manufacturing", "quarantine", "released", "shipped", "stored", "thawed"]
 
 
 class Actors:
@@ -40,128 +63,383 @@ class Actors:
         self.integration = users.get(username="integration")
 
 
+@contextmanager
+def at(moment: datetime) -> Iterator[None]:
+    """Record as of `moment` (a little in the past is the usual case; now or later records now)."""
+    if moment >= timezone.now():
+        yield
+        return
+    with time_machine.travel(moment, tick=False):
+        yield
+
+
+@dataclass
+class Story:
+    """One chain's steps, each with its moment; run in order up to a stage."""
+
+    steps: list[tuple[str, datetime, Callable[[], None]]] = field(default_factory=list)
+
+    def add(self, name: str, moment: datetime, action: Callable[[], None]) -> None:
+        self.steps.append((name, moment, action))
+
+    def run(self, upto: str) -> None:
+        if upto not in {name for name, _, _ in self.steps}:
+            return  # "ordered": nothing has happened yet
+        for name, moment, action in self.steps:
+            with at(moment):
+                action()
+            if name == upto:
+                return
+
+
 def seed_chains(products: dict[str, Product], facilities: dict[str, Facility]) -> int:
     actors = Actors()
     hospital = facilities["city-hospital"]
     created = 0
-    for index, (mrn, given, family, born, sex, kg, stage) in enumerate(DEMO_PATIENTS, start=1):
+    for index, (mrn, given, family, born, sex, kg, stage, infused_days) in enumerate(DEMO_PATIENTS, start=1):
         if Patient.objects.filter(facility=hospital, mrn=mrn).exists():
             continue
-        patient = patient_create(
-            actor=actors.coordinator,
-            facility=hospital,
-            mrn=mrn,
-            given_name=given,
-            family_name=family,
-            birth_date=born,
-            sex=sex,
-            weight_kg=Decimal(kg),
-        )
-        order = order_create(actor=actors.clinician, patient=patient, product=products["demo-cart"])
-        _advance(order, STAGES.index(stage), index, actors, facilities)
+        now = timezone.now()
+        # Infused patients' stories end at their infusion; the others' stages are spread over recent weeks.
+        infusion = now - timedelta(days=infused_days) if infused_days is not None else now
+        start = infusion - timedelta(days=16) if infused_days is not None else now - timedelta(days=8 + index)
+        with at(start - timedelta(days=7)):
+            patient = patient_create(
+                actor=actors.coordinator,
+                facility=hospital,
+                mrn=mrn,
+                given_name=given,
+                family_name=family,
+                birth_date=born,
+                sex=sex,
+                weight_kg=Decimal(kg),
+            )
+            order = order_create(
+                actor=actors.clinician,
+                patient=patient,
+                product=products["demo-cart"],
+                collection_facility=facilities["north-apheresis"],
+            )
+        story = _chain_story(order, index, start, infusion, actors, facilities)
+        story.run(upto=stage)
+        if infused_days is not None:
+            _clinical_course(order, infusion, infused_days, actors)
         created += 1
     return created
 
 
-def _advance(order: TherapyOrder, stage: int, index: int, actors: Actors, facilities: dict[str, Facility]) -> None:
-    now = timezone.now()
-    # Later stages started longer ago, so the story reads forwards in time.
-    start = now - timedelta(days=6 + 4 * stage)
-    steps: list[Callable[[], object]] = []
-    context: dict[str, object] = {}
+def _chain_story(
+    order: TherapyOrder, index: int, start: datetime, infusion: datetime, actors: Actors, facilities: dict
+) -> Story:
+    story = Story()
+    batch_holder: dict[str, object] = {}
+    unit_id = f"{order.chain.coi}-01"
+    day = timedelta(days=1)
 
     def collect() -> None:
-        number = f"W1234{now.year % 100:02d}{100000 + index:06d}"
+        number = f"W1234{start.year % 100:02d}{100000 + index:06d}"
         collection_record(
             actor=actors.coordinator,
             chain=order.chain,
             din=number + check_character(number),
             facility=facilities["north-apheresis"],
-            collected_at=start,
+            collected_at=timezone.now(),
             method="apheresis",
             volume_ml=Decimal("260"),
             total_nucleated_cells=9_800_000_000,
             cd3_cells=4_100_000_000,
         )
 
-    def manufacture() -> None:
+    def start_batch() -> None:
         batch = batch_services.batch_create(
             actor=actors.manufacturing,
             chain=order.chain,
             lot_number=f"DEMO-{order.chain.coi}",
             facility=facilities["cellworks-mfg"],
-            started_at=start + timedelta(days=1),
+            started_at=timezone.now(),
         )
-        for offset, kind in enumerate(["selection", "activation", "transduction", "expansion"]):
+        batch_holder["batch"] = batch
+        for offset, kind in enumerate(["selection", "activation", "transduction"]):
             batch_services.batch_step_record(
                 actor=actors.manufacturing,
                 batch_id=batch.id,
                 kind=kind,
-                started_at=start + timedelta(days=1 + offset),
-                ended_at=start + timedelta(days=1 + offset, hours=6),
+                started_at=timezone.now() - timedelta(hours=12 - 4 * offset),
+                ended_at=timezone.now() - timedelta(hours=9 - 4 * offset),
                 parameters={"demo": True},
             )
-        context["batch"] = batch
 
-    def finish_and_test() -> None:
-        batch = context["batch"]
-        for offset, kind in enumerate(["harvest", "formulation", "cryopreservation"]):
+    def finish() -> None:
+        batch = batch_holder["batch"]
+        for offset, kind in enumerate(["expansion", "harvest", "formulation", "cryopreservation"]):
             batch_services.batch_step_record(
                 actor=actors.manufacturing,
                 batch_id=batch.id,
                 kind=kind,
-                started_at=start + timedelta(days=5, hours=offset),
-                ended_at=start + timedelta(days=5, hours=offset + 1),
+                started_at=timezone.now() - timedelta(hours=8 - 2 * offset),
+                ended_at=timezone.now() - timedelta(hours=7 - 2 * offset),
             )
-        context["unit"] = unit_create(
+        unit_create(
             actor=actors.manufacturing,
             batch_id=batch.id,
-            unit_id=f"{order.chain.coi}-01",
+            unit_id=unit_id,
             dose_cells=150_000_000,
             volume_ml=Decimal("68"),
-            expires_at=now + timedelta(days=200),
+            expires_at=timezone.now() + timedelta(days=270),
         )
         for test, value in CART_PASSING.items():
             batch_services.qc_result_record(
-                actor=actors.manufacturing,
-                batch_id=batch.id,
-                test=test,
-                value=value,
-                tested_at=start + timedelta(days=6),
+                actor=actors.manufacturing, batch_id=batch.id, test=test, value=value, tested_at=timezone.now()
             )
 
     def release() -> None:
         batch_services.batch_release(
-            batch_id=context["batch"].id,
+            batch_id=batch_holder["batch"].id,
             signer=actors.qa,
             password=demo_password("qa"),
             meaning="Released for infusion: QC complete and within specification",
         )
 
-    def custody(event: str, actor_name: str, facility: str, days: float, temperature: str | None) -> Callable:
+    def custody(event: str, actor: str, facility: str, temperature: str | None) -> Callable[[], None]:
         def record() -> None:
             custody_record(
-                actor=getattr(actors, actor_name),
-                unit_id=context["unit"].unit_id,
+                actor=getattr(actors, actor),
+                unit_id=unit_id,
                 event=event,
-                at=now - timedelta(days=days),
+                at=timezone.now(),
                 facility=facilities[facility],
                 temperature_c=Decimal(temperature) if temperature is not None else None,
             )
 
         return record
 
-    steps = [
-        collect,
-        manufacture,
-        finish_and_test,
-        release,
-        custody("shipped", "integration", "city-hospital", 2, "-150"),
-        custody("received", "clinician", "city-hospital", 1, "-148"),
-        custody("stored", "clinician", "city-hospital", 0.9, "-160"),
-        custody("thawed", "clinician", "city-hospital", 0.01, None),
-    ]
-    # The stages map onto steps: collected=1, manufacturing=2, quarantine=3, released=4, shipped=5, stored=7, thawed=8.
-    todo = {0: 0, 1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 6: 7, 7: 8}[stage]
-    for step in steps[:todo]:
-        step()
+    def infuse() -> None:
+        patient = order.patient
+        administration_record(
+            actor=actors.clinician,
+            coi=order.chain.coi,
+            unit_id=unit_id,
+            administered_at=timezone.now(),
+            route="iv_infusion",
+            scanned_unit=unit_id,
+            scanned_patient=patient.mrn,
+            verifier_username="coordinator",
+            verifier_password=demo_password("coordinator"),
+            premedication="Paracetamol 1 g PO, chlorphenamine 10 mg IV",
+        )
+
+    def lymphodeplete() -> None:
+        for offset in (5, 4, 3):
+            for drug, dose in (("fludarabine", "30"), ("cyclophosphamide", "500")):
+                conditioning_record(
+                    actor=actors.clinician,
+                    order=order,
+                    regimen="Flu/Cy",
+                    drug=drug,
+                    dose=Decimal(dose),
+                    dose_unit="mg/m2",
+                    given_on=(infusion - timedelta(days=offset)).date(),
+                    day_relative=-offset,
+                )
+
+    # A story told backwards from the infusion when there is one, forwards from the collection otherwise.
+    ends_in_infusion = infusion < timezone.now() - timedelta(hours=1)
+    moments = {
+        "collected": start,
+        "manufacturing": start + 1 * day,
+        "quarantine": start + 3 * day,
+        "released": start + 4 * day,
+        "shipped": start + 5 * day,
+        "received": start + 6 * day,
+        "stored": start + 6 * day + timedelta(hours=1),
+        "conditioning": infusion - timedelta(days=5, hours=2),
+        "thawed": infusion - timedelta(minutes=40),
+        "infused": infusion,
+    }
+    story.add("collected", moments["collected"], collect)
+    story.add("manufacturing", moments["manufacturing"], start_batch)
+    story.add("quarantine", moments["quarantine"], finish)
+    story.add("released", moments["released"], release)
+    story.add("shipped", moments["shipped"], custody("shipped", "integration", "city-hospital", "-152"))
+    story.add("received", moments["received"], custody("received", "clinician", "city-hospital", "-149"))
+    story.add("stored", moments["stored"], custody("stored", "clinician", "city-hospital", "-161"))
+    if ends_in_infusion:
+        story.add("conditioning", moments["conditioning"], lymphodeplete)
+    story.add(
+        "thawed",
+        min(moments["thawed"], timezone.now() - timedelta(minutes=20)),
+        custody("thawed", "clinician", "city-hospital", None),
+    )
+    story.add("infused", moments["infused"], infuse)
+    return story
+
+
+def _assess(actors: Actors, patient: Patient, moment: datetime, **measurements: object) -> None:
+    with at(moment):
+        assessment_record(actor=actors.clinician, patient=patient, assessed_at=timezone.now(), **measurements)
+
+
+def _clinical_course(order: TherapyOrder, infusion: datetime, days: int, actors: Actors) -> None:
+    """A plausible course after the infusion for each demo scenario (by days since infusion)."""
+    patient = order.patient
+    now = timezone.now()
+
+    def moment(day: float, hour: int = 9) -> datetime:
+        return infusion + timedelta(days=day) + timedelta(hours=hour - infusion.hour)
+
+    calm = {"temperature_c": Decimal("36.8"), "ice_score": 10}
+    if days == 1:
+        # Day 1: fever and a falling ICE score tonight: ICANS grade 3 is on the ward now.
+        _assess(actors, patient, now - timedelta(hours=10), temperature_c=Decimal("38.4"), ice_score=9)
+        _assess(
+            actors,
+            patient,
+            now - timedelta(hours=1),
+            temperature_c=Decimal("38.9"),
+            ice_score=2,
+            consciousness="voice",
+            crp_mg_l=Decimal("96"),
+            ferritin_ng_ml=Decimal("1850"),
+        )
+        return
+    if days == 6:
+        # CRS grade 1 on day 2, grade 2 on day 3 (tocilizumab), ICANS grade 1 on day 4 (dexamethasone).
+        course = [
+            (1, {"temperature_c": Decimal("37.4"), "ice_score": 10, "crp_mg_l": Decimal("18")}),
+            (2, {"temperature_c": Decimal("38.6"), "ice_score": 10}),
+            (
+                3,
+                {
+                    "temperature_c": Decimal("39.3"),
+                    "hypotension": "fluids",
+                    "hypoxia": "low_flow",
+                    "ice_score": 10,
+                    "crp_mg_l": Decimal("142"),
+                    "ferritin_ng_ml": Decimal("2400"),
+                    "il6_pg_ml": Decimal("310"),
+                },
+            ),
+            (3.4, {"temperature_c": Decimal("37.9"), "fever_masked": True, "hypotension": "fluids", "ice_score": 10}),
+            (4, {"temperature_c": Decimal("37.2"), "fever_masked": True, "ice_score": 8}),
+            (4.2, {"temperature_c": Decimal("37.0"), "fever_masked": True, "ice_score": 9}),
+            (5, {"temperature_c": Decimal("36.9"), "ice_score": 10}),
+        ]
+        for day, measurements in course:
+            _assess(actors, patient, moment(day), **measurements)
+        with at(moment(3, 11)):
+            intervention_record(
+                actor=actors.clinician,
+                patient=patient,
+                given_at=timezone.now(),
+                kind="tocilizumab",
+                drug="tocilizumab",
+                dose=Decimal("8"),
+                dose_unit="mg/kg",
+                route="IV",
+                indication="crs",
+            )
+        with at(moment(4, 11)):
+            intervention_record(
+                actor=actors.clinician,
+                patient=patient,
+                given_at=timezone.now(),
+                kind="corticosteroid",
+                drug="dexamethasone",
+                dose=Decimal("10"),
+                dose_unit="mg",
+                route="IV",
+                indication="icans",
+            )
+        with at(moment(3, 12)):
+            adverse_event_record(
+                actor=actors.clinician,
+                patient=patient,
+                term="crs",
+                grade=2,
+                grading_system="astct",
+                onset_at=moment(2),
+                aware_at=timezone.now(),
+                serious=True,
+                expected=True,
+                relatedness="definite",
+                description="CRS with fever, fluid-responsive hypotension and low-flow oxygen.",
+            )
+        _resolve_old_urgent(patient, actors, before=now - timedelta(days=1))
+        return
+    if days == 40:
+        for day in (1, 2, 3, 4, 5, 6, 7, 10, 14):
+            _assess(actors, patient, moment(day), **calm)
+        with at(moment(28, 10)):
+            follow_up_record(
+                actor=actors.clinician,
+                patient=patient,
+                visit_date=timezone.localdate(),
+                disease_response="cr",
+                wellbeing_score=7,
+                patient_reported="Tired in the afternoons.",
+            )
+        with at(now - timedelta(days=5)):
+            adverse_event_record(
+                actor=actors.clinician,
+                patient=patient,
+                term="infection",
+                grade=3,
+                onset_at=timezone.now() - timedelta(hours=20),
+                aware_at=timezone.now(),
+                serious=True,
+                expected=False,
+                relatedness="possible",
+                meddra_code="10035664",
+                term_text="Pneumonia",
+                description="Admitted with pneumonia; IV antibiotics.",
+            )
+        return
+    if days == 730:
+        for day in (1, 2, 3, 7, 14):
+            _assess(actors, patient, moment(day), **calm)
+        visits = [(28, "cr"), (100, "cr"), (182, "cr"), (365, "cr")]
+        for day, response in visits:
+            with at(moment(day, 10)):
+                follow_up_record(
+                    actor=actors.clinician,
+                    patient=patient,
+                    visit_date=timezone.localdate(),
+                    disease_response=response,
+                    rcv_result="negative",
+                    wellbeing_score=8,
+                )
+        with at(moment(700, 10)):
+            follow_up_record(
+                actor=actors.clinician,
+                patient=patient,
+                visit_date=timezone.localdate(),
+                disease_response="cr",
+                new_malignancy=True,
+                car_testing_requested=True,
+                malignancy_description="Cutaneous T-cell lymphoma; biopsy sent for CAR transgene.",
+                rcv_result="pending",
+                wellbeing_score=6,
+            )
+            event = adverse_event_record(
+                actor=actors.clinician,
+                patient=patient,
+                term="secondary_malignancy",
+                grade=3,
+                onset_at=timezone.now() - timedelta(days=10),
+                aware_at=timezone.now(),
+                serious=True,
+                expected=False,
+                relatedness="possible",
+                term_text="T-cell lymphoma",
+            )
+        with at(moment(709, 10)):
+            adverse_event_mark_reported(actor=actors.clinician, event_id=event.id)
+
+
+def _resolve_old_urgent(patient: Patient, actors: Actors, before: datetime) -> None:
+    for reminder in Reminder.objects.filter(patient=patient, status="open", due_at__lt=before, kind="toxicity_grade"):
+        reminder_resolve(reminder_id=reminder.id, actor=actors.clinician, resolution="Managed on the ward")
+
+
+def unit_of(order: TherapyOrder) -> Unit | None:
+    return Unit.objects.filter(chain=order.chain).first()
