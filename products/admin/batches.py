@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
@@ -49,6 +50,12 @@ from products.services.batches import (
     qc_result_record,
 )
 from products.services.units import unit_create
+
+
+def qc_value(result: QCResult) -> str:
+    """A result as typed: 91.5, not 91.500000 (the column keeps six decimal places)."""
+    value = result.value
+    return f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
 
 
 def open_batches(request: HttpRequest) -> models.QuerySet[Batch]:
@@ -112,8 +119,8 @@ class QCLogInline(ReadOnlyInline):
         return obj.spec.test
 
     @admin.display(description="value")
-    def result_value(self, obj: QCResult) -> Any:
-        return obj.value
+    def result_value(self, obj: QCResult) -> str:
+        return qc_value(obj)
 
     @admin.display(description="passed", boolean=True)
     def result(self, obj: QCResult) -> bool:
@@ -352,7 +359,7 @@ class BatchAdmin(ServiceAdmin):
             "meaning": "Rejection" if reject else "Release",
             "signer_name": request.user.get_full_name() or request.user.get_username(),
             "verdict": verdict_html(batch_verdict(batch)),
-            "qc_results": qc_results_of(batch),
+            "qc_results": [(result, qc_value(result)) for result in qc_results_of(batch)],
             "media": self.media + form.media,
         }
         request.current_app = self.admin_site.name
@@ -459,8 +466,8 @@ class QCResultAdmin(BatchRecordAdmin):
         return obj.spec.test
 
     @admin.display(description="value")
-    def result_value(self, obj: QCResult) -> Any:
-        return obj.value
+    def result_value(self, obj: QCResult) -> str:
+        return qc_value(obj)
 
     def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
         data = form.cleaned_data

@@ -143,6 +143,7 @@ def test_a_failed_qc_result_shows_as_failed_with_the_verdict(client_for, world):
     content = page.content.decode()
     assert "Failed: sterility" in content
     assert 'alt="False"' in content  # the failed result's icon in the QC log
+    assert "<p>0.5</p>" in content  # values as typed, not 0.500000
 
 
 def test_status_and_recorded_values_cannot_be_changed_by_posting_them(client_for, world, factory_coordinator):
