@@ -28,7 +28,9 @@ def env_int(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-DEBUG = env_bool("DEBUG")
+# Without DATABASE_URL this is the embedded development stack (`make run`, or manage.py in a second
+# shell beside it), so DEBUG defaults on there; any deployment sets DATABASE_URL and gets it off.
+DEBUG = env_bool("DEBUG", default=not os.environ.get("DATABASE_URL"))
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -210,6 +212,8 @@ SPECTACULAR_SETTINGS = {
         "CheckKindEnum": "products.choices.CheckKind",
         "ReminderKindEnum": "tracker.choices.ReminderKind",
         "InterventionKindEnum": "tracker.choices.InterventionKind",
+        "SourceEnum": "products.choices.Source",
+        "CheckSourceEnum": "tracker.choices.CheckSource",
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
