@@ -144,3 +144,13 @@ def test_the_admin_index_lists_the_coordinators_models(client_for, world):
     assert response.status_code == 200
     for name in (b"Batches", b"Units", b"Patients", b"Therapy orders", b"Custody records", b"Collections"):
         assert name in response.content
+
+
+def test_the_user_page_shows_the_users_facilities(client_for, superuser, world):
+    client = client_for(superuser)
+    assert client.get(reverse("admin:auth_user_changelist")).status_code == 200
+    page = client.get(reverse("admin:auth_user_change", args=[world.coordinator.pk]))
+    assert page.status_code == 200
+    memberships = next(f for f in page.context["inline_admin_formsets"] if f.formset.prefix == "memberships")
+    facilities = {form.original.facility for form in memberships if form.original is not None}
+    assert facilities == {world.collection_site, world.hospital}
