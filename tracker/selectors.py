@@ -1,10 +1,21 @@
 """Reads on the patient side, scoped to the caller's facilities, with their joins done once."""
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from products.access import may_see_patients, user_facility_ids
-from tracker.models import Patient, TherapyOrder
+from tracker.models import (
+    Administration,
+    AdverseEvent,
+    Assessment,
+    Conditioning,
+    FollowUpVisit,
+    Intervention,
+    Patient,
+    Reminder,
+    ScheduledCheck,
+    TherapyOrder,
+)
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -28,3 +39,61 @@ def orders_visible_to(user: AnyUser) -> QuerySet[TherapyOrder]:
     if not may_see_patients(user):
         return orders.none()
     return orders.filter(patient__facility_id__in=user_facility_ids(user))
+
+
+# Clinical records, monitoring and reminders ----------------------------------------------------------------
+# Each list is scoped through the patient's facility (one indexed join) and joins what the API renders, so a
+# page costs the same number of queries whatever its length.
+
+
+def _patient_side(queryset: QuerySet, user: AnyUser, patient_path: str = "patient") -> QuerySet:
+    if getattr(user, "is_superuser", False):
+        return queryset
+    if not may_see_patients(user):
+        return queryset.none()
+    return queryset.filter(**{f"{patient_path}__facility_id__in": user_facility_ids(user)})
+
+
+def administrations_visible_to(user: AnyUser) -> QuerySet[Administration]:
+    administrations = Administration.objects.select_related(
+        "order__chain", "unit", "administered_by", "verification_signature__signer", "voided_by"
+    )
+    return _patient_side(administrations, user)
+
+
+def assessments_visible_to(user: AnyUser) -> QuerySet[Assessment]:
+    return _patient_side(Assessment.objects.select_related("assessed_by"), user)
+
+
+def interventions_visible_to(user: AnyUser) -> QuerySet[Intervention]:
+    return _patient_side(Intervention.objects.select_related("given_by"), user)
+
+
+def conditioning_visible_to(user: AnyUser) -> QuerySet[Conditioning]:
+    conditioning = Conditioning.objects.select_related("order__chain", "recorded_by")
+    return _patient_side(conditioning, user, patient_path="order__patient")
+
+
+def adverse_events_visible_to(user: AnyUser) -> QuerySet[AdverseEvent]:
+    return _patient_side(AdverseEvent.objects.select_related("recorded_by"), user)
+
+
+def follow_ups_visible_to(user: AnyUser) -> QuerySet[FollowUpVisit]:
+    return _patient_side(FollowUpVisit.objects.select_related("recorded_by"), user)
+
+
+def checks_visible_to(user: AnyUser) -> QuerySet[ScheduledCheck]:
+    return _patient_side(ScheduledCheck.objects.all(), user)
+
+
+def reminders_visible_to(user: AnyUser) -> QuerySet[Reminder]:
+    """Reminders about the caller's facilities' patients, and product-side reminders (no patient) of the
+    caller's facilities. The manufacturing role sees only the latter: a reminder naming a patient is PHI."""
+    reminders = Reminder.objects.select_related("facility", "acknowledged_by", "resolved_by")
+    if getattr(user, "is_superuser", False):
+        return reminders
+    facilities = user_facility_ids(user)
+    product_side = Q(patient__isnull=True, facility_id__in=facilities)
+    if not may_see_patients(user):
+        return reminders.filter(product_side)
+    return reminders.filter(product_side | Q(patient__facility_id__in=facilities))

@@ -1,0 +1,536 @@
+"""Bedside, clinical records, monitoring checks and reminders: input serializers check shapes (400s), output
+serializers render what the services wrote. The rules (409s) stay in tracker.services."""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from products.api.serializers.batches import SignatureSerializer
+from products.api.serializers.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from products.models import Unit
+from products.selectors import units_visible_to
+from tracker.choices import (
+    AdverseEventTerm,
+    CerebralEdema,
+    Consciousness,
+    DiseaseResponse,
+    GradingSystem,
+    Hypotension,
+    Hypoxia,
+    Indication,
+    InterventionKind,
+    Outcome,
+    RcvResult,
+    Relatedness,
+    Route,
+    Seizure,
+    SurvivalStatus,
+)
+from tracker.models import (
+    Administration,
+    AdverseEvent,
+    Assessment,
+    Conditioning,
+    FollowUpVisit,
+    Intervention,
+    Patient,
+    Reminder,
+    ScheduledCheck,
+    TherapyOrder,
+)
+from tracker.rules.grading import ICE_ITEMS
+from tracker.selectors import orders_visible_to, patients_visible_to
+from tracker.services.clinical import TEMPERATURE_RANGE_C
+
+OPTIONAL = {"required": False, "allow_null": True, "default": None}
+TEXT = {"required": False, "allow_blank": True, "default": ""}
+
+
+def patient_field(**kwargs: Any) -> ScopedPrimaryKeyRelatedField:
+    """A patient by id, among the patients of the caller's facilities (others "do not exist")."""
+    return ScopedPrimaryKeyRelatedField(
+        queryset=Patient.objects.all(), scope=patients_visible_to, help_text="The patient's id.", **kwargs
+    )
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class OrderByCoiField(ScopedSlugRelatedField):
+    """A therapy order by its COI, among the orders of the caller's facilities' patients."""
+
+    default_error_messages = {"does_not_exist": "Order with COI {value} does not exist."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("help_text", "The order's chain of identity (COI).")
+        super().__init__(
+            slug_field="chain__coi", queryset=TherapyOrder.objects.all(), scope=orders_visible_to, **kwargs
+        )
+
+
+class UnitByIdField(ScopedSlugRelatedField):
+    """A unit by its unit id, among the units the caller may see."""
+
+    default_error_messages = {"does_not_exist": "Unit {value} does not exist."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="unit_id", queryset=Unit.objects.all(), scope=units_visible_to, **kwargs)
+
+
+class NumberField(serializers.DecimalField):
+    """A decimal rendered as a JSON number (measurements, doses), not as a string."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("coerce_to_string", False)
+        super().__init__(**kwargs)
+
+
+class RecordSerializer(serializers.ModelSerializer):
+    """Output of a record: decimals as numbers, users by username, every field read-only."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: NumberField,
+    }
+    serializer_related_field = serializers.PrimaryKeyRelatedField
+
+
+def username(**kwargs: Any) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(slug_field="username", read_only=True, **kwargs)
+
+
+# Administrations -------------------------------------------------------------------------------------------
+
+
+class AdministrationSerializer(RecordSerializer):
+    coi = serializers.CharField(source="order.chain.coi", read_only=True)
+    unit = serializers.CharField(source="unit.unit_id", read_only=True)
+    administered_by = username()
+    verified_by = SignatureSerializer(
+        source="verification_signature",
+        read_only=True,
+        allow_null=True,
+        help_text="The second person's electronic signature on the bedside check (21 CFR 11.50), if any.",
+    )
+    voided_by = username(allow_null=True)
+
+    class Meta:
+        model = Administration
+        fields = [
+            "id",
+            "coi",
+            "patient",
+            "unit",
+            "administered_at",
+            "route",
+            "scanned_unit",
+            "scanned_patient",
+            "dose_cells",
+            "weight_kg",
+            "dose_cells_per_kg",
+            "administered_by",
+            "verified_by",
+            "premedication",
+            "infusion_reaction",
+            "note",
+            "voided_at",
+            "voided_by",
+            "void_reason",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AdministrationInputSerializer(serializers.Serializer):
+    coi = OrderByCoiField()
+    unit = UnitByIdField(help_text="The unit id of the bag given.")
+    administered_at = serializers.DateTimeField()
+    route = serializers.ChoiceField(choices=Route.choices)
+    scanned_unit = serializers.CharField(max_length=64, help_text="The unit id as read from the bag's label.")
+    scanned_patient = serializers.CharField(max_length=64, help_text="The MRN as read from the wristband.")
+    verifier_username = serializers.CharField(
+        max_length=150, help_text="A second person who verifies the bedside check (optional).", **TEXT
+    )
+    verifier_password = serializers.CharField(
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="The verifier's own password, re-entered (21 CFR 11.200).",
+        **TEXT,
+    )
+    premedication = serializers.CharField(**TEXT)
+    infusion_reaction = serializers.CharField(**TEXT)
+    note = serializers.CharField(**TEXT)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["verifier_username"] and not attrs["verifier_password"]:
+            raise serializers.ValidationError({"verifier_password": ["The verifier signs with their password."]})
+        if attrs["verifier_password"] and not attrs["verifier_username"]:
+            raise serializers.ValidationError({"verifier_username": ["Whose password is this?"]})
+        return attrs
+
+
+class VoidInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why the administration is voided as entered in error.")
+
+
+class CorrectTimeInputSerializer(serializers.Serializer):
+    administered_at = serializers.DateTimeField(help_text="The corrected administration time.")
+    reason = serializers.CharField(help_text="Why the time is corrected (21 CFR 11.10(e)).")
+
+
+# Assessments -----------------------------------------------------------------------------------------------
+
+VITALS = ("heart_rate", "systolic_bp", "diastolic_bp", "respiratory_rate", "spo2", "oxygen_l_min")
+LABS = ("crp_mg_l", "ferritin_ng_ml", "il6_pg_ml")
+
+
+class AssessmentSerializer(RecordSerializer):
+    assessed_by = username()
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "patient",
+            "assessed_at",
+            "temperature_c",
+            "hypotension",
+            "hypoxia",
+            "fever_masked",
+            "ice_score",
+            "ice_items",
+            "consciousness",
+            "seizure",
+            "motor_weakness",
+            "cerebral_edema",
+            *VITALS,
+            *LABS,
+            "crs_grade",
+            "icans_grade",
+            "note",
+            "assessed_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "crs_grade": {"help_text": "ASTCT 2019 CRS grade (0-4), computed from the measurements."},
+            "icans_grade": {"help_text": "ASTCT 2019 ICANS grade (0-4), computed from the measurements."},
+        }
+
+
+def _vital(low: int, high: int, help_text: str) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=low, max_value=high, help_text=help_text, **OPTIONAL)
+
+
+def _lab(digits: int, help_text: str) -> NumberField:
+    return NumberField(max_digits=digits, decimal_places=1, min_value=Decimal(0), help_text=help_text, **OPTIONAL)
+
+
+class AssessmentInputSerializer(serializers.Serializer):
+    """The raw measurements; the grades are computed from them. Ranges refuse what no patient can measure."""
+
+    patient = patient_field()
+    assessed_at = serializers.DateTimeField()
+    temperature_c = NumberField(
+        max_digits=4,
+        decimal_places=1,
+        min_value=TEMPERATURE_RANGE_C[0],
+        max_value=TEMPERATURE_RANGE_C[1],
+        help_text="Body temperature in degrees Celsius.",
+        **OPTIONAL,
+    )
+    hypotension = serializers.ChoiceField(choices=Hypotension.choices, default=Hypotension.NONE)
+    hypoxia = serializers.ChoiceField(choices=Hypoxia.choices, default=Hypoxia.NONE)
+    fever_masked = serializers.BooleanField(
+        default=False, help_text="Antipyretic or anti-cytokine therapy given after CRS onset."
+    )
+    ice_score = serializers.IntegerField(
+        min_value=0, max_value=10, help_text="ICE score 0-10; null if not done.", **OPTIONAL
+    )
+    ice_items = serializers.DictField(
+        child=serializers.IntegerField(min_value=0, max_value=max(ICE_ITEMS.values())),
+        help_text=f"ICE items and their points ({', '.join(ICE_ITEMS)}); they give the ICE score.",
+        **OPTIONAL,
+    )
+    consciousness = serializers.ChoiceField(choices=Consciousness.choices, default=Consciousness.ALERT)
+    seizure = serializers.ChoiceField(choices=Seizure.choices, default=Seizure.NONE)
+    motor_weakness = serializers.BooleanField(
+        default=False, help_text="Deep focal motor weakness (hemiparesis or paraparesis)."
+    )
+    cerebral_edema = serializers.ChoiceField(choices=CerebralEdema.choices, default=CerebralEdema.NONE)
+    heart_rate = _vital(0, 300, "Beats per minute.")
+    systolic_bp = _vital(0, 300, "mmHg.")
+    diastolic_bp = _vital(0, 250, "mmHg.")
+    respiratory_rate = _vital(0, 100, "Breaths per minute.")
+    spo2 = _vital(0, 100, "Oxygen saturation, %.")
+    oxygen_l_min = NumberField(
+        max_digits=4,
+        decimal_places=1,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        help_text="Supplemental oxygen, L/min.",
+        **OPTIONAL,
+    )
+    crp_mg_l = _lab(7, "C-reactive protein, mg/L.")
+    ferritin_ng_ml = _lab(9, "Ferritin, ng/mL.")
+    il6_pg_ml = _lab(9, "Interleukin-6, pg/mL.")
+    note = serializers.CharField(**TEXT)
+
+
+# Interventions and conditioning ----------------------------------------------------------------------------
+
+
+class InterventionSerializer(RecordSerializer):
+    given_by = username()
+
+    class Meta:
+        model = Intervention
+        fields = [
+            "id",
+            "patient",
+            "given_at",
+            "kind",
+            "drug",
+            "dose",
+            "dose_unit",
+            "route",
+            "indication",
+            "note",
+            "given_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+DOSE = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.01")}
+
+
+class InterventionInputSerializer(serializers.Serializer):
+    patient = patient_field()
+    given_at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=InterventionKind.choices)
+    drug = serializers.CharField(max_length=100, help_text="e.g. tocilizumab, dexamethasone")
+    dose = NumberField(**DOSE, **OPTIONAL)
+    dose_unit = serializers.CharField(max_length=20, help_text="e.g. mg/kg, mg", **TEXT)
+    route = serializers.CharField(max_length=20, help_text="e.g. IV, PO", **TEXT)
+    indication = serializers.ChoiceField(choices=Indication.choices, default=Indication.CRS)
+    note = serializers.CharField(**TEXT)
+
+
+class ConditioningSerializer(RecordSerializer):
+    coi = serializers.CharField(source="order.chain.coi", read_only=True)
+    patient = serializers.IntegerField(source="order.patient_id", read_only=True)
+    recorded_by = username()
+
+    class Meta:
+        model = Conditioning
+        fields = [
+            "id",
+            "coi",
+            "patient",
+            "regimen",
+            "drug",
+            "dose",
+            "dose_unit",
+            "given_on",
+            "day_relative",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ConditioningInputSerializer(serializers.Serializer):
+    coi = OrderByCoiField()
+    regimen = serializers.CharField(max_length=100, help_text="e.g. Flu/Cy")
+    drug = serializers.CharField(max_length=100)
+    dose = NumberField(**DOSE)
+    dose_unit = serializers.CharField(max_length=20, default="mg/m2")
+    given_on = serializers.DateField()
+    day_relative = serializers.IntegerField(
+        min_value=-365, max_value=365, help_text="Day relative to the planned infusion (day 0), e.g. -5."
+    )
+
+
+# Adverse events --------------------------------------------------------------------------------------------
+
+
+class AdverseEventSerializer(RecordSerializer):
+    recorded_by = username()
+
+    class Meta:
+        model = AdverseEvent
+        fields = [
+            "id",
+            "patient",
+            "term",
+            "term_text",
+            "meddra_code",
+            "grade",
+            "grading_system",
+            "onset_at",
+            "aware_at",
+            "resolved_at",
+            "outcome",
+            "serious",
+            "expected",
+            "relatedness",
+            "description",
+            "report_due_at",
+            "report_rule",
+            "report_submitted_at",
+            "recorded_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "report_due_at": {"help_text": "When the expedited report is due; null when none is."},
+            "report_rule": {"help_text": "The reporting rule that applied, e.g. 21 CFR 600.80(c)(1)(i)."},
+        }
+
+
+class AdverseEventChangeSerializer(serializers.Serializer):
+    """What PATCH may change: every field given is set, and the report clock is computed again."""
+
+    term = serializers.ChoiceField(choices=AdverseEventTerm.choices)
+    term_text = serializers.CharField(max_length=200, help_text="Verbatim term.", **TEXT)
+    meddra_code = serializers.RegexField(
+        r"^\d{8}$", help_text="MedDRA code (8 digits).", error_messages={"invalid": "8 digits."}, **TEXT
+    )
+    grade = serializers.IntegerField(min_value=1, max_value=5, help_text="CTCAE v5, or ASTCT 2019 for CRS/ICANS.")
+    grading_system = serializers.ChoiceField(choices=GradingSystem.choices, default=GradingSystem.CTCAE)
+    onset_at = serializers.DateTimeField()
+    aware_at = serializers.DateTimeField(help_text="When the site became aware: the report clock starts here.")
+    resolved_at = serializers.DateTimeField(**OPTIONAL)
+    outcome = serializers.ChoiceField(choices=Outcome.choices, default=Outcome.ONGOING)
+    serious = serializers.BooleanField()
+    expected = serializers.BooleanField()
+    relatedness = serializers.ChoiceField(choices=Relatedness.choices, default=Relatedness.POSSIBLE)
+    description = serializers.CharField(**TEXT)
+
+
+class AdverseEventInputSerializer(AdverseEventChangeSerializer):
+    patient = patient_field()
+
+
+class ReportSubmittedInputSerializer(serializers.Serializer):
+    submitted_at = serializers.DateTimeField(
+        help_text="When the report was submitted to the regulator; default: now.", **OPTIONAL
+    )
+
+
+# Follow-up visits ------------------------------------------------------------------------------------------
+
+
+class FollowUpVisitSerializer(RecordSerializer):
+    recorded_by = username()
+
+    class Meta:
+        model = FollowUpVisit
+        fields = [
+            "id",
+            "patient",
+            "visit_date",
+            "disease_response",
+            "survival_status",
+            "death_date",
+            "cause_of_death",
+            "new_malignancy",
+            "malignancy_description",
+            "car_testing_requested",
+            "rcv_result",
+            "wellbeing_score",
+            "patient_reported",
+            "note",
+            "recorded_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class FollowUpVisitInputSerializer(serializers.Serializer):
+    patient = patient_field()
+    visit_date = serializers.DateField()
+    disease_response = serializers.ChoiceField(choices=DiseaseResponse.choices, **TEXT)
+    survival_status = serializers.ChoiceField(choices=SurvivalStatus.choices, default=SurvivalStatus.ALIVE)
+    death_date = serializers.DateField(**OPTIONAL)
+    cause_of_death = serializers.CharField(max_length=200, **TEXT)
+    new_malignancy = serializers.BooleanField(default=False)
+    malignancy_description = serializers.CharField(**TEXT)
+    car_testing_requested = serializers.BooleanField(
+        default=False, help_text="Tumour tested for the CAR transgene (FDA boxed warning, 2024)."
+    )
+    rcv_result = serializers.ChoiceField(choices=RcvResult.choices, default=RcvResult.NOT_DONE)
+    wellbeing_score = serializers.IntegerField(
+        min_value=0, max_value=10, help_text="Patient-reported well-being, 0-10.", **OPTIONAL
+    )
+    patient_reported = serializers.CharField(help_text="Patient-reported outcomes, free text.", **TEXT)
+    note = serializers.CharField(**TEXT)
+
+
+# Monitoring: scheduled checks and reminders ----------------------------------------------------------------
+
+
+class ScheduledCheckSerializer(RecordSerializer):
+    class Meta:
+        model = ScheduledCheck
+        fields = [
+            "id",
+            "patient",
+            "administration",
+            "kind",
+            "label",
+            "sequence",
+            "source",
+            "due_at",
+            "grace_until",
+            "severity",
+            "status",
+            "reminded_at",
+            "completed_at",
+            "completed_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ReminderSerializer(RecordSerializer):
+    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    check = serializers.IntegerField(
+        source="check_item_id", read_only=True, allow_null=True, help_text="The scheduled check it is about, if any."
+    )
+    acknowledged_by = username(allow_null=True)
+    resolved_by = username(allow_null=True)
+
+    class Meta:
+        model = Reminder
+        fields = [
+            "id",
+            "kind",
+            "patient",
+            "facility",
+            "check",
+            "due_at",
+            "escalate_at",
+            "severity",
+            "status",
+            "message",
+            "escalated_at",
+            "acknowledged_at",
+            "acknowledged_by",
+            "resolved_at",
+            "resolved_by",
+            "resolution",
+            "created_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {"patient": {"help_text": "Null for a product-side reminder (a batch, a unit)."}}
+
+
+class ResolveInputSerializer(serializers.Serializer):
+    resolution = serializers.CharField(max_length=200, help_text="What was done; default: resolved by hand.", **TEXT)
