@@ -299,3 +299,18 @@ def infused_patient(world: World, days_ago: float = 0, product: Product | None =
         unit = deliver(world, released_unit(world, order, unit_id=f"UNIT-{order.coi}"))
         administration = administer(world, order, unit)
     return order, administration
+
+
+# Appended for the clinical API tests: many bedsides in one test, each with its own patient, lot and bag.
+
+
+def product_of(world: World) -> Product:
+    """The test product `cart-x`, made once per test."""
+    return Product.objects.filter(code="cart-x").first() or make_product(world)
+
+
+def bedside(world: World, *, thaw: bool = True, product: Product | None = None) -> tuple[TherapyOrder, Unit]:
+    """A new patient at the hospital whose released unit has been delivered (and, by default, thawed)."""
+    n = next(_chain_counter)
+    order = make_order(world, product=product or product_of(world), patient=make_patient(world, mrn=f"MRN-S{n:05d}"))
+    return order, deliver(world, released_unit(world, order, unit_id=f"BAG-S{n:05d}"), thaw=thaw)
