@@ -79,3 +79,9 @@ class OutOfSequence(DomainError):
 class NotCollected(DomainError):
     code = "not_collected"
     default_detail = "No cells have been collected for this chain yet."
+
+
+class SigningLocked(DomainError):
+    code = "signing_locked"
+    default_detail = "Too many wrong signature passwords: signing is locked for a while and the attempts are reported."
+    status_code = 403

@@ -320,6 +320,24 @@ class Signature(models.Model):
         return f"{self.printed_name}: {self.get_meaning_display()} {self.record} at {self.signed_at:%Y-%m-%d %H:%M}"
 
 
+class SignatureFailure(models.Model):
+    """A refused signing attempt (wrong password): kept, and counted to lock signing (21 CFR 11.300(d))."""
+
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signature_failures")
+    record = models.CharField(max_length=100)
+    attempted_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-attempted_at"]
+        indexes = [models.Index(fields=["signer", "attempted_at"])]
+        triggers = [
+            pgtrigger.Protect(name="signature_failure_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signer} failed to sign {self.record} at {self.attempted_at:%Y-%m-%d %H:%M}"
+
+
 @pghistory.track()
 class Batch(models.Model):
     """A manufacturing batch (lot). Autologous: one chain; allogeneic (later): many units, many orders."""
@@ -415,7 +433,8 @@ class QCResult(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.spec.test} = {self.value}"
+        value = self.value_numeric.normalize() if self.value_numeric is not None else self.value_text
+        return f"{self.spec.test} = {value:f}" if self.value_numeric is not None else f"{self.spec.test} = {value}"
 
     @property
     def value(self) -> object:

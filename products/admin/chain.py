@@ -108,7 +108,7 @@ class ChainOfIdentityAdmin(ProjectAdmin):
 def chain_cancel_many(request: HttpRequest, chains: list[tuple[int, str]]) -> None:
     for chain_id, coi in chains:
         try:
-            chain_cancel(chain_id=chain_id)
+            chain_cancel(actor=request.user, chain_id=chain_id)
         except DomainError as exc:
             messages.error(request, f"{coi}: {domain_message(exc)}")
         else:

@@ -15,7 +15,7 @@ from products.rules import qc
 from products.services.chains import chain_advance
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
-from products.services.signatures import signature_capture
+from products.services.signatures import signature_capture, signature_verify
 
 MANUFACTURING_ROLES = (Role.MANUFACTURING, Role.COORDINATOR, Role.INTEGRATION)
 OPEN = {BatchStatus.IN_PROCESS, BatchStatus.QUARANTINE}
@@ -158,10 +158,15 @@ def batch_complete(*, actor: AbstractBaseUser, batch_id: int) -> Batch:
     return batch
 
 
-@transaction.atomic
 def batch_release(*, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str) -> Batch:
     """QA releases a batch whose every specified test passed, with an electronic signature (21 CFR 11.50)."""
     require_role(signer, Role.QA, action="release batches")
+    signature_verify(signer=signer, password=password, record=f"batch:{batch_id}")
+    return _batch_release(batch_id=batch_id, signer=signer, password=password, meaning=meaning)
+
+
+@transaction.atomic
+def _batch_release(*, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str) -> Batch:
     batch = (
         Batch.objects.select_for_update(of=("self",)).select_related("product", "facility", "chain").get(id=batch_id)
     )
@@ -187,11 +192,16 @@ def batch_release(*, batch_id: int, signer: AbstractBaseUser, password: str, mea
     return batch
 
 
-@transaction.atomic
 def batch_reject(*, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str, reason: str) -> Batch:
     require_role(signer, Role.QA, action="reject batches")
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the batch is rejected."]})
+    signature_verify(signer=signer, password=password, record=f"batch:{batch_id}")
+    return _batch_reject(batch_id=batch_id, signer=signer, password=password, meaning=meaning, reason=reason)
+
+
+@transaction.atomic
+def _batch_reject(*, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str, reason: str) -> Batch:
     batch = Batch.objects.select_for_update(of=("self",)).select_related("facility").get(id=batch_id)
     require_member(signer, batch.facility)
     if batch.status not in OPEN:

@@ -1,13 +1,15 @@
 """Chains of identity: the server-generated COI that follows a product from vein to vein."""
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from products.choices import CoiStatus
+from products.choices import CoiStatus, Role
 from products.errors import ChainClosed
 from products.models import ChainOfIdentity, CoiSequence, Facility, Product
 from products.rules.isbt128 import format_coi, is_valid_fin
+from products.services.guards import require_member, require_role
 
 # Order of the lifecycle: a chain never moves backwards (a second collection does not undo manufacturing).
 _PROGRESS = [
@@ -58,8 +60,13 @@ def chain_lock(*, coi: str) -> ChainOfIdentity:
 
 
 @transaction.atomic
-def chain_cancel(*, chain_id: int) -> ChainOfIdentity:
-    chain = ChainOfIdentity.objects.select_for_update().get(id=chain_id)
+def chain_cancel(*, actor: AbstractBaseUser, chain_id: int) -> ChainOfIdentity:
+    """Cancel an order's chain (before administration); the treating site's coordinators and clinicians may."""
+    require_role(actor, Role.COORDINATOR, Role.CLINICIAN, Role.INTEGRATION, action="cancel orders")
+    chain = (
+        ChainOfIdentity.objects.select_for_update(of=("self",)).select_related("treatment_facility").get(id=chain_id)
+    )
+    require_member(actor, chain.treatment_facility)
     if chain.status in CLOSED:
         raise ChainClosed(f"Chain {chain.coi} is already {chain.status}.")
     chain.status = CoiStatus.CANCELLED

@@ -1,17 +1,51 @@
-"""Electronic signatures (21 CFR Part 11 §11.50 signature manifestation, §11.200 components)."""
+"""Electronic signatures (21 CFR Part 11 §11.50 signature manifestation, §11.200 components, §11.300(d))."""
+
+import logging
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import mail_admins
 from django.utils import timezone
 
-from products.errors import InvalidSignature
-from products.models import Signature
+from products.errors import InvalidSignature, SigningLocked
+from products.models import Signature, SignatureFailure
+
+security_log = logging.getLogger("security")
+
+# §11.300(d): attempts at unauthorised use are detected and reported at once. Five wrong passwords within
+# fifteen minutes lock the signer's signing for fifteen minutes and tell the administrators.
+LOCK_AFTER_FAILURES = 5
+LOCK_WINDOW = timedelta(minutes=15)
+
+
+def signature_verify(*, signer: AbstractBaseUser, password: str, record: str) -> None:
+    """Check the re-entered password, outside the caller's transaction so a failure stays on record.
+
+    Call this before the atomic work that signs; `signature_capture` then writes the signature itself.
+    """
+    now = timezone.now()
+    recent = SignatureFailure.objects.filter(signer=signer, attempted_at__gte=now - LOCK_WINDOW).count()
+    if recent >= LOCK_AFTER_FAILURES:
+        raise SigningLocked()
+    # §11.200(a)(1): a signature needs the signer's own password, re-entered at the time of signing.
+    if password and signer.is_active and signer.check_password(password):
+        return
+    SignatureFailure.objects.create(signer=signer, record=record, attempted_at=now)
+    security_log.warning("failed e-signature attempt: user %s, record %s", signer.pk, record)
+    if recent + 1 >= LOCK_AFTER_FAILURES:
+        mail_admins(
+            "Electronic signing locked",
+            f"User id {signer.pk} entered a wrong signature password {recent + 1} times within "
+            f"{LOCK_WINDOW}; signing is locked for that user. Last record: {record}.",
+            fail_silently=True,
+        )
+    raise InvalidSignature()
 
 
 def signature_capture(
     *, signer: AbstractBaseUser, password: str, meaning: str, statement: str, record: str
 ) -> Signature:
-    """Verify the signer's re-entered password and record the signature; call inside the caller's transaction."""
-    # §11.200(a)(1): a signature needs the signer's own password, re-entered at the time of signing.
+    """Record the signature; the password is checked again (it was verified by `signature_verify` first)."""
     if not password or not signer.is_active or not signer.check_password(password):
         raise InvalidSignature()
     if not statement.strip():

@@ -101,7 +101,7 @@ def test_an_autologous_chain_has_one_live_batch_and_may_restart_after_rejection(
 def test_a_cancelled_chain_takes_no_more_collections():
     world = journey.build_world()
     order = journey.make_order(world)
-    chain_cancel(chain_id=order.chain.id)
+    chain_cancel(actor=world.coordinator, chain_id=order.chain.id)
     with pytest.raises(ChainClosed):
         journey.collect(world, order)
     assert not Collection.objects.exists()

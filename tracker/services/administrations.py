@@ -1,6 +1,7 @@
 """Administration with bedside verification: the right product into the right patient, once."""
 
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -14,7 +15,7 @@ from products.rules.isbt128 import normalize
 from products.services.chains import chain_advance
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
-from products.services.signatures import signature_capture
+from products.services.signatures import signature_capture, signature_verify
 from products.services.units import unit_mark_administered
 from tracker.errors import AlreadyAdministered, IdentityMismatch, UnitNotAtSite, UnitNotThawed
 from tracker.models import Administration, TherapyOrder
@@ -28,8 +29,24 @@ def _same(scanned: str, expected: str) -> bool:
     return normalize(scanned) == normalize(expected)
 
 
+def administration_record(**kwargs: Any) -> Administration:
+    """Record an administration after the bedside check; refuse (and write nothing) if any check fails.
+
+    A second person's signature password is verified first, outside the transaction, so that a wrong
+    password stays on record (21 CFR 11.300(d)) although the administration is refused.
+    """
+    verifier_username = kwargs.get("verifier_username") or ""
+    if verifier_username:
+        verifier = get_user_model().objects.filter(username=verifier_username, is_active=True).first()
+        if verifier is not None and verifier.pk != kwargs["actor"].pk:
+            signature_verify(
+                signer=verifier, password=kwargs.get("verifier_password") or "", record=f"unit:{kwargs['unit_id']}"
+            )
+    return _administration_record(**kwargs)
+
+
 @transaction.atomic
-def administration_record(
+def _administration_record(
     *,
     actor: AbstractBaseUser,
     coi: str,
@@ -44,7 +61,6 @@ def administration_record(
     infusion_reaction: str = "",
     note: str = "",
 ) -> Administration:
-    """Record an administration after the bedside check; refuse (and write nothing) if any check fails."""
     require_role(actor, *PATIENT_ROLES, action="record administrations")
     order = TherapyOrder.objects.select_related("patient__facility", "chain").filter(chain__coi=coi).first()
     if order is None:
