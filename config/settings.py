@@ -156,6 +156,9 @@ else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 del EMAIL_HOST  # only MAILERS carries mail settings (the EMAIL_* settings are deprecated in Django 6.1)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tracker@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Who hears of server errors and security events (e.g. a locked e-signature), comma-separated addresses.
+ADMINS = env_list("ADMINS")
 
 # Celery: Redis carries only "go look"; the work itself is recorded in PostgreSQL first.
 REDIS_URL = os.environ.get("REDIS_URL") or paths.default_redis_url()

@@ -33,12 +33,14 @@ def signature_verify(*, signer: AbstractBaseUser, password: str, record: str) ->
     SignatureFailure.objects.create(signer=signer, record=record, attempted_at=now)
     security_log.warning("failed e-signature attempt: user %s, record %s", signer.pk, record)
     if recent + 1 >= LOCK_AFTER_FAILURES:
-        mail_admins(
-            "Electronic signing locked",
-            f"User id {signer.pk} entered a wrong signature password {recent + 1} times within "
-            f"{LOCK_WINDOW}; signing is locked for that user. Last record: {record}.",
-            fail_silently=True,
-        )
+        try:
+            mail_admins(
+                "Electronic signing locked",
+                f"User id {signer.pk} entered a wrong signature password {recent + 1} times within "
+                f"{LOCK_WINDOW}; signing is locked for that user. Last record: {record}.",
+            )
+        except Exception:  # noqa: BLE001 - the lock holds whether or not the mail goes out
+            security_log.exception("could not mail the administrators about a signing lock")
     raise InvalidSignature()
 
 

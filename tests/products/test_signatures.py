@@ -41,7 +41,7 @@ def test_a_wrong_password_is_refused_writes_nothing_and_is_kept_on_record(ready_
 
 
 def test_five_wrong_passwords_lock_signing_even_with_the_right_one(ready_batch, mailoutbox, settings):
-    settings.ADMINS = [("Security", "security@example.org")]
+    settings.ADMINS = ["security@example.org"]
     world, batch = ready_batch
     for _ in range(5):
         with pytest.raises(InvalidSignature):

@@ -183,7 +183,7 @@ def _send_email(notification: Notification, reminder: Reminder) -> None:
     subject = f"{prefix}{reminder.get_kind_display()} at {reminder.facility.name}"
     link = f"/patients/{reminder.patient_id}/" if reminder.patient_id else "/admin/"
     body = f"{reminder.message}\n\nDue: {reminder.due_at:%Y-%m-%d %H:%M} UTC\nOpen the tracker: {link}\n"
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [notification.recipient], fail_silently=False)
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [notification.recipient])
 
 
 def _send_webhook(notification: Notification, reminder: Reminder) -> int:
