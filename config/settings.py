@@ -244,7 +244,12 @@ LOGGING = {
 
 # Monitoring: the scan runs every minute (Celery beat); reminder horizons.
 CELERY_BEAT_SCHEDULE = {
-    "monitoring-scan": {"task": "tracker.tasks.monitoring_scan_task", "schedule": 60.0},
+    "monitoring-scan": {
+        "task": "tracker.tasks.monitoring_scan_task",
+        "schedule": float(env_int("MONITORING_SCAN_SECONDS", 60)),
+        # A scan that waited longer than its interval is superseded by the next one.
+        "options": {"expires": float(env_int("MONITORING_SCAN_SECONDS", 60))},
+    },
 }
 UNIT_EXPIRY_WARNING_DAYS = env_int("UNIT_EXPIRY_WARNING_DAYS", 7)
 BATCH_QUARANTINE_ALERT_DAYS = env_int("BATCH_QUARANTINE_ALERT_DAYS", 14)

@@ -79,6 +79,45 @@ def test_database_url() -> str:
 
 
 @contextmanager
+def beat_process(redis: PrivateRedis, queue: str, every_seconds: int) -> Iterator[subprocess.Popen]:
+    """`celery beat` as a real process, scheduling the monitoring scan every `every_seconds`."""
+    env = dict(
+        os.environ,
+        DATABASE_URL=test_database_url(),
+        REDIS_URL=redis.url,
+        CELERY_QUEUE=queue,
+        MONITORING_SCAN_SECONDS=str(every_seconds),
+        SECRET_KEY=os.environ.get("SECRET_KEY", "beat-test"),
+    )
+    log = open(redis.folder / "beat.log", "w+")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "beat",
+            "--loglevel",
+            "INFO",
+            "--schedule",
+            str(redis.folder / "beat-schedule"),
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        yield process
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+
+
+@contextmanager
 def worker_process(redis: PrivateRedis, queue: str, concurrency: int = 2) -> Iterator[subprocess.Popen]:
     """`celery worker` as a real process on the private broker and the test database; this process publishes there."""
     env = dict(
