@@ -314,3 +314,227 @@ def bedside(world: World, *, thaw: bool = True, product: Product | None = None) 
     n = next(_chain_counter)
     order = make_order(world, product=product or product_of(world), patient=make_patient(world, mrn=f"MRN-S{n:05d}"))
     return order, deliver(world, released_unit(world, order, unit_id=f"BAG-S{n:05d}"), thaw=thaw)
+
+
+# Appended for the timeline, the patient page and the FHIR export.
+
+
+def toxicity_course(world: World, order: TherapyOrder, administration) -> dict:
+    """A CAR-T course after `administration`, through the services: conditioning, fever then CRS grade 2
+    (urgent reminder), tocilizumab, ICANS grade 2, dexamethasone, recovery, an adverse event and a visit.
+    Every time is relative to the infusion and in the past."""
+    from tracker.services.clinical import (
+        adverse_event_record,
+        assessment_record,
+        conditioning_record,
+        follow_up_record,
+        intervention_record,
+    )
+
+    day0 = administration.administered_at
+    patient = order.patient
+
+    def at(days: float) -> datetime:
+        moment = day0 + timedelta(days=days)
+        assert moment < timezone.now(), "the course must be in the past: infuse earlier"
+        return moment
+
+    for day in (-5, -4, -3):
+        conditioning_record(
+            actor=world.clinician,
+            order=order,
+            regimen="Flu/Cy",
+            drug="fludarabine",
+            dose=Decimal("30"),
+            given_on=(day0 + timedelta(days=day)).date(),
+            day_relative=day,
+        )
+    assessments = [
+        assessment_record(actor=world.clinician, patient=patient, assessed_at=at(0.25), temperature_c=Decimal("37.2")),
+        assessment_record(actor=world.clinician, patient=patient, assessed_at=at(1.2), temperature_c=Decimal("38.4")),
+        assessment_record(
+            actor=world.clinician,
+            patient=patient,
+            assessed_at=at(2.1),
+            temperature_c=Decimal("39.3"),
+            hypotension="fluids",
+            heart_rate=118,
+            systolic_bp=88,
+            crp_mg_l=Decimal("182"),
+        ),
+    ]
+    tocilizumab = intervention_record(
+        actor=world.clinician,
+        patient=patient,
+        given_at=at(2.2),
+        kind="tocilizumab",
+        drug="tocilizumab",
+        dose=Decimal("8"),
+        dose_unit="mg/kg",
+        route="IV",
+        indication="crs",
+    )
+    assessments.append(
+        assessment_record(
+            actor=world.clinician,
+            patient=patient,
+            assessed_at=at(3.0),
+            temperature_c=Decimal("37.6"),
+            fever_masked=True,
+            ice_score=6,
+        )
+    )
+    dexamethasone = intervention_record(
+        actor=world.clinician,
+        patient=patient,
+        given_at=at(3.1),
+        kind="corticosteroid",
+        drug="dexamethasone",
+        dose=Decimal("10"),
+        dose_unit="mg",
+        route="IV",
+        indication="icans",
+    )
+    assessments.append(
+        assessment_record(
+            actor=world.clinician, patient=patient, assessed_at=at(3.6), temperature_c=Decimal("37.0"), ice_score=10
+        )
+    )
+    assessments.append(
+        assessment_record(
+            actor=world.clinician, patient=patient, assessed_at=at(3.8), temperature_c=Decimal("36.8"), ice_score=10
+        )
+    )
+    adverse_event = adverse_event_record(
+        actor=world.clinician,
+        patient=patient,
+        term="crs",
+        grade=2,
+        onset_at=at(1.2),
+        aware_at=at(1.25),
+        serious=True,
+        expected=True,
+        meddra_code="10052015",
+        description="Fever and hypotension responding to fluids",
+    )
+    visit = follow_up_record(actor=world.clinician, patient=patient, visit_date=at(3.9).date(), wellbeing_score=7)
+    return {
+        "assessments": assessments,
+        "interventions": [tocilizumab, dexamethasone],
+        "adverse_event": adverse_event,
+        "follow_up": visit,
+    }
+
+
+def many_timeline_events(world: World, patient: Patient, start: datetime, count: int) -> int:
+    """`count` assessments, interventions, reminders and visits from `start` on, every 10 minutes.
+
+    Bulk-inserted, because a read test needs volume, not the services' side effects: grades still come from
+    the ASTCT rules (tracker.rules.grading), and each row is one the services could have written."""
+    from tracker.models import Assessment, FollowUpVisit, Intervention, Reminder
+    from tracker.rules.grading import CrsInput, IcansInput, crs_grade, icans_grade
+
+    assessments, interventions, reminders, visits = [], [], [], []
+    for n in range(count):
+        at = start + timedelta(minutes=10 * n)
+        slot = n % 20
+        if slot < 12:
+            temperature = Decimal("36.5") + Decimal(n % 30) / 10
+            hypotension = "fluids" if n % 37 == 0 else "none"
+            ice = 10 - (n % 5)
+            assessments.append(
+                Assessment(
+                    patient=patient,
+                    assessed_at=at,
+                    temperature_c=temperature,
+                    hypotension=hypotension,
+                    ice_score=ice,
+                    crs_grade=crs_grade(CrsInput(temperature, hypotension, "none", False)),
+                    icans_grade=icans_grade(IcansInput(ice, "alert", "none", False, "none")),
+                    assessed_by=world.clinician,
+                )
+            )
+        elif slot < 15:
+            interventions.append(
+                Intervention(
+                    patient=patient, given_at=at, kind="tocilizumab", drug="tocilizumab", given_by=world.clinician
+                )
+            )
+        elif slot < 18:
+            reminders.append(
+                Reminder(
+                    kind="check_due",
+                    dedupe_key=f"bulk:{patient.id}:{n}",
+                    patient=patient,
+                    facility_id=patient.facility_id,
+                    due_at=at,
+                    status="resolved",
+                    resolved_at=at + timedelta(minutes=5),
+                    message=f"Bulk check {n}",
+                )
+            )
+        else:
+            visits.append(FollowUpVisit(patient=patient, visit_date=at.date(), recorded_by=world.clinician))
+    Assessment.objects.bulk_create(assessments, batch_size=1000)
+    Intervention.objects.bulk_create(interventions, batch_size=1000)
+    Reminder.objects.bulk_create(reminders, batch_size=1000)
+    FollowUpVisit.objects.bulk_create(visits, batch_size=1000)
+    return count
+
+
+def storied_patient(
+    world: World,
+    *,
+    days_ago: float = 5,
+    mrn: str | None = None,
+    given_name: str = "Ada",
+    family_name: str = "Lovelace",
+    course: bool = True,
+) -> tuple[TherapyOrder, object, dict]:
+    """A patient whose whole journey is on record, through the services and in the order it happens: the
+    order (30 days before the infusion), collection, a batch with its processing steps, QC, release, shipment
+    and custody, the infusion `days_ago` days ago, then (`course`) a toxicity course (see toxicity_course)."""
+    import time_machine
+
+    from products.services.batches import batch_step_record
+
+    n = next(_chain_counter)
+    infusion = timezone.now() - timedelta(days=days_ago)
+    with time_machine.travel(infusion - timedelta(days=30), tick=True):
+        product = Product.objects.filter(code="cart-x").first() or make_product(world)
+        patient = patient_create(
+            actor=world.integration,
+            facility=world.hospital,
+            mrn=mrn or f"MRN-S{n:05d}",
+            given_name=given_name,
+            family_name=family_name,
+            birth_date=timezone.now().date() - timedelta(days=365 * 52),
+            sex="female",
+            weight_kg=Decimal("64"),
+        )
+        order = make_order(world, product=product, patient=patient)
+    with time_machine.travel(infusion - timedelta(days=2), tick=True):
+        collect(world, order, at=infusion - timedelta(days=28))
+        batch = batch_create(
+            actor=world.manufacturing,
+            chain=order.chain,
+            lot_number=f"LOT-S{n:05d}",
+            facility=world.factory_site,
+            started_at=infusion - timedelta(days=26),
+        )
+        for step, kind in enumerate(["selection", "activation", "transduction", "expansion", "cryopreservation"]):
+            batch_step_record(
+                actor=world.manufacturing,
+                batch_id=batch.id,
+                kind=kind,
+                started_at=batch.started_at + timedelta(days=step * 3),
+                ended_at=batch.started_at + timedelta(days=step * 3, hours=6),
+            )
+        unit = make_unit(world, batch, unit_id=f"UNIT-S{n:05d}")
+        record_qc(world, batch)
+        release(world, batch)
+    with time_machine.travel(infusion, tick=True):
+        unit = deliver(world, unit)
+        administration = administer(world, order, unit)
+    records = toxicity_course(world, order, administration) if course else {}
+    return order, administration, records
