@@ -1,0 +1,98 @@
+"""Read models over HTTP: the patient timeline (the page's selector, the page's filters) and the FHIR export."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from products.api.permissions import MaySeePatients
+from tracker.api.reading_serializers import TimelineSerializer
+from tracker.fhir import patient_fhir_bundle
+from tracker.forms import TimelineFilterForm
+from tracker.selectors import patients_visible_to
+from tracker.timeline import TimelineKind, patient_timeline
+
+PATIENT_DATA = [IsAuthenticated, MaySeePatients]
+NOT_YOURS = OpenApiResponse(description="No such patient at your facilities.")
+NO_PATIENT_DATA = OpenApiResponse(description="Your role has no access to patient data (manufacturing).")
+
+TIMELINE_PARAMETERS = [
+    OpenApiParameter(
+        "kind",
+        OpenApiTypes.STR,
+        many=True,
+        explode=True,
+        enum=TimelineKind.values,
+        description="Only these kinds of event (repeat, or separate with commas); every kind when absent.",
+    ),
+    OpenApiParameter(
+        "since",
+        OpenApiTypes.STR,
+        description="Events at or after this date (YYYY-MM-DD) or date-time (ISO 8601 with offset).",
+    ),
+    OpenApiParameter(
+        "until",
+        OpenApiTypes.STR,
+        description="Events before this date-time; a date (YYYY-MM-DD) includes that whole day.",
+    ),
+    OpenApiParameter("first_day", OpenApiTypes.INT, description="First day relative to the infusion (day 0), e.g. -7."),
+    OpenApiParameter("last_day", OpenApiTypes.INT, description="Last day relative to the infusion, included, e.g. 14."),
+]
+
+
+class PatientTimelineView(APIView):
+    """A patient's whole story in time order: the same events, with the same filters, as the patient page."""
+
+    permission_classes = PATIENT_DATA
+
+    @extend_schema(
+        parameters=TIMELINE_PARAMETERS,
+        responses={
+            200: TimelineSerializer,
+            400: OpenApiResponse(description='Invalid filter: `{"field": ["message", ...]}`.'),
+            403: NO_PATIENT_DATA,
+            404: NOT_YOURS,
+        },
+    )
+    def get(self, request: Request, id: int) -> Response:
+        patient = get_object_or_404(patients_visible_to(request.user), id=id)
+        form = TimelineFilterForm(request.query_params)
+        if not form.is_valid():
+            raise serializers.ValidationError({field: list(errors) for field, errors in form.errors.items()})
+        timeline = patient_timeline(patient=patient, **form.timeline_arguments())
+        return Response(TimelineSerializer(timeline).data)
+
+
+class FhirJSONRenderer(JSONRenderer):
+    media_type = "application/fhir+json"
+    format = "fhir"
+
+
+class PatientFhirView(APIView):
+    """The patient's record as a FHIR R4 Bundle (type `collection`)."""
+
+    permission_classes = PATIENT_DATA
+    renderer_classes = [FhirJSONRenderer, JSONRenderer]
+
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT,
+                description=(
+                    "A FHIR R4 Bundle of type `collection`: Patient, BiologicallyDerivedProduct (each unit, with "
+                    "its COI and ISBT 128 DIN), Procedure (each infusion), Observation (each assessment with its "
+                    "CRS/ICANS grades and raw measurements), AdverseEvent, MedicationAdministration (interventions)."
+                ),
+            ),
+            403: NO_PATIENT_DATA,
+            404: NOT_YOURS,
+        },
+    )
+    def get(self, request: Request, id: int) -> Response:
+        patient = get_object_or_404(patients_visible_to(request.user), id=id)
+        return Response(patient_fhir_bundle(patient=patient))
