@@ -419,7 +419,7 @@ class AdverseEventInputSerializer(AdverseEventChangeSerializer):
 
 
 class ReportSubmittedInputSerializer(serializers.Serializer):
-    submitted_at = serializers.DateTimeField(
+    report_submitted_at = serializers.DateTimeField(
         help_text="When the report was submitted to the regulator; default: now.", **OPTIONAL
     )
 

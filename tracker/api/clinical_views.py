@@ -349,7 +349,9 @@ class AdverseEventReportSubmitted(RecordActionView):
         return _adverse_events(self.request)
 
     def act(self, record: Any, data: dict[str, Any]) -> None:
-        adverse_event_mark_reported(actor=actor_of(self.request), event_id=record.id, at=data.get("submitted_at"))
+        adverse_event_mark_reported(
+            actor=actor_of(self.request), event_id=record.id, at=data.get("report_submitted_at")
+        )
 
 
 # Monitoring: scheduled checks and reminders ----------------------------------------------------------------
