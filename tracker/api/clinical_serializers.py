@@ -88,7 +88,7 @@ class NumberField(serializers.DecimalField):
 
 
 class RecordSerializer(serializers.ModelSerializer):
-    """Output of a record: decimals as numbers, users by username, every field read-only."""
+    # Output of a record: decimals as JSON numbers, users by username; subclasses make every field read-only.
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -97,24 +97,26 @@ class RecordSerializer(serializers.ModelSerializer):
     serializer_related_field = serializers.PrimaryKeyRelatedField
 
 
-def username(**kwargs: Any) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(slug_field="username", read_only=True, **kwargs)
+def username(help_text: str, **kwargs: Any) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(slug_field="username", read_only=True, help_text=help_text, **kwargs)
 
 
 # Administrations -------------------------------------------------------------------------------------------
 
 
 class AdministrationSerializer(RecordSerializer):
+    """An administration of one unit to its patient, verified at the bedside."""
+
     coi = serializers.CharField(source="order.chain.coi", read_only=True)
     unit = serializers.CharField(source="unit.unit_id", read_only=True)
-    administered_by = username()
+    administered_by = username("Who administered it (username).")
     verified_by = SignatureSerializer(
         source="verification_signature",
         read_only=True,
         allow_null=True,
         help_text="The second person's electronic signature on the bedside check (21 CFR 11.50), if any.",
     )
-    voided_by = username(allow_null=True)
+    voided_by = username("Who voided it as entered in error.", allow_null=True)
 
     class Meta:
         model = Administration
@@ -189,7 +191,9 @@ LABS = ("crp_mg_l", "ferritin_ng_ml", "il6_pg_ml")
 
 
 class AssessmentSerializer(RecordSerializer):
-    assessed_by = username()
+    """A toxicity assessment: the raw measurements and the CRS and ICANS grades computed from them."""
+
+    assessed_by = username("Who assessed the patient.")
 
     class Meta:
         model = Assessment
@@ -285,7 +289,9 @@ class AssessmentInputSerializer(serializers.Serializer):
 
 
 class InterventionSerializer(RecordSerializer):
-    given_by = username()
+    """A treatment of toxicity (tocilizumab, corticosteroids...)."""
+
+    given_by = username("Who recorded it as given.")
 
     class Meta:
         model = Intervention
@@ -322,9 +328,11 @@ class InterventionInputSerializer(serializers.Serializer):
 
 
 class ConditioningSerializer(RecordSerializer):
+    """One drug of the lymphodepleting regimen before infusion."""
+
     coi = serializers.CharField(source="order.chain.coi", read_only=True)
     patient = serializers.IntegerField(source="order.patient_id", read_only=True)
-    recorded_by = username()
+    recorded_by = username("Who recorded it.")
 
     class Meta:
         model = Conditioning
@@ -360,7 +368,9 @@ class ConditioningInputSerializer(serializers.Serializer):
 
 
 class AdverseEventSerializer(RecordSerializer):
-    recorded_by = username()
+    """An adverse event with its grade, seriousness, expectedness and expedited-report clock."""
+
+    recorded_by = username("Who recorded it.")
 
     class Meta:
         model = AdverseEvent
@@ -428,7 +438,9 @@ class ReportSubmittedInputSerializer(serializers.Serializer):
 
 
 class FollowUpVisitSerializer(RecordSerializer):
-    recorded_by = username()
+    """A follow-up visit: response, survival, new malignancies, RCV test, patient-reported outcomes."""
+
+    recorded_by = username("Who recorded it.")
 
     class Meta:
         model = FollowUpVisit
@@ -477,6 +489,8 @@ class FollowUpVisitInputSerializer(serializers.Serializer):
 
 
 class ScheduledCheckSerializer(RecordSerializer):
+    """A check the patient is due, from the product's monitoring protocol or a toxicity escalation."""
+
     class Meta:
         model = ScheduledCheck
         fields = [
@@ -500,12 +514,14 @@ class ScheduledCheckSerializer(RecordSerializer):
 
 
 class ReminderSerializer(RecordSerializer):
+    """Something a person must look at: a due or overdue check, a report deadline, a unit or batch at risk."""
+
     facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
     check = serializers.IntegerField(
         source="check_item_id", read_only=True, allow_null=True, help_text="The scheduled check it is about, if any."
     )
-    acknowledged_by = username(allow_null=True)
-    resolved_by = username(allow_null=True)
+    acknowledged_by = username("Who acknowledged it.", allow_null=True)
+    resolved_by = username("Who resolved it; null when it resolved itself.", allow_null=True)
 
     class Meta:
         model = Reminder
