@@ -259,7 +259,7 @@ def test_the_administering_user_cannot_verify_their_own_check(world, client_for)
     )
 
     refused(response, 400)
-    assert "verified_by" in response.json()
+    assert "verifier_username" in response.json()
     before.check()
 
 

@@ -10,11 +10,12 @@ from django.core import mail
 from django.db.models import Count
 from django.utils import timezone
 
+from products.errors import OutOfSequence
 from products.models import Batch, FacilityMembership, Unit
 from products.services.units import custody_record
 from tests import journey
 from tracker.choices import CheckStatus, ReminderStatus
-from tracker.models import Notification, Reminder, ScheduledCheck
+from tracker.models import Administration, Notification, Reminder, ScheduledCheck
 from tracker.services.clinical import (
     adverse_event_mark_reported,
     adverse_event_record,
@@ -209,7 +210,9 @@ def test_unit_risks_raise_reminders_excursion_use_by_and_expiry(world, settings)
 
     kinds = dict(Reminder.objects.filter(dedupe_key__startswith=f"unit:{unit.id}:").values_list("kind", "severity"))
     assert kinds == {"temperature_excursion": "urgent", "unit_expiring": "routine"}
-    assert Reminder.objects.get(kind="temperature_excursion").patient == order.patient
+    # in transit the bag is still the factory's: a product-side reminder, no patient attached
+    excursion = Reminder.objects.get(kind="temperature_excursion")
+    assert (excursion.patient, excursion.facility) == (None, world.factory_site)
 
 
 def test_a_batch_in_quarantine_too_long_raises_a_product_side_reminder(world, settings):
@@ -240,7 +243,7 @@ def test_follow_up_visit_completes_the_visit_rcv_and_malignancy_checks(world):
 def test_correcting_the_administration_time_moves_the_open_checks(world):
     _order, administration = journey.infused_patient(world, days_ago=1)
     monitoring_scan()
-    earlier = administration.administered_at - timedelta(hours=2)
+    earlier = administration.administered_at - timedelta(minutes=5)  # the bag was thawed 9 minutes before
 
     schedule_reschedule(
         administration_id=administration.id,
@@ -251,6 +254,19 @@ def test_correcting_the_administration_time_moves_the_open_checks(world):
 
     first = ScheduledCheck.objects.filter(administration=administration).order_by("due_at").first()
     assert first.due_at == earlier + timedelta(days=1)
+
+
+def test_an_administration_cannot_be_moved_before_its_unit_was_thawed(world):
+    _order, administration = journey.infused_patient(world, days_ago=1)
+    recorded = administration.administered_at
+    with pytest.raises(OutOfSequence):
+        schedule_reschedule(
+            administration_id=administration.id,
+            actor=world.clinician,
+            administered_at=recorded - timedelta(hours=2),
+            reason="typo",
+        )
+    assert Administration.objects.get(id=administration.id).administered_at == recorded
 
 
 def test_voiding_an_administration_cancels_its_checks_and_frees_the_unit(world):

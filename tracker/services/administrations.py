@@ -100,7 +100,7 @@ def _administration_record(
     if verifier_username:
         verifier = get_user_model().objects.filter(username=verifier_username, is_active=True).first()
         if verifier is None or verifier.pk == actor.pk:
-            raise ValidationError({"verified_by": ["A second, different user verifies the bedside check."]})
+            raise ValidationError({"verifier_username": ["A second, different user verifies the bedside check."]})
         require_member(verifier, patient.facility)
         signature = signature_capture(
             signer=verifier,

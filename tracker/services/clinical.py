@@ -7,9 +7,12 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from products.choices import CheckKind
+from products.choices import CheckKind, CoiStatus
+from products.errors import IllegalTransition
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
 from tracker.choices import RcvResult, ReminderStatus
@@ -100,12 +103,24 @@ def intervention_record(
 ) -> Intervention:
     _authorise(actor, patient, "record interventions")
     not_in_future(given_at, "given_at")
+    dose = fields.get("dose")
+    if dose is not None and Decimal(dose) <= 0:
+        raise ValidationError({"dose": ["Must be more than 0."]})
     return Intervention.objects.create(patient=patient, given_at=given_at, given_by=actor, **fields)
 
 
 @transaction.atomic
 def conditioning_record(*, actor: AbstractBaseUser, order: TherapyOrder, **fields: Any) -> Conditioning:
     _authorise(actor, order.patient, "record conditioning")
+    if order.chain.status == CoiStatus.CANCELLED:
+        raise IllegalTransition(f"Order {order.chain.coi} is cancelled.")
+    if fields.get("given_on") and fields["given_on"] > timezone.localdate():
+        raise ValidationError({"given_on": ["Cannot be in the future."]})
+    # Lymphodepletion comes in the days before the infusion (e.g. Flu/Cy on days -5 to -3).
+    if fields.get("day_relative") is not None and not -21 <= fields["day_relative"] <= 0:
+        raise ValidationError({"day_relative": ["Conditioning days run from -21 to 0 (the infusion day)."]})
+    if fields.get("dose") is not None and Decimal(fields["dose"]) <= 0:
+        raise ValidationError({"dose": ["Must be more than 0."]})
     return Conditioning.objects.create(order=order, recorded_by=actor, **fields)
 
 
@@ -159,32 +174,70 @@ def adverse_event_record(
     )
 
 
+# Fields a clinician may correct; the report clock and audit fields are the service's.
+AE_EDITABLE = {
+    "term",
+    "term_text",
+    "meddra_code",
+    "grade",
+    "grading_system",
+    "onset_at",
+    "aware_at",
+    "resolved_at",
+    "outcome",
+    "serious",
+    "expected",
+    "relatedness",
+    "description",
+}
+
+
 @transaction.atomic
 def adverse_event_update(*, actor: AbstractBaseUser, event_id: int, **changes: Any) -> AdverseEvent:
     """Change an adverse event (resolution, outcome, seriousness...); the report clock is recomputed."""
     event = AdverseEvent.objects.select_for_update(of=("self",)).select_related("patient__facility").get(id=event_id)
     _authorise(actor, event.patient, "change adverse events")
+    unknown = set(changes) - AE_EDITABLE
+    if unknown:
+        raise ValidationError({field: ["Not editable."] for field in sorted(unknown)})
     for field, value in changes.items():
         setattr(event, field, value)
+    if not 1 <= event.grade <= 5:
+        raise ValidationError({"grade": ["The grade is 1 to 5."]})
     if event.grade == 5:
-        event.serious = True
+        event.serious, event.outcome = True, "fatal"
     _check_ae_times(event.onset_at, event.aware_at, event.resolved_at)
     clock = report_clock(serious=event.serious, expected=event.expected, aware_at=event.aware_at)
+    if clock.due_at != event.report_due_at:
+        # The old deadline's reminders no longer apply; the scan raises the new deadline's afresh.
+        _retire_report_reminders(event.id, resolution="Report deadline changed", actor=actor)
     event.report_due_at, event.report_rule = clock.due_at, clock.rule
     event.save()
     return event
+
+
+def _retire_report_reminders(event_id: int, *, resolution: str, actor: AbstractBaseUser) -> None:
+    Reminder.objects.filter(dedupe_key__startswith=f"ae:{event_id}:").exclude(status=ReminderStatus.RESOLVED).update(
+        status=ReminderStatus.RESOLVED,
+        resolved_at=timezone.now(),
+        resolved_by=actor,
+        resolution=resolution,
+        dedupe_key=Concat(F("dedupe_key"), Value("~"), Cast("id", output_field=CharField())),
+    )
 
 
 @transaction.atomic
 def adverse_event_mark_reported(*, actor: AbstractBaseUser, event_id: int, at: datetime | None = None) -> AdverseEvent:
     event = AdverseEvent.objects.select_for_update(of=("self",)).select_related("patient__facility").get(id=event_id)
     _authorise(actor, event.patient, "record report submissions")
+    if event.report_submitted_at is not None:
+        raise IllegalTransition(f"The report was already submitted at {event.report_submitted_at.isoformat()}.")
     event.report_submitted_at = at or timezone.now()
     not_in_future(event.report_submitted_at, "report_submitted_at")
+    if event.report_submitted_at < event.aware_at:
+        raise ValidationError({"report_submitted_at": ["A report cannot be submitted before awareness."]})
     event.save(update_fields=["report_submitted_at", "updated_at"])
-    Reminder.objects.filter(dedupe_key__startswith=f"ae:{event.id}:").exclude(status=ReminderStatus.RESOLVED).update(
-        status=ReminderStatus.RESOLVED, resolved_at=timezone.now(), resolved_by=actor, resolution="Report submitted"
-    )
+    _retire_report_reminders(event.id, resolution="Report submitted", actor=actor)
     return event
 
 

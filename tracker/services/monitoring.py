@@ -12,14 +12,15 @@ from django.utils import timezone
 
 from products.audit import audit_reason
 from products.choices import CheckKind, CoiStatus, Severity
-from products.errors import IllegalTransition
+from products.errors import IllegalTransition, OutOfSequence, UnitExpired
 from products.models import ChainOfIdentity, Unit
 from products.rules.schedules import protocol_occurrences
 from products.selectors import protocol_step_rules
-from products.services.guards import require_member
+from products.services.guards import require_member, require_role
 from tracker.choices import CheckSource, CheckStatus, ReminderKind, ReminderStatus
 from tracker.models import Administration, Assessment, Reminder, ScheduledCheck
 from tracker.services.notifications import notifications_for
+from tracker.services.orders import PATIENT_ROLES
 
 # CAR-T consensus practice: after CRS or ICANS grade >= 2, assess every 4 hours until two consecutive
 # assessments grade below 2 (ASTCT 2019 grades; frequency per the clinical rule).
@@ -76,11 +77,17 @@ def schedule_reschedule(
         .select_related("patient__facility", "unit__batch__product")
         .get(id=administration_id)
     )
+    require_role(actor, *PATIENT_ROLES, action="correct administrations")
     require_member(actor, administration.patient.facility)
     if administration.voided_at is not None:
         raise IllegalTransition("A voided administration cannot be corrected.")
     if administered_at > timezone.now():
         raise ValidationError({"administered_at": ["Cannot be in the future."]})
+    unit = administration.unit
+    if unit.thawed_at is not None and administered_at < unit.thawed_at:
+        raise OutOfSequence(f"Unit {unit.unit_id} was thawed at {unit.thawed_at.isoformat()}.")
+    if unit.is_expired(administered_at):
+        raise UnitExpired(f"Unit {unit.unit_id} was past its expiry or use-by time then.")
     audit_reason(reason)
     administration.administered_at = administered_at
     administration.save(update_fields=["administered_at", "updated_at"])
@@ -117,6 +124,7 @@ def administration_void(*, administration_id: int, actor: AbstractBaseUser, reas
         .select_related("patient__facility")
         .get(id=administration_id)
     )
+    require_role(actor, *PATIENT_ROLES, action="void administrations")
     require_member(actor, administration.patient.facility)
     if administration.voided_at is not None:
         raise IllegalTransition("The administration is already voided.")

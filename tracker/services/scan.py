@@ -142,8 +142,12 @@ def _report_deadlines(now: datetime) -> int:
 
 
 def _unit_patient(unit: Unit, orders: dict[int, TherapyOrder]) -> int | None:
+    """The patient, when the unit is at the patient's hospital; elsewhere the reminder is product-side only,
+    so the site that holds the bag (a factory, a depot) sees it and no patient data travels with it."""
     order = orders.get(unit.chain_id) if unit.chain_id else None
-    return order.patient_id if order else None
+    if order is None or order.patient.facility_id != unit.current_facility_id:
+        return None
+    return order.patient_id
 
 
 def _unit_risks(now: datetime) -> int:
@@ -158,9 +162,8 @@ def _unit_risks(now: datetime) -> int:
         )
         .select_related("current_facility")
     )
-    orders = {
-        o.chain_id: o for o in TherapyOrder.objects.filter(chain_id__in=[u.chain_id for u in units if u.chain_id])
-    }
+    chain_ids = [u.chain_id for u in units if u.chain_id]
+    orders = {o.chain_id: o for o in TherapyOrder.objects.select_related("patient").filter(chain_id__in=chain_ids)}
     reminders = []
     for unit in units:
         base = {"patient_id": _unit_patient(unit, orders), "facility_id": unit.current_facility_id}
