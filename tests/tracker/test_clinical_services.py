@@ -166,3 +166,68 @@ def test_inconsistent_follow_up_visits_are_refused(world, patient, fields, field
     with pytest.raises(ValidationError) as error:
         follow_up_record(actor=world.clinician, patient=patient, **values)
     assert field in error.value.message_dict
+
+
+def test_a_changed_deadline_retires_the_old_deadlines_reminders(world, patient):
+    from tracker.models import Reminder
+    from tracker.services.scan import monitoring_scan
+
+    event = record_ae(
+        world, patient, aware_at=timezone.now() - timedelta(days=14), onset_at=timezone.now() - timedelta(days=15)
+    )
+    monitoring_scan()
+    assert Reminder.objects.get(dedupe_key=f"ae:{event.id}:due").status == "open"
+
+    adverse_event_update(actor=world.clinician, event_id=event.id, expected=True)
+
+    assert not Reminder.objects.filter(dedupe_key__startswith=f"ae:{event.id}:").exclude(status="resolved").exists()
+
+
+def test_a_report_is_submitted_once(world, patient):
+    from products.errors import IllegalTransition
+
+    event = record_ae(world, patient)
+    adverse_event_mark_reported(actor=world.clinician, event_id=event.id)
+    with pytest.raises(IllegalTransition):
+        adverse_event_mark_reported(actor=world.clinician, event_id=event.id)
+
+
+def test_adverse_event_update_refuses_an_impossible_grade_and_uneditable_fields(world, patient):
+    event = record_ae(world, patient)
+    with pytest.raises(ValidationError) as error:
+        adverse_event_update(actor=world.clinician, event_id=event.id, grade=6)
+    assert "grade" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        adverse_event_update(actor=world.clinician, event_id=event.id, report_due_at=None)
+    assert "report_due_at" in error.value.message_dict
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("day_relative", 3), ("dose", Decimal("0")), ("given_on", date(2099, 1, 1))]
+)
+def test_impossible_conditioning_is_refused(world, field, value):
+    from tracker.services.clinical import conditioning_record
+
+    order = journey.make_order(world)
+    fields = {
+        "regimen": "Flu/Cy",
+        "drug": "fludarabine",
+        "dose": Decimal("30"),
+        "dose_unit": "mg/m2",
+        "given_on": timezone.localdate(),
+        "day_relative": -5,
+    }
+    fields[field] = value
+    with pytest.raises(ValidationError) as error:
+        conditioning_record(actor=world.clinician, order=order, **fields)
+    assert field in error.value.message_dict
+
+
+def test_only_clinical_roles_may_void_an_administration(world):
+    from products.models import FacilityMembership
+    from tracker.services.monitoring import administration_void
+
+    _order, administration = journey.infused_patient(world, days_ago=1)
+    FacilityMembership.objects.create(user=world.qa, facility=world.hospital)
+    with pytest.raises(PermissionDeniedError):
+        administration_void(administration_id=administration.id, actor=world.qa, reason="mistake")
