@@ -19,10 +19,10 @@ from tracker.timeline import ALERT_GRADE, Timeline, TimelineEvent, TimelineKind,
 # ASTCT 2019, Table 3: fever is a temperature >= 38.0 C.
 FEVER_C = 38.0
 
-WIDTH, HEIGHT = 960, 410
+WIDTH, HEIGHT = 960, 420
 LEFT, RIGHT = 64, 24
 PLOT_W = WIDTH - LEFT - RIGHT
-TEMP_TOP, TEMP_H = 56, 170
+TEMP_TOP, TEMP_H = 66, 170
 GRADE_TOP, GRADE_H = TEMP_TOP + TEMP_H + 34, 112
 AXIS_Y = GRADE_TOP + GRADE_H
 
@@ -70,6 +70,23 @@ def _tick_step(span: float) -> int:
     return 365
 
 
+# More points than this would not be readable (nor light to draw): each period then shows its highest value,
+# so no fever or grade peak is ever hidden.
+MAX_POINTS = 600
+MAX_LABELS = 40
+
+
+def _peaks(points: list[tuple[float, TimelineEvent]], key: str, lo: int, hi: int) -> list[tuple[float, TimelineEvent]]:
+    if len(points) <= MAX_POINTS:
+        return points
+    best: dict[int, tuple[float, TimelineEvent]] = {}
+    for x, e in points:
+        bucket = min(MAX_POINTS - 1, int((x - lo) / (hi - lo) * MAX_POINTS))
+        if bucket not in best or e.detail[key] > best[bucket][1].detail[key]:
+            best[bucket] = (x, e)
+    return [best[b] for b in sorted(best)]
+
+
 def _short(drug: str) -> str:
     word = (drug.split() or ["?"])[0]
     return word if len(word) <= 14 else word[:13] + "…"
@@ -98,7 +115,8 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
         lo = min(lo, 0)
     hi = max(hi, lo + 7)
 
-    temps = [(x_of(e), e) for e in assessments if e.detail.get("temperature_c") is not None]
+    measured = [(x_of(e), e) for e in assessments if e.detail.get("temperature_c") is not None]
+    temps = _peaks(measured, "temperature_c", lo, hi)
     t_values = [e.detail["temperature_c"] for _, e in temps]
     t_lo = min([35.0, *[math.floor(t) for t in t_values]])
     t_hi = max([41.0, *[math.ceil(t) for t in t_values]])
@@ -165,13 +183,19 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
         add(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{TEMP_TOP}" y2="{AXIS_Y}" stroke="{INK}" stroke-width="1.5"/>')
         add(f'<text x="{x + 4:.1f}" y="{TEMP_TOP + 14}" class="note" fill="{INK}">Infusion</text>')
 
-    # Interventions: a dashed line across both panels and a labelled triangle above.
-    last_label_x: list[float] = [-1e9, -1e9]
+    # Interventions: a dashed line across both panels and a triangle above, labelled while there are few;
+    # a label that would overlap the one before goes to a second row.
+    marks: dict[int, TimelineEvent] = {}
     for e in interventions:
+        marks.setdefault(min(MAX_POINTS - 1, int((x_of(e) - lo) / (hi - lo) * MAX_POINTS)), e)
+    labelled = len(marks) <= MAX_LABELS
+    row_ends: list[float] = [-1e9, -1e9]
+    for e in marks.values():
         x = px(x_of(e))
-        row = 0 if x - last_label_x[0] > 80 else 1 if x - last_label_x[1] > 80 else 0
-        last_label_x[row] = x
-        label_y = 18 + 16 * row
+        half = 4.5 * len(_short(e.detail.get("drug") or "")) + 4
+        row = next((r for r, end in enumerate(row_ends) if x - half > end), len(row_ends) - 1)
+        row_ends[row] = x + half
+        label_y = TEMP_TOP - 14 - 15 * row
         add(f'<g class="intervention" data-day="{e.day}">')
         add(f"<title>{escape(_point_title(e, e.summary))}</title>")
         add(
@@ -182,10 +206,11 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
             f'<path d="M{x - 6:.1f},{TEMP_TOP - 10} L{x + 6:.1f},{TEMP_TOP - 10} L{x:.1f},{TEMP_TOP} Z" '
             f'fill="{INTERVENTION_COLOUR}"/>'
         )
-        add(
-            f'<text x="{x:.1f}" y="{label_y}" text-anchor="middle" class="note" fill="{INTERVENTION_COLOUR}">'
-            f"{escape(_short(e.detail.get('drug') or ''))}</text>"
-        )
+        if labelled:
+            add(
+                f'<text x="{x:.1f}" y="{label_y}" text-anchor="middle" class="note" fill="{INTERVENTION_COLOUR}">'
+                f"{escape(_short(e.detail.get('drug') or ''))}</text>"
+            )
         add("</g>")
 
     # Temperature.
@@ -202,28 +227,30 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
 
     # Grades: CRS solid line and filled circles, ICANS dashed line and open squares.
     graded = [(x_of(e), e) for e in assessments]
+    crs_points = _peaks(graded, "crs_grade", lo, hi)
+    icans_points = _peaks(graded, "icans_grade", lo, hi)
     if graded:
-        crs = " ".join(f"{px(x):.1f},{py_grade(e.detail['crs_grade']):.1f}" for x, e in graded)
-        icans = " ".join(f"{px(x):.1f},{py_grade(e.detail['icans_grade']):.1f}" for x, e in graded)
+        crs = " ".join(f"{px(x):.1f},{py_grade(e.detail['crs_grade']):.1f}" for x, e in crs_points)
+        icans = " ".join(f"{px(x):.1f},{py_grade(e.detail['icans_grade']):.1f}" for x, e in icans_points)
         add(f'<polyline points="{icans}" fill="none" stroke="{ICANS_COLOUR}" stroke-width="2" stroke-dasharray="6 3"/>')
         add(f'<polyline points="{crs}" fill="none" stroke="{CRS_COLOUR}" stroke-width="2"/>')
         # Open squares under small filled circles: equal grades show both marks, one inside the other.
-        for x, e in graded:
+        for x, e in icans_points:
             g = e.detail["icans_grade"]
             add(
                 f'<rect class="point icans" x="{px(x) - 6:.1f}" y="{py_grade(g) - 6:.1f}" width="12" height="12" '
                 f'fill="#fff" stroke="{ICANS_COLOUR}" stroke-width="2">'
                 f"<title>{escape(_point_title(e, f'ICANS grade {g}'))}</title></rect>"
             )
-        for x, e in graded:
+        for x, e in crs_points:
             g = e.detail["crs_grade"]
             add(
                 f'<circle class="point crs" cx="{px(x):.1f}" cy="{py_grade(g):.1f}" r="3.5" fill="{CRS_COLOUR}">'
                 f"<title>{escape(_point_title(e, f'CRS grade {g}'))}</title></circle>"
             )
 
-    # Legend, above the temperature panel on the left.
-    lx, ly = LEFT, 44
+    # Legend, along the top.
+    lx, ly = LEFT, 18
     add(f'<g class="legend" transform="translate({lx} {ly})">')
     add(
         f'<line x1="0" x2="22" y1="-4" y2="-4" stroke="{TEMPERATURE_COLOUR}" stroke-width="2"/>'
@@ -263,7 +290,7 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
         svg=mark_safe("".join(out)),  # noqa: S308 - every text node above is escaped
         description=description,
         temperature_points=len(temps),
-        grade_points=len(graded),
+        grade_points=len(crs_points),
         interventions=len(interventions),
         rows=rows,
         first_day=lo,
@@ -281,6 +308,8 @@ def _describe(
 ) -> str:
     """The chart in words: its range, the peaks and when they came, the interventions."""
     parts = [f"{len(assessments)} assessments shown from day {lo} to day {hi}."]
+    if len(assessments) > MAX_POINTS:
+        parts.append("Each point shows the highest value of its period.")
     temps = [e for e in assessments if e.detail.get("temperature_c") is not None]
     if temps:
         peak = max(temps, key=lambda e: (e.detail["temperature_c"], -e.at.timestamp()))

@@ -291,3 +291,21 @@ def test_the_chart_escapes_what_people_typed(world, story):
 def test_there_is_no_chart_before_the_infusion(world):
     order = journey.make_order(world)
     assert timeline_chart(patient_timeline(patient=order.patient)) is None
+
+
+def test_a_long_story_is_charted_by_its_peaks(world):
+    from tracker.chart import MAX_POINTS
+
+    order, administration, _ = journey.storied_patient(world, days_ago=40, course=False)
+    journey.many_timeline_events(world, order.patient, administration.administered_at + timedelta(minutes=5), 3000)
+    timeline = patient_timeline(patient=order.patient)
+    assessments = [e for e in timeline.events if e.kind == "assessment"]
+
+    chart = timeline_chart(timeline)
+
+    assert len(assessments) > MAX_POINTS >= chart.temperature_points > 0
+    assert chart.grade_points <= MAX_POINTS
+    hottest = max(e.detail["temperature_c"] for e in assessments)
+    assert f"Highest temperature {hottest:.1f}".rstrip("0").rstrip(".") in chart.description
+    assert "Each point shows the highest value of its period." in chart.description
+    assert str(chart.svg).count("<text") < 200, "no label for each of hundreds of interventions"
