@@ -230,17 +230,18 @@ def _chain_story(
 
     def lymphodeplete() -> None:
         for offset in (5, 4, 3):
-            for drug, dose in (("fludarabine", "30"), ("cyclophosphamide", "500")):
-                conditioning_record(
-                    actor=actors.clinician,
-                    order=order,
-                    regimen="Flu/Cy",
-                    drug=drug,
-                    dose=Decimal(dose),
-                    dose_unit="mg/m2",
-                    given_on=(infusion - timedelta(days=offset)).date(),
-                    day_relative=-offset,
-                )
+            with at(infusion - timedelta(days=offset) + timedelta(hours=1)):
+                for drug, dose in (("fludarabine", "30"), ("cyclophosphamide", "500")):
+                    conditioning_record(
+                        actor=actors.clinician,
+                        order=order,
+                        regimen="Flu/Cy",
+                        drug=drug,
+                        dose=Decimal(dose),
+                        dose_unit="mg/m2",
+                        given_on=timezone.localdate(),
+                        day_relative=-offset,
+                    )
 
     # A story told backwards from the infusion when there is one, forwards from the collection otherwise.
     ends_in_infusion = infusion < timezone.now() - timedelta(hours=1)
