@@ -385,7 +385,7 @@ def _conditioning(patient: Patient, window: _Window, day_zero: date | None) -> I
         yield TimelineEvent(
             at=_dated(dose.given_on),
             date_only=True,
-            day=(dose.given_on - day_zero).days if day_zero else dose.day_relative,
+            day=(dose.given_on - day_zero).days if day_zero else None,
             kind=TimelineKind.CONDITIONING,
             summary=f"{dose.regimen}: {dose.drug} {_dec(dose.dose)} {dose.dose_unit} (planned day {dose.day_relative})",
             record_type="conditioning",

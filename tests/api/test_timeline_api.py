@@ -57,15 +57,18 @@ def test_assessments_carry_their_grades_and_raw_measurements(world, client_for, 
 
     event = next(e for e in body["events"] if e["record_id"] == graded.id)
     assert event["level"] == "alert"
-    assert event["detail"].items() >= {
-        "crs_grade": 2,
-        "icans_grade": 0,
-        "temperature_c": 39.3,
-        "hypotension": "fluids",
-        "heart_rate": 118,
-        "systolic_bp": 88,
-        "crp_mg_l": 182.0,
-    }.items()
+    assert (
+        event["detail"].items()
+        >= {
+            "crs_grade": 2,
+            "icans_grade": 0,
+            "temperature_c": 39.3,
+            "hypotension": "fluids",
+            "heart_rate": 118,
+            "systolic_bp": 88,
+            "crp_mg_l": 182.0,
+        }.items()
+    )
 
 
 def test_kind_accepts_repeated_and_comma_separated_values(world, client_for, story):
