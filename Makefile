@@ -4,7 +4,7 @@
 #   make run           PostgreSQL + Redis (embedded unless DATABASE_URL / REDIS_URL are set), migrate,
 #                      demo data, web on http://127.0.0.1:8000 (PORT=...), Celery worker and beat; Ctrl-C stops all
 #   make test          the test suite against the same kind of stack; PYTEST_ARGS="-k custody -x" passes options
-#   make bench         benchmarks (printed tables) in a database of their own; BENCH_ARGS="--sizes 100000"
+#   make bench         benchmarks (printed tables) in a database of their own; BENCH_ARGS="scan --sizes 100000"
 #   make services      only PostgreSQL and Redis, until Ctrl-C
 #   make lint / fmt    ruff check + format check / apply ruff's fixes and formatting
 #   make lock          re-pin requirements.in into requirements.lock (LOCK_ARGS=--upgrade to upgrade)
@@ -59,7 +59,8 @@ $(CHROMIUM):
 test: $(STAMP) $(CHROMIUM)
 	exec $(PY) -m config.devstack test $(PYTEST_ARGS)
 
-# Benchmarks print tables (not timed tests): the monitoring scan at 100,000 and 1,000,000 checks.
+# Benchmarks print tables (not timed tests): the monitoring scan at 100,000 and 1,000,000 checks,
+# and a patient timeline of 5,000 events (selector, API, page, FHIR).
 bench: $(STAMP)
 	exec $(PY) -m config.devstack bench $(BENCH_ARGS)
 

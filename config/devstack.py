@@ -923,7 +923,7 @@ def cmd_bench(signals: Signals, bench_args: Sequence[str]) -> int:
         signals.check()
         env = stack.env()
         env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-        return run_foreground("bench", [sys.executable, "-m", "benchmarks.scan", *bench_args], env, signals)
+        return run_foreground("bench", [sys.executable, "-m", "benchmarks", *bench_args], env, signals)
     except Stopped as stop:
         return 128 + stop.signum
     finally:
@@ -968,7 +968,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("services", help="run PostgreSQL and Redis until Ctrl-C")
     sub.add_parser("run", help="services + migrate + seed_demo + web, worker and beat")
     sub.add_parser("test", help="services + pytest ARGS (everything after `test` goes to pytest)")
-    sub.add_parser("bench", help="services + the benchmarks (ARGS go to benchmarks.scan)")
+    sub.add_parser("bench", help="services + the benchmarks: all, or `scan ARGS` / `timeline ARGS`")
     sub.add_parser("clean-state", help="remove the state dir when nothing runs from it")
     argv = list(sys.argv[1:] if argv is None else argv)
     # `test` and `bench` hand every later argument (-k, -x, --lf, even -h) to the program untouched.

@@ -215,6 +215,7 @@ SPECTACULAR_SETTINGS = {
         "CheckKindEnum": "products.choices.CheckKind",
         "ReminderKindEnum": "tracker.choices.ReminderKind",
         "InterventionKindEnum": "tracker.choices.InterventionKind",
+        "TimelineEventKindEnum": "tracker.timeline.TimelineKind",
         "SourceEnum": "products.choices.Source",
         "CheckSourceEnum": "tracker.choices.CheckSource",
     },

@@ -297,3 +297,20 @@ def test_emails_name_no_patient(world):
         text = message.subject + message.body
         assert patient.mrn not in text and patient.family_name not in text and patient.given_name not in text
         assert f"Patient {patient.id}" in text
+
+
+def test_a_late_assessment_completes_the_overdue_check_it_answers(world):
+    order, administration = journey.infused_patient(world, days_ago=1.5)
+    first = ScheduledCheck.objects.filter(administration=administration, kind="toxicity_check").order_by("due_at")[0]
+    monitoring_scan()
+    assert Reminder.objects.get(check_item=first).severity == "urgent"  # overdue and escalated
+
+    assess(world, order.patient, temperature_c=Decimal("37.0"), ice_score=10)
+
+    first.refresh_from_db()
+    assert first.status == CheckStatus.COMPLETED
+    assert Reminder.objects.get(check_item=first).status == ReminderStatus.RESOLVED
+    # the next day's check is not touched: it is not due yet
+    assert (
+        ScheduledCheck.objects.filter(administration=administration, kind="toxicity_check", status="open").count() == 13
+    )

@@ -150,22 +150,29 @@ def administration_void(*, administration_id: int, actor: AbstractBaseUser, reas
 
 
 def checks_complete(*, patient_id: int, kinds: Iterable[str], at: datetime, record: str) -> list[int]:
-    """Complete, per kind, the earliest open check whose window holds `at`; resolve its reminder."""
+    """Complete, per kind, the check this record answers, and resolve its reminder.
+
+    The earliest open check whose window holds `at` (the window opens as long before the due time as the
+    grace runs after it); failing that, the most recent check already overdue at `at`: a late check is
+    still the check, and leaving it open would keep an escalated reminder alive for care that was given.
+    """
     completed = []
     for kind in kinds:
-        candidates = (
-            ScheduledCheck.objects.select_for_update(skip_locked=True)
-            .filter(patient_id=patient_id, kind=kind, status=CheckStatus.OPEN, grace_until__gte=at)
-            .order_by("due_at")[:3]
+        open_checks = ScheduledCheck.objects.select_for_update(skip_locked=True).filter(
+            patient_id=patient_id, kind=kind, status=CheckStatus.OPEN
         )
-        for check in candidates:
-            # The window opens as long before the due time as the grace runs after it.
-            if check.due_at - (check.grace_until - check.due_at) <= at:
-                ScheduledCheck.objects.filter(id=check.id).update(
-                    status=CheckStatus.COMPLETED, completed_at=at, completed_by=record
-                )
-                completed.append(check.id)
-                break
+        in_window = [
+            check
+            for check in open_checks.filter(grace_until__gte=at).order_by("due_at")[:3]
+            if check.due_at - (check.grace_until - check.due_at) <= at
+        ]
+        check = in_window[0] if in_window else open_checks.filter(grace_until__lt=at).order_by("-due_at").first()
+        if check is None:
+            continue
+        ScheduledCheck.objects.filter(id=check.id).update(
+            status=CheckStatus.COMPLETED, completed_at=at, completed_by=record
+        )
+        completed.append(check.id)
     _resolve_reminders(completed, resolution=f"Completed by {record}", at=timezone.now())
     return completed
 
