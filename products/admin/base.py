@@ -115,6 +115,9 @@ def _with_form_refusal(form_class: type[BaseForm], request: HttpRequest) -> type
 class ProjectAdmin(admin.ModelAdmin):
     """Scoping, no deletes, and the audit trail behind the History button."""
 
+    # Columns the History page shows as changed but never with their values (e.g. a webhook's secret).
+    history_redacted_fields: ClassVar[frozenset[str]] = frozenset()
+
     # Subclasses: how a non-superuser's queryset is narrowed (None: reference data, visible to all staff).
     def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
         return queryset
@@ -142,7 +145,7 @@ class ProjectAdmin(admin.ModelAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        trail = audit_trail(obj)
+        trail = audit_trail(obj, redacted=self.history_redacted_fields)
         page = Paginator(trail.events, HISTORY_PAGE_SIZE).get_page(request.GET.get("p"))
         context = {
             **self.admin_site.each_context(request),
@@ -153,7 +156,8 @@ class ProjectAdmin(admin.ModelAdmin):
             "tracked": trail.tracked,
             "page_obj": page,
             "events": [trail.describe(event) for event in page.object_list],
-            "events_admin_url": events_admin_url(request, obj) if trail.tracked else None,
+            # pghistory's own admin shows every column's value: not offered where some are hidden.
+            "events_admin_url": events_admin_url(request, obj) if trail.tracked and not trail.redacted else None,
             "preserved_filters": self.get_preserved_filters(request),
             **(extra_context or {}),
         }

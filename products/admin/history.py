@@ -35,11 +35,15 @@ class EventRow:
     changes: list[tuple[str, Any, Any]]
 
 
+HIDDEN = "(hidden)"
+
+
 @dataclass
 class AuditTrail:
     obj: models.Model
     tracked: bool
     events: Any  # a queryset (paginated by the view)
+    redacted: frozenset[str] = frozenset()  # columns shown as changed, never with their values (secrets)
 
     def describe(self, event: Any) -> EventRow:
         context = event.pgh_context or {}
@@ -49,6 +53,10 @@ class AuditTrail:
             changes = [(field, None, value) for field, value in (event.pgh_data or {}).items() if field not in NOISE]
         else:
             changes = []
+        changes = [
+            (field, HIDDEN if old is not None else None, HIDDEN) if field in self.redacted else (field, old, new)
+            for field, old, new in changes
+        ]
         return EventRow(
             at=event.pgh_created_at,
             label=event.pgh_label,
@@ -69,7 +77,7 @@ class AuditTrail:
         return cache[user_id]
 
 
-def audit_trail(obj: models.Model) -> AuditTrail:
+def audit_trail(obj: models.Model, redacted: frozenset[str] = frozenset()) -> AuditTrail:
     tracked = obj._meta.concrete_model in _tracked_models()
     events = Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id") if tracked else Events.objects.none()
-    return AuditTrail(obj=obj, tracked=tracked, events=events)
+    return AuditTrail(obj=obj, tracked=tracked, events=events, redacted=redacted)
