@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.db import models
 from django.forms import BaseForm, BaseFormSet
 from django.http import HttpRequest
@@ -52,6 +53,36 @@ class PatientDataAdmin(ServiceAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Recorded through a service; there is no service to edit them (yet), so the page is read-only.
         return obj is None and may_see_patients(request.user) and super().has_change_permission(request, obj)
+
+
+# What is recorded for a patient, from the patient's page: (permission, model name, label).
+PATIENT_RECORDS = [
+    ("add_therapyorder", "therapyorder", "Order a therapy"),
+    ("add_assessment", "assessment", "Record an assessment"),
+    ("add_intervention", "intervention", "Record an intervention"),
+    ("add_adverseevent", "adverseevent", "Record an adverse event"),
+    ("add_followupvisit", "followupvisit", "Record a follow-up visit"),
+]
+# The patient's records as lists: (permission, model name, label, filter).
+PATIENT_LISTS = [
+    ("view_scheduledcheck", "scheduledcheck", "Scheduled checks", "patient__id__exact"),
+    ("view_reminder", "reminder", "Reminders", "patient__id__exact"),
+]
+
+
+def patient_record_links(request: HttpRequest, patient_id: str) -> list[tuple[str, str]]:
+    user = request.user
+    links = [
+        (label, f"{reverse(f'admin:tracker_{model}_add')}?patient={patient_id}")
+        for perm, model, label in PATIENT_RECORDS
+        if user.has_perm(f"tracker.{perm}")
+    ]
+    links += [
+        (label, f"{reverse(f'admin:tracker_{model}_changelist')}?{lookup}={patient_id}")
+        for perm, model, label, lookup in PATIENT_LISTS
+        if user.has_perm(f"tracker.{perm}")
+    ]
+    return links
 
 
 class PatientAddForm(ServiceModelForm):
@@ -114,10 +145,8 @@ class PatientAdmin(PatientDataAdmin):
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
         extra_context = dict(extra_context or {})
-        if may_see_patients(request.user) and request.user.has_perm("tracker.add_therapyorder"):
-            extra_context["object_links"] = [
-                ("Order a therapy", f"{reverse('admin:tracker_therapyorder_add')}?patient={object_id}")
-            ]
+        if may_see_patients(request.user):
+            extra_context["object_links"] = patient_record_links(request, object_id)
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="name", ordering="family_name")
@@ -184,6 +213,21 @@ class TherapyOrderAdmin(PatientDataAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"patient": request.GET.get("patient")}
+
+    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
+        order = self.get_object(request, unquote(object_id))
+        extra_context = dict(extra_context or {})
+        if order is not None:
+            coi = order.chain.coi
+            extra_context["object_links"] = [
+                (label, f"{reverse(f'admin:tracker_{model}_add')}?coi={coi}")
+                for perm, model, label in (
+                    ("add_conditioning", "conditioning", "Record conditioning"),
+                    ("add_administration", "administration", "Record the administration"),
+                )
+                if request.user.has_perm(f"tracker.{perm}")
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="COI", ordering="chain__coi")
     def coi(self, obj: TherapyOrder) -> str:

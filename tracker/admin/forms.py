@@ -1,0 +1,498 @@
+"""Admin input forms for the patient side. They parse what a coordinator types or scans, in plain clinical
+words; the services decide whether it is allowed and compute everything derived (grades, doses, deadlines)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from django import forms
+from django.contrib.admin import widgets
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import router
+from django.forms.models import construct_instance
+
+from products.admin_forms import ServiceModelForm
+from products.rules.isbt128 import normalize
+from tracker.choices import Route
+from tracker.models import (
+    Administration,
+    AdverseEvent,
+    Assessment,
+    Conditioning,
+    FollowUpVisit,
+    Intervention,
+    TherapyOrder,
+    Webhook,
+)
+from tracker.rules.grading import ICE_ITEMS
+from tracker.services.clinical import TEMPERATURE_RANGE_C
+
+ICE_MAX = sum(ICE_ITEMS.values())
+
+
+def bound(field: forms.Field, low: Any, high: Any, message: str = "") -> None:
+    """Give a number field its range, so an impossible value is an error on the field itself."""
+    field.validators += [MinValueValidator(low, message or None), MaxValueValidator(high, message or None)]
+    field.widget.attrs.update(min=str(low), max=str(high))
+
+
+class ClinicalForm(ServiceModelForm):
+    """An add form written through a service. The model's constraints are checked as in ServiceModelForm, but
+    for those whose rule the service checks itself with a message naming the field (better than "Constraint
+    ... is violated")."""
+
+    service_checked_constraints: ClassVar[frozenset[str]] = frozenset()
+    # Set per request by the admin (see TrackerServiceAdmin.get_form): who is filling the form in.
+    request_user: Any = None
+
+    def _post_clean(self) -> None:
+        model = self._meta.model
+        try:
+            instance = construct_instance(self, model(), self._meta.fields, self._meta.exclude)
+            exclude = self._get_validation_exclusions()
+            using = router.db_for_write(model)
+            errors: dict = {}
+            for constraint in model._meta.constraints:
+                if constraint.name in self.service_checked_constraints:
+                    continue
+                try:
+                    constraint.validate(model, instance, exclude=exclude, using=using)
+                except ValidationError as exc:
+                    errors = exc.update_error_dict(errors)
+            if errors:
+                raise ValidationError(errors)
+        except ValidationError as exc:
+            self._update_errors(exc)
+
+
+class OrderByCoiField(forms.CharField):
+    """A COI, typed or scanned, naming a therapy order the user may see (the form sets `orders`)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "COI")
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("help_text", "The chain-of-identity code of the therapy order, as on the bag's label.")
+        super().__init__(**kwargs)
+        self.orders: Any = TherapyOrder.objects.none()
+
+    def clean(self, value: Any) -> TherapyOrder:  # type: ignore[override]
+        text = normalize(super().clean(value))
+        order = self.orders.filter(chain__coi=text).first()
+        if order is None:
+            raise forms.ValidationError(f"No therapy order with COI {text} that you may see.")
+        return order
+
+
+def _orders_for(form: ClinicalForm) -> None:
+    from tracker.selectors import orders_visible_to
+
+    form.fields["coi"].orders = orders_visible_to(form.request_user)  # type: ignore[attr-defined]
+
+
+# --- at the bedside ---------------------------------------------------------------------------------------
+
+
+class AdministrationAddForm(ClinicalForm):
+    coi = OrderByCoiField()
+    unit_ref = forms.CharField(
+        label="Unit id",
+        max_length=64,
+        help_text="The id of the bag to be given (from the order or the bag's label).",
+    )
+    verifier_username = forms.CharField(
+        label="Second person (username)",
+        max_length=150,
+        required=False,
+        help_text="Optional: a second nurse or doctor who checked the bag and the wristband with you. "
+        "They sign with their own password below (21 CFR Part 11 electronic signature).",
+    )
+    verifier_password = forms.CharField(
+        label="Second person's password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
+        help_text="Typed by the second person themself; it is checked, never stored or shown.",
+    )
+
+    class Meta:
+        model = Administration
+        fields = [
+            "coi",
+            "unit_ref",
+            "administered_at",
+            "route",
+            "scanned_unit",
+            "scanned_patient",
+            "verifier_username",
+            "verifier_password",
+            "premedication",
+            "infusion_reaction",
+            "note",
+        ]
+        labels = {"scanned_unit": "Scanned bag", "scanned_patient": "Scanned wristband"}
+        help_texts = {
+            "administered_at": "When the infusion (or injection) started. Not in the future.",
+            "scanned_unit": "Scan the barcode on the bag at the bedside. It must be the unit above, and belong "
+            "to this order.",
+            "scanned_patient": "Scan the patient's wristband (the MRN). It must be this order's patient.",
+            "premedication": "e.g. paracetamol 1 g PO, diphenhydramine 25 mg IV, 30 minutes before.",
+            "infusion_reaction": "Any reaction during or just after the infusion; empty if none.",
+        }
+        widgets = {
+            "premedication": forms.Textarea(attrs={"rows": 2}),
+            "infusion_reaction": forms.Textarea(attrs={"rows": 2}),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _orders_for(self)
+        self.fields["route"].initial = Route.IV_INFUSION
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        username, password = cleaned.get("verifier_username", ""), cleaned.get("verifier_password", "")
+        if username and not password:
+            self.add_error("verifier_password", "The second person types their own password to sign.")
+        if password and not username:
+            self.add_error("verifier_username", "Whose password is this? Enter the second person's username.")
+        return cleaned
+
+
+class ConditioningAddForm(ClinicalForm):
+    coi = OrderByCoiField()
+
+    class Meta:
+        model = Conditioning
+        fields = ["coi", "regimen", "drug", "dose", "dose_unit", "given_on", "day_relative"]
+        help_texts = {
+            "regimen": "The lymphodepleting regimen, e.g. Flu/Cy (fludarabine and cyclophosphamide).",
+            "drug": "One drug per line, e.g. fludarabine.",
+            "dose": "e.g. 30 (with the unit next to it).",
+            "given_on": "The day this dose was given.",
+            "day_relative": "Day relative to the planned infusion (day 0): e.g. -5, -4, -3.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _orders_for(self)
+        bound(self.fields["dose"], Decimal("0.01"), Decimal("99999999"), "The dose is a positive amount.")
+
+
+# --- after the infusion -----------------------------------------------------------------------------------
+
+ICE_HELP = {
+    "orientation": "Orientation: knows the year, month, city and hospital (1 point each, 0-4).",
+    "naming": "Naming: names 3 objects shown, e.g. clock, pen, button (1 point each, 0-3).",
+    "following_commands": 'Follows simple commands, e.g. "show me 2 fingers", "close your eyes" (0-1).',
+    "writing": "Writes a standard sentence (0-1).",
+    "attention": "Counts backwards from 100 by 10 (0-1).",
+}
+
+
+def _ice_item_field(item: str) -> forms.IntegerField:
+    return forms.IntegerField(
+        label=f"ICE: {item.replace('_', ' ')}",
+        required=False,
+        min_value=0,
+        max_value=ICE_ITEMS[item],
+        help_text=ICE_HELP[item],
+    )
+
+
+class AssessmentAddForm(ClinicalForm):
+    ice_orientation = _ice_item_field("orientation")
+    ice_naming = _ice_item_field("naming")
+    ice_following_commands = _ice_item_field("following_commands")
+    ice_writing = _ice_item_field("writing")
+    ice_attention = _ice_item_field("attention")
+
+    ICE_FIELDS: ClassVar[dict[str, str]] = {f"ice_{item}": item for item in ICE_ITEMS}
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "patient",
+            "assessed_at",
+            "temperature_c",
+            "fever_masked",
+            "hypotension",
+            "hypoxia",
+            "ice_score",
+            "ice_orientation",
+            "ice_naming",
+            "ice_following_commands",
+            "ice_writing",
+            "ice_attention",
+            "consciousness",
+            "seizure",
+            "motor_weakness",
+            "cerebral_edema",
+            "heart_rate",
+            "systolic_bp",
+            "diastolic_bp",
+            "respiratory_rate",
+            "spo2",
+            "oxygen_l_min",
+            "crp_mg_l",
+            "ferritin_ng_ml",
+            "il6_pg_ml",
+            "note",
+        ]
+        labels = {
+            "temperature_c": "Temperature (°C)",
+            "fever_masked": "Fever masked by treatment",
+            "hypotension": "Low blood pressure",
+            "hypoxia": "Oxygen support",
+            "ice_score": "ICE score",
+            "consciousness": "Level of consciousness",
+            "motor_weakness": "New deep focal weakness",
+            "cerebral_edema": "Brain swelling",
+            "systolic_bp": "Systolic BP (mmHg)",
+            "diastolic_bp": "Diastolic BP (mmHg)",
+            "heart_rate": "Heart rate (/min)",
+            "respiratory_rate": "Respiratory rate (/min)",
+            "oxygen_l_min": "Oxygen flow (L/min)",
+        }
+        help_texts = {
+            "assessed_at": "When the patient was assessed. Not in the future.",
+            "temperature_c": "The highest temperature since the last check, e.g. 38.6. Fever is 38.0 °C or more. "
+            "Leave empty if not measured.",
+            "fever_masked": "Tick if paracetamol, tocilizumab, steroids or another antipyretic or anti-cytokine "
+            "treatment was given for CRS, so a fever may no longer show. CRS is then graded on blood pressure "
+            "and oxygen even without a fever.",
+            "hypotension": "Did low blood pressure need treatment? Fluids only, one vasopressor (with or without "
+            "vasopressin), or several vasopressors.",
+            "hypoxia": "The oxygen the patient needs to keep their saturation: none, a low-flow nasal cannula "
+            "(up to 6 L/min), high flow or a mask, or positive pressure (CPAP, BiPAP, ventilator).",
+            "ice_score": "The ICE test total, 0 to 10 (10 is normal). Enter the total, or fill in the five items "
+            "below and the total is added up for you. Leave empty if the test was not done.",
+            "consciousness": "How awake the patient is. Leave “Alert” if fully awake.",
+            "seizure": "Any seizure since the last check, clinical or on EEG.",
+            "motor_weakness": "New weakness of one side of the body (hemiparesis) or of both legs (paraparesis).",
+            "cerebral_edema": "Brain swelling on CT or MRI, or its signs (posturing, cranial nerve VI palsy, "
+            "papilledema, Cushing's triad).",
+            "spo2": "Oxygen saturation, %.",
+            "crp_mg_l": "Optional labs: CRP in mg/L.",
+            "ferritin_ng_ml": "Ferritin in ng/mL.",
+            "il6_pg_ml": "IL-6 in pg/mL.",
+        }
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        low, high = TEMPERATURE_RANGE_C
+        bound(self.fields["temperature_c"], low, high, f"A body temperature is between {low} and {high} °C.")
+        bound(self.fields["ice_score"], 0, ICE_MAX, f"The ICE score is 0 to {ICE_MAX}.")
+        bound(self.fields["spo2"], 0, 100)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        items = {item: cleaned.get(name) for name, item in self.ICE_FIELDS.items()}
+        given = {item: points for item, points in items.items() if points is not None}
+        if given and len(given) != len(items):
+            self.add_error(None, "Fill in all five ICE items, or leave them empty and enter only the total.")
+        cleaned["ice_items"] = given if len(given) == len(items) else None
+        return cleaned
+
+
+class InterventionAddForm(ClinicalForm):
+    class Meta:
+        model = Intervention
+        fields = ["patient", "given_at", "kind", "drug", "dose", "dose_unit", "route", "indication", "note"]
+        help_texts = {
+            "given_at": "When it was given. Not in the future.",
+            "dose": "e.g. 8 (with the unit next to it).",
+            "dose_unit": "e.g. mg/kg, mg",
+            "route": "e.g. IV, PO",
+            "indication": "What it treats: CRS, ICANS, prophylaxis or other.",
+        }
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+
+class AdverseEventAddForm(ClinicalForm):
+    # The service says which of these times is wrong, on the right field.
+    service_checked_constraints = frozenset({"ae_aware_after_onset", "ae_resolved_after_onset"})
+
+    class Meta:
+        model = AdverseEvent
+        fields = [
+            "patient",
+            "term",
+            "term_text",
+            "meddra_code",
+            "grade",
+            "grading_system",
+            "onset_at",
+            "aware_at",
+            "resolved_at",
+            "outcome",
+            "serious",
+            "expected",
+            "relatedness",
+            "description",
+        ]
+        labels = {"aware_at": "Site aware at", "term_text": "Verbatim term"}
+        help_texts = {
+            "term_text": "The event in the reporter's own words, if the list above does not say it all.",
+            "meddra_code": "Optional: the MedDRA lowest-level term code.",
+            "grade": "1 mild, 2 moderate, 3 severe, 4 life-threatening, 5 death (CTCAE v5; for CRS and ICANS, "
+            "the ASTCT 2019 grade).",
+            "onset_at": "When the event started.",
+            "aware_at": "When the site first learnt of it: the expedited-report clock starts here.",
+            "resolved_at": "Empty while it lasts.",
+            "serious": "Death, life-threatening, hospitalisation (or a longer stay), lasting disability, a birth "
+            "defect, or another important medical event.",
+            "expected": "Listed in the product's label (reference safety information). A serious event that is "
+            "not expected must be reported within 15 days of awareness.",
+            "relatedness": "How likely the product caused it.",
+        }
+        widgets = {"description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        bound(self.fields["grade"], 1, 5, "The grade is 1 to 5.")
+        self.fields["expected"].initial = True
+
+
+class AdverseEventChangeForm(ClinicalForm):
+    """What may change on an adverse event (through adverse_event_update, which recomputes the report clock)."""
+
+    service_checked_constraints = AdverseEventAddForm.service_checked_constraints
+
+    class Meta:
+        model = AdverseEvent
+        fields = ["grade", "serious", "expected", "resolved_at", "outcome", "description"]
+        help_texts = AdverseEventAddForm.Meta.help_texts
+        widgets = AdverseEventAddForm.Meta.widgets
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "grade" in self.fields:
+            bound(self.fields["grade"], 1, 5, "The grade is 1 to 5.")
+
+
+class FollowUpVisitAddForm(ClinicalForm):
+    service_checked_constraints = frozenset({"followup_death_recorded"})
+
+    class Meta:
+        model = FollowUpVisit
+        fields = [
+            "patient",
+            "visit_date",
+            "disease_response",
+            "survival_status",
+            "death_date",
+            "cause_of_death",
+            "new_malignancy",
+            "malignancy_description",
+            "car_testing_requested",
+            "rcv_result",
+            "wellbeing_score",
+            "patient_reported",
+            "note",
+        ]
+        help_texts = {
+            "visit_date": "Not in the future.",
+            "disease_response": "Response of the disease at this visit; empty if not assessed.",
+            "death_date": "Only if the patient has died.",
+            "new_malignancy": "A new cancer since the therapy (secondary malignancy).",
+            "car_testing_requested": "FDA boxed warning (2024): a new T-cell malignancy is tested for the CAR "
+            "transgene. Only with a new malignancy.",
+            "rcv_result": "Replication-competent virus test, for gene-modified products.",
+            "wellbeing_score": "How the patient feels, 0 (worst) to 10 (best).",
+            "patient_reported": "What the patient reports, in their own words.",
+        }
+        widgets = {
+            "malignancy_description": forms.Textarea(attrs={"rows": 2}),
+            "patient_reported": forms.Textarea(attrs={"rows": 2}),
+            "note": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        bound(self.fields["wellbeing_score"], 0, 10, "The well-being score is 0 to 10.")
+
+
+# --- actions that need a reason or a time -------------------------------------------------------------------
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Why this administration was entered in error. Kept in the audit trail (21 CFR 11.10(e)).",
+    )
+
+
+class CorrectTimeForm(forms.Form):
+    administered_at = forms.SplitDateTimeField(
+        label="Correct administration time",
+        widget=widgets.AdminSplitDateTime,
+        help_text="Every scheduled check still open moves with it.",
+    )
+    reason = forms.CharField(
+        label="Reason",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Why the time is corrected. Kept in the audit trail (21 CFR 11.10(e)).",
+    )
+
+
+class ResolveForm(forms.Form):
+    resolution = forms.CharField(
+        label="Resolution",
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 60}),
+        help_text="What was done, e.g. “Patient assessed, CRS grade 1”. Empty: “Resolved by hand”.",
+    )
+
+
+# --- webhooks ------------------------------------------------------------------------------------------------
+
+
+class WriteOnlyField(forms.CharField):
+    """A secret: typed in, never rendered back; left empty on a change, the stored value stays."""
+
+    widget = forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=False)
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return bool(data) and data != initial
+
+
+class WebhookForm(forms.ModelForm):
+    # Set per request by the admin: a webhook of every facility (no facility) is for superusers only.
+    request_user: Any = None
+
+    secret = WriteOnlyField(
+        max_length=128,
+        strip=False,
+        help_text="The shared secret the receiver checks the X-Tracker-Signature header (HMAC-SHA256) with. "
+        "It is never shown again after saving.",
+    )
+
+    class Meta:
+        model = Webhook
+        fields = ["name", "url", "secret", "facility", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            self.fields["secret"].required = False
+            self.fields["secret"].help_text = "Leave empty to keep the current secret; type a new one to replace it."
+
+    def clean_secret(self) -> str:
+        secret = self.cleaned_data.get("secret") or ""
+        if not secret and self.instance.pk is not None:
+            return self.instance.secret
+        return secret
+
+    def clean_facility(self) -> Any:
+        facility = self.cleaned_data.get("facility")
+        user = self.request_user
+        if facility is None and user is not None and not user.is_superuser:
+            # Reminders of every facility name other hospitals' patients (by id): not for a facility's staff.
+            raise forms.ValidationError("Choose the facility whose reminders this endpoint receives.")
+        return facility
