@@ -31,7 +31,8 @@ def artifacts() -> Path:
 def browser_context(tmp_path, monkeypatch) -> Iterator[object]:
     """A fresh Chromium profile per test."""
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
+        # A browser test that cannot run has failed, not passed quietly.
+        pytest.fail("Debian's chromium is not installed at /usr/bin/chromium: run `make test` (it installs it)")
     # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls are synchronous.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     from playwright.sync_api import sync_playwright
