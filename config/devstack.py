@@ -895,39 +895,33 @@ def cmd_run(signals: Signals) -> int:
         stack.stop()
 
 
-def cmd_test(signals: Signals, pytest_args: Sequence[str]) -> int:
+def run_with_stack(signals: Signals, name: str, argv: Sequence[str]) -> int:
+    """Services, then one program in the foreground with their URLs; the services stop after it."""
     stack = Stack(signals)
     try:
         stack.start()
         ensure_database(stack.database_url)
         signals.check()
-        # Tests run production-shaped (DEBUG off), which needs a key; a throw-away one per run.
+        # Tests and benchmarks run production-shaped (DEBUG off), which needs a key: a throw-away one.
         env = stack.env()
         env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-        code = run_foreground("pytest", [sys.executable, "-m", "pytest", *pytest_args], env, signals)
-        if code == 5:
-            say("test: pytest collected no tests (exit code 5)")
-        return code
+        return run_foreground(name, list(argv), env, signals)
     except Stopped as stop:
         return 128 + stop.signum
     finally:
         stack.stop()
+
+
+def cmd_test(signals: Signals, pytest_args: Sequence[str]) -> int:
+    code = run_with_stack(signals, "pytest", [sys.executable, "-m", "pytest", *pytest_args])
+    if code == 5:
+        say("test: pytest collected no tests (exit code 5)")
+    return code
 
 
 def cmd_bench(signals: Signals, bench_args: Sequence[str]) -> int:
     """Services + the benchmarks (they use a database of their own: `<name>_bench`)."""
-    stack = Stack(signals)
-    try:
-        stack.start()
-        ensure_database(stack.database_url)
-        signals.check()
-        env = stack.env()
-        env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
-        return run_foreground("bench", [sys.executable, "-m", "benchmarks", *bench_args], env, signals)
-    except Stopped as stop:
-        return 128 + stop.signum
-    finally:
-        stack.stop()
+    return run_with_stack(signals, "bench", [sys.executable, "-m", "benchmarks", *bench_args])
 
 
 def cmd_clean_state() -> int:
