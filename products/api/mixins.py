@@ -13,19 +13,25 @@ def actor_of(request: Request) -> AbstractBaseUser:
     return request.user  # type: ignore[return-value]  # IsAuthenticated ran before any write
 
 
-class ServiceCreateMixin:
-    """POST through a service: `input_serializer_class` checks shapes, `perform_service` calls the service and
-    returns the new object, which `serializer_class` renders. Views hold no rule of their own."""
+class ValidatedInputMixin:
+    """`input_serializer_class` checks the request's shape (400); no input serializer means no body."""
 
-    input_serializer_class: type[serializers.Serializer]
+    input_serializer_class: type[serializers.Serializer] | None = None
 
     def validated_input(self, request: Request) -> dict[str, Any]:
+        if self.input_serializer_class is None:
+            return {}
         serializer = self.input_serializer_class(
             data=request.data,
             context=self.get_serializer_context(),  # type: ignore[attr-defined]
         )
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
+
+
+class ServiceCreateMixin(ValidatedInputMixin):
+    """POST through a service: `input_serializer_class` checks shapes, `perform_service` calls the service and
+    returns the new object, which `serializer_class` renders. Views hold no rule of their own."""
 
     def perform_service(self, data: dict[str, Any]) -> Model:
         raise NotImplementedError
@@ -34,3 +40,20 @@ class ServiceCreateMixin:
         instance = self.perform_service(self.validated_input(request))
         body = self.get_serializer(instance).data  # type: ignore[attr-defined]
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ServiceActionMixin(ValidatedInputMixin):
+    """POST an action on one record the caller may see (else 404): `act` calls the service; the answer is
+    the record as it is afterwards."""
+
+    def get_record(self) -> Model:
+        return self.get_object()  # type: ignore[attr-defined]
+
+    def act(self, record: Any, data: dict[str, Any]) -> None:
+        raise NotImplementedError  # every action view names its one service call
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        record = self.get_record()
+        self.act(record, self.validated_input(request))
+        fresh = self.get_queryset().get(pk=record.pk)  # type: ignore[attr-defined]
+        return Response(self.get_serializer(fresh).data)  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 
 from products import selectors
 from products.api import filters
-from products.api.mixins import ServiceCreateMixin, actor_of
+from products.api.mixins import ServiceActionMixin, ServiceCreateMixin, actor_of
 from products.api.permissions import COORDINATION, roles_may_write
 from products.api.serializers import (
     BatchInputSerializer,
@@ -253,27 +253,16 @@ class BatchQCResultListCreate(BatchChildMixin, ServiceCreateMixin, generics.List
         return qc_result_record(actor=actor_of(self.request), batch_id=self.get_batch().id, **data)
 
 
-class BatchActionView(BatchChildMixin, generics.GenericAPIView):
+class BatchActionView(ServiceActionMixin, BatchChildMixin, generics.GenericAPIView):
     """POST an action on a batch; answers with the batch as it is afterwards."""
 
     serializer_class = BatchSerializer
-    input_serializer_class: type[serializers.Serializer] | None = None
 
     def get_queryset(self) -> QuerySet:
         return _batches(self.request)
 
-    def act(self, batch: Batch, data: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        batch = self.get_batch()
-        data: dict[str, Any] = {}
-        if self.input_serializer_class is not None:
-            serializer = self.input_serializer_class(data=request.data, context=self.get_serializer_context())
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-        self.act(batch, data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=batch.pk)).data)
+    def get_record(self) -> Batch:
+        return self.get_batch()
 
 
 @extend_schema_view(post=extend_schema(request=None, responses=write_responses(200, BatchSerializer)))

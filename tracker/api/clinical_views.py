@@ -9,12 +9,12 @@ from typing import Any
 
 from django.db.models import Case, IntegerField, Model, QuerySet, Value, When
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import generics, serializers
+from rest_framework import generics
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from products.api.mixins import ServiceCreateMixin, actor_of
+from products.api.mixins import ServiceActionMixin, ServiceCreateMixin, actor_of
 from products.api.views import write_responses
 from products.choices import Severity
 from tracker import selectors
@@ -39,26 +39,11 @@ from tracker.services.monitoring import (
 )
 
 
-class RecordActionView(generics.GenericAPIView):
-    """POST an action on one record (found among those the caller may see, else 404); answers with the record
-    as it is afterwards."""
+class RecordActionView(ServiceActionMixin, generics.GenericAPIView):
+    """POST an action on one record (found among those the caller may see, else 404)."""
 
     lookup_url_kwarg = "id"
     filter_backends: list = []
-    input_serializer_class: type[serializers.Serializer] | None = None
-
-    def act(self, record: Any, data: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        record = self.get_object()
-        data: dict[str, Any] = {}
-        if self.input_serializer_class is not None:
-            serializer = self.input_serializer_class(data=request.data, context=self.get_serializer_context())
-            serializer.is_valid(raise_exception=True)
-            data = dict(serializer.validated_data)
-        self.act(record, data)
-        return Response(self.get_serializer(self.get_queryset().get(pk=record.pk)).data)
 
 
 # Administrations -------------------------------------------------------------------------------------------
