@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from products.choices import BatchStatus, CoiStatus, Role, SignatureMeaning
-from products.models import Batch, Signature
+from products.models import Batch, Signature, SignatureFailure
 from tests.admin.conftest import form_data, messages_of
 from tests.admin.helpers import url
 from tests.factories import UserFactory
@@ -96,16 +96,27 @@ def test_failed_qc_refuses_the_release_naming_the_tests(client_for, world):
     assert not Signature.objects.exists()
 
 
-def test_only_qa_may_release(client_for, world, factory_coordinator):
+def test_only_qa_may_release(client_for, world, factory_coordinator, superuser):
     batch = started_batch(world)
     record_qc(world, batch)
 
-    for user in (factory_coordinator, world.manufacturing):
-        response = sign(client_for(user), batch, world.password)
-        assert any("permission_denied" in m for m in messages_of(response)), user
+    # The signing pages refuse as the service does (403), a superuser without the qa role included.
+    for user in (factory_coordinator, world.manufacturing, superuser):
+        client = client_for(user)
+        for page in (release_url(batch), reject_url(batch)):
+            assert client.get(page).status_code == 403, user
+        response = sign(client, batch, world.password)
+        assert response.status_code == 403, user
+        assert b"qa role" in response.content
+        refused = client.post(reject_url(batch), {"password": world.password, "meaning": "x", "reason": "y"})
+        assert refused.status_code == 403, user
+        # Nor does the batch page offer what they may not do.
+        page = client.get(url(Batch, "change", batch.pk))
+        assert release_url(batch).encode() not in page.content
     batch.refresh_from_db()
     assert batch.status == BatchStatus.QUARANTINE
     assert not Signature.objects.exists()
+    assert not SignatureFailure.objects.exists()
 
 
 def test_a_batch_the_user_cannot_see_cannot_be_signed(client_for, world):
