@@ -19,10 +19,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         broken = 0
-        # One snapshot for the whole check, so rows written meanwhile never look like a break.
+        outermost = not connection.in_atomic_block
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if outermost:
+                # One snapshot for the whole check, so rows written meanwhile never look like a break.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             for name, breaks, rows in (
                 ("custody", custody_breaks(), CustodyRecord.objects.count()),
                 ("signatures", signature_breaks(), Signature.objects.count()),
