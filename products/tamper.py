@@ -87,9 +87,7 @@ class Break:
 
     def __str__(self) -> str:
         row = f"id {self.id}" if self.id is not None else "a missing row"
-        return (
-            f"{self.model} {row} ({self.chain}): {self.problem}; expected {self.expected}, found {self.found}"
-        )
+        return f"{self.model} {row} ({self.chain}): {self.problem}; expected {self.expected}, found {self.found}"
 
 
 def custody_breaks() -> Iterator[Break]:
@@ -107,9 +105,8 @@ def custody_breaks() -> Iterator[Break]:
 
     def tail() -> Break | None:
         if unit is not None and not broken and last_seq != recorded_seq:
-            return Break(
-                "CustodyRecord", None, label, f"the chain ends after id {last_id}", f"seq {recorded_seq}", f"seq {last_seq}"
-            )
+            ended = f"the chain ends after id {last_id}"
+            return Break("CustodyRecord", None, label, ended, f"seq {recorded_seq}", f"seq {last_seq}")
         return None
 
     for row in rows:
@@ -158,8 +155,12 @@ def signature_breaks() -> Iterator[Break]:
             recomputed = digest(row["reviewed"]) if row["reviewed"] else ""
             if recomputed != row["reviewed_digest"]:
                 problem = Break(
-                    "Signature", row["id"], label, "reviewed does not match reviewed_digest",
-                    recomputed or "(empty)", row["reviewed_digest"] or "(empty)",
+                    "Signature",
+                    row["id"],
+                    label,
+                    "reviewed does not match reviewed_digest",
+                    recomputed or "(empty)",
+                    row["reviewed_digest"] or "(empty)",
                 )
         if problem is not None:
             yield problem
@@ -170,7 +171,8 @@ def _row_problem(
     row: Mapping[str, Any], expected_prev: str, recomputed: str, label: str, model: str = "CustodyRecord"
 ) -> Break | None:
     if row["prev_hash"] != expected_prev:
-        return Break(model, row["id"], label, "prev_hash does not link to the row before", expected_prev, row["prev_hash"])
+        unlinked = "prev_hash does not link to the row before"
+        return Break(model, row["id"], label, unlinked, expected_prev, row["prev_hash"])
     if row["hash"] != recomputed:
         return Break(model, row["id"], label, "hash does not match the row's fields", recomputed, row["hash"])
     return None

@@ -41,6 +41,7 @@ from products.api.serializers import (
 )
 from products.health import broker_ok, database_ok
 from products.models import Batch, CustodyRecord, Facility, ProcessingStep, QCResult, Unit
+from products.rules.hashchain import canonical_value, digest
 from products.services.batches import (
     batch_complete,
     batch_create,
@@ -50,7 +51,6 @@ from products.services.batches import (
     qc_result_record,
     release_review,
 )
-from products.rules.hashchain import canonical_value, digest
 from products.services.catalog import product_create
 from products.services.collections import collection_record
 from products.services.units import custody_record, unit_create

@@ -92,9 +92,7 @@ def test_a_signature_written_while_another_is_open_links_to_it():
 def test_many_signatures_at_once_make_one_unforked_chain():
     world = journey.build_world()
     # Five signers, so that nothing but the chain's own lock puts them in turn.
-    signers = [
-        UserFactory(username=f"qa-{n}", roles=[Role.QA], facilities=[world.factory_site]) for n in range(5)
-    ]
+    signers = [UserFactory(username=f"qa-{n}", roles=[Role.QA], facilities=[world.factory_site]) for n in range(5)]
     turn = iter([(quarantined_batch(world).id, signer) for signer in signers])  # a list iterator: thread-safe
 
     def release_next() -> Batch:

@@ -188,4 +188,3 @@ def test_a_rejection_keeps_what_it_judged_too(ready_batch):
     batch = batch_reject(batch_id=batch.id, signer=world.qa, password=world.password, meaning="x", reason="Low yield")
     signature = batch.rejection_signature
     assert signature.reviewed_digest == digest(signature.reviewed) == digest(release_review(batch))
-

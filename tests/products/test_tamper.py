@@ -4,15 +4,13 @@
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from config.paths import BASE_DIR
@@ -22,32 +20,10 @@ from products.rules.hashchain import GENESIS, digest
 from products.services.signatures import signature_verify
 from products.services.units import custody_record
 from products.tamper import custody_breaks, custody_hash, signature_breaks, signature_hash
-from tests import journey
-from tests import worker
+from tests import journey, worker
+from tests.dbowner import owner_sql
 
 pytestmark = pytest.mark.django_db
-
-
-@contextmanager
-def triggers_disabled(*tables: str) -> Iterator[None]:
-    """What the database's owner can always do: set the append-only triggers (and the foreign keys) aside."""
-    with connection.cursor() as cursor:
-        # The test's own deferred foreign-key checks first: ALTER TABLE refuses while they are pending.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for table in tables:
-            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER ALL")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            for table in tables:
-                cursor.execute(f"ALTER TABLE {table} ENABLE TRIGGER ALL")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
-def owner_sql(table: str, sql: str, params: list | None = None) -> None:
-    with triggers_disabled(table), connection.cursor() as cursor:
-        cursor.execute(sql, params or [])
 
 
 def verify() -> tuple[int, str, str]:
@@ -230,7 +206,9 @@ def test_verify_chain_notices_re_ordered_custody_records(world, delivered):
     chain = records(delivered)
     # The received and stored records swap places (the unique seq needs a stop on the way).
     for record_id, seq in [(chain[1].id, 100), (chain[2].id, 2), (chain[1].id, 3)]:
-        owner_sql("products_custodyrecord", "UPDATE products_custodyrecord SET seq = %s WHERE id = %s", [seq, record_id])
+        owner_sql(
+            "products_custodyrecord", "UPDATE products_custodyrecord SET seq = %s WHERE id = %s", [seq, record_id]
+        )
 
     code, _, err = verify()
 
@@ -273,8 +251,11 @@ def test_verify_chain_notices_a_record_re_inserted_at_another_place(world, deliv
 
 def test_verify_chain_names_an_edited_signature(world, delivered):
     signature = Signature.objects.get()
-    owner_sql("products_signature", "UPDATE products_signature SET printed_name = 'Someone Else' WHERE id = %s",
-              [signature.id])
+    owner_sql(
+        "products_signature",
+        "UPDATE products_signature SET printed_name = 'Someone Else' WHERE id = %s",
+        [signature.id],
+    )
 
     code, _, err = verify()
 
@@ -286,8 +267,7 @@ def test_verify_chain_notices_an_edited_review(world, delivered):
     signature = Signature.objects.get()
     owner_sql(
         "products_signature",
-        "UPDATE products_signature SET reviewed = jsonb_set(reviewed, '{qc_results,0,value}', '\"99\"') "
-        "WHERE id = %s",
+        "UPDATE products_signature SET reviewed = jsonb_set(reviewed, '{qc_results,0,value}', '\"99\"') WHERE id = %s",
         [signature.id],
     )
 
@@ -300,7 +280,7 @@ def test_verify_chain_notices_an_edited_review(world, delivered):
 def test_verify_chain_notices_deleted_and_re_inserted_signatures(world):
     for n in range(3):
         another_unit(world, n)
-    first, second, third = Signature.objects.order_by("id")
+    _, second, third = Signature.objects.order_by("id")
     owner_sql("products_signature", "DELETE FROM products_signature WHERE id = %s", [second.id])
 
     code, _, err = verify()
@@ -367,8 +347,9 @@ def test_manage_py_verify_chain_exits_0_then_non_zero_naming_the_row(world):
 
     third = records(unit)[2]
     with transaction.atomic():
-        owner_sql("products_custodyrecord", "UPDATE products_custodyrecord SET temperature_c = -80 WHERE id = %s",
-                  [third.id])
+        owner_sql(
+            "products_custodyrecord", "UPDATE products_custodyrecord SET temperature_c = -80 WHERE id = %s", [third.id]
+        )
     broken = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120)
     assert broken.returncode == 1
     assert f"BROKEN: CustodyRecord id {third.id} (unit {unit.unit_id}): hash does not match" in broken.stderr

@@ -6,7 +6,6 @@ from products.api.serializers.chains import coi_field, facility_field
 from products.api.serializers.fields import NumberOrTextField
 from products.models import Batch, ProcessingStep, QCResult, Signature
 
-
 HASH_HELP = "SHA-256 (64 lower-case hex digits)"
 
 
