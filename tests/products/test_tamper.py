@@ -310,6 +310,25 @@ def test_verify_chain_notices_deleted_and_re_inserted_signatures(world):
     assert f"Signature id {third.id} (record {third.record}): prev_hash does not link" in err
 
 
+def test_an_anchor_kept_elsewhere_shows_signatures_taken_off_the_end(world):
+    for n in range(2):
+        another_unit(world, n)
+    code, out, _ = verify()
+    anchor = out.split("signature chain head: ")[1].split()[0]
+    another_unit(world, 3)
+    assert call_command("verify_chain", "--anchor", anchor, stdout=StringIO()) is None
+
+    # The last two signatures go: what is left is a consistent chain, but the anchor is gone.
+    newest = list(Signature.objects.order_by("-id").values_list("id", flat=True)[:2])
+    owner_sql("products_signature", "DELETE FROM products_signature WHERE id = ANY(%s)", [newest])
+    assert list(signature_breaks()) == []
+    err = StringIO()
+    with pytest.raises(CommandError) as refused:
+        call_command("verify_chain", "--anchor", anchor, stdout=StringIO(), stderr=err)
+    assert refused.value.returncode == 1
+    assert f"the anchor {anchor} is no longer in the chain" in err.getvalue()
+
+
 def test_verify_chain_lists_every_break_with_all(world):
     units = [journey.deliver(world, another_unit(world, n)) for n in range(2)]
     for unit in units:

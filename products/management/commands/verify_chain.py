@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -16,6 +17,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--all", action="store_true", help="List every broken chain, not just the first.")
+        parser.add_argument(
+            "--anchor",
+            action="append",
+            default=[],
+            metavar="HASH",
+            help="A signature chain head printed by an earlier run and kept elsewhere: it must still be in the "
+            "chain (a rewrite of the chain, or signatures taken off its end, lose it). May be repeated.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         broken = 0
@@ -34,18 +43,24 @@ class Command(BaseCommand):
                 if not found:
                     self.stdout.write(f"{name}: {rows} rows, every chain intact.")
             head = Signature.objects.order_by("-id").values_list("hash", flat=True).first()
+            kept = set(Signature.objects.filter(hash__in=options["anchor"]).values_list("hash", flat=True))
+        for anchor in options["anchor"]:
+            if anchor not in kept:
+                broken += 1
+                self.stderr.write(
+                    f"BROKEN: Signature chain: the anchor {anchor} is no longer in the chain (rewritten or cut short)"
+                )
         if head:
-            # Kept somewhere the database's owner cannot write, the head shows later that no signature was
-            # taken off the end of the chain.
+            # Kept where the database's owner cannot write, and given back as --anchor later, the head shows
+            # that the chain was neither rewritten nor cut short since.
             self.stdout.write(f"signature chain head: {head}")
         if broken:
             raise CommandError(f"{broken} broken chain(s) found.", returncode=1)
         self.stdout.write(self.style.SUCCESS("All chains intact."))
 
-    def _report(self, breaks: Any, *, every: bool) -> int:
+    def _report(self, breaks: Iterator[Break], *, every: bool) -> int:
         count = 0
         for found in breaks:
-            found: Break
             count += 1
             self.stderr.write(f"BROKEN: {found}")
             if not every:
