@@ -314,6 +314,7 @@ def test_an_anchor_kept_elsewhere_shows_signatures_taken_off_the_end(world):
     for n in range(2):
         another_unit(world, n)
     code, out, _ = verify()
+    assert code == 0
     anchor = out.split("signature chain head: ")[1].split()[0]
     another_unit(world, 3)
     assert call_command("verify_chain", "--anchor", anchor, stdout=StringIO()) is None
