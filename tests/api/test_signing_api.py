@@ -166,3 +166,27 @@ def test_the_schema_documents_the_chain_and_the_digest(world, client_for):
     assert "/api/v1/batches/{id}/review/" in schema["paths"]
     release = schema["paths"]["/api/v1/batches/{id}/release/"]["post"]
     assert "review_changed" in release["description"] and "superuser" in release["description"]
+
+
+def test_the_bedside_verification_joins_the_signature_chain(world, client_for):
+    order, unit = journey.bedside(world)
+    release = Signature.objects.get()
+
+    response = client_for(world.clinician).post(
+        "/api/v1/administrations/",
+        {
+            "coi": order.coi,
+            "unit": unit.unit_id,
+            "administered_at": (timezone.now() - timedelta(minutes=1)).isoformat(),
+            "route": "iv_infusion",
+            "scanned_unit": unit.unit_id,
+            "scanned_patient": order.patient.mrn,
+            "verifier_username": world.coordinator.username,
+            "verifier_password": world.password,
+        },
+    )
+
+    assert response.status_code == 201, response.json()
+    verified = response.json()["verified_by"]
+    assert verified["prev_hash"] == release.hash and SHA256.match(verified["hash"])
+    assert verified["reviewed"] == {} and verified["reviewed_digest"] == ""
