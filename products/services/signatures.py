@@ -112,7 +112,11 @@ def signature_capture(
 
 def _signature_chain_head() -> str:
     """The hash of the newest signature, with the chain locked until the caller's transaction ends, so two
-    signatures written at once can never both link to the same predecessor (a fork)."""
+    signatures written at once can never both link to the same predecessor (a fork).
+
+    Callers lock their own rows (the batch, the unit) before they sign, so this lock comes after those and
+    two signers cannot deadlock over it; it is held only for the rest of a short signing transaction.
+    """
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SIGNATURE_CHAIN_LOCK])
     return Signature.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
