@@ -179,6 +179,8 @@ class SignatureForm(forms.Form):
         help_text="In your own words, what you attest by signing, e.g. “Released for infusion: all release "
         "tests passed.”",
     )
+    # The digest of the specification and QC results on the page (the template writes it, fresh each time).
+    reviewed_digest = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
 
 class RejectionForm(SignatureForm):

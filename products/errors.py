@@ -85,3 +85,10 @@ class SigningLocked(DomainError):
     code = "signing_locked"
     default_detail = "Too many wrong signature passwords: signing is locked for a while and the attempts are reported."
     status_code = 403
+
+
+class ReviewChanged(DomainError):
+    code = "review_changed"
+    default_detail = (
+        "The QC results or the release specification changed after the page the signer reviewed: review again."
+    )

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from products.choices import (
     BatchStatus,
@@ -302,6 +303,11 @@ class Collection(models.Model):
         return f"{self.din}{self.din_flags}{self.din_check}"
 
 
+# A row of a hash chain carries two lower-case hex SHA-256 values: no row is written outside a chain.
+SHA256 = r"^[0-9a-f]{64}$"
+HASHED = Q(hash__regex=SHA256) & Q(prev_hash__regex=SHA256)
+
+
 class Signature(models.Model):
     """An electronic signature (21 CFR 11.50, 11.200): who, printed name, when, and what it means."""
 
@@ -311,10 +317,31 @@ class Signature(models.Model):
     statement = models.TextField(help_text="The signer's own words, e.g. 'Released for infusion'.")
     signed_at = models.DateTimeField()
     record = models.CharField(max_length=100, help_text="What was signed, e.g. batch:12.")
+    reviewed = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text="What the signer judged (a release: the specification and every QC result), as signed.",
+    )
+    reviewed_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="SHA-256 of the canonical JSON of `reviewed` (products.rules.hashchain); empty if nothing.",
+    )
+    # Tamper evidence: one hash chain through every signature, in id order (products.tamper).
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["-signed_at"]
         triggers = [pgtrigger.Protect(name="signature_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+        constraints = [
+            models.CheckConstraint(name="signature_is_chained", condition=HASHED),
+            models.CheckConstraint(
+                name="signature_digest_is_sha256", condition=Q(reviewed_digest="") | Q(reviewed_digest__regex=SHA256)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.printed_name}: {self.get_meaning_display()} {self.record} at {self.signed_at:%Y-%m-%d %H:%M}"
@@ -505,11 +532,18 @@ class CustodyRecord(models.Model):
     excursion = models.BooleanField(default=False)
     note = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    # Set by the service (not auto_now_add) because the row's hash covers it and is computed before the insert.
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Tamper evidence: a hash chain per unit, in seq order (products.tamper).
+    prev_hash = models.CharField(max_length=64, editable=False)
+    hash = models.CharField(max_length=64, editable=False)
 
     class Meta:
         ordering = ["unit", "seq"]
-        constraints = [models.UniqueConstraint(fields=["unit", "seq"], name="custody_unique_seq")]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "seq"], name="custody_unique_seq"),
+            models.CheckConstraint(name="custody_is_chained", condition=HASHED),
+        ]
         triggers = [pgtrigger.Protect(name="custody_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
 
     def __str__(self) -> str:

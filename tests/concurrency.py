@@ -45,3 +45,29 @@ def race(first: Callable[[], Any], second: Callable[[], Any], hold_seconds: floa
         thread.join(timeout=30)
     close_old_connections()
     return results[0], results[1]
+
+
+def stampede(call: Callable[[], Any], times: int) -> list[Any]:
+    """`call` in `times` threads (each its own database session) released at the same instant.
+
+    Returns each call's result or the exception it raised, in no particular order.
+    """
+    results: list[Any] = [None] * times
+    start = threading.Barrier(times)
+
+    def run(index: int) -> None:
+        try:
+            start.wait(timeout=10)
+            results[index] = call()
+        except Exception as exc:  # noqa: BLE001 - the caller inspects it
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    close_old_connections()
+    return results

@@ -35,8 +35,9 @@ from products.admin_forms import (
     StepRowForm,
     UnitRowForm,
 )
-from products.errors import DomainError
+from products.errors import DomainError, PermissionDeniedError
 from products.models import Batch, ProcessingStep, QCResult, Signature, Unit
+from products.rules.hashchain import digest
 from products.rules.qc import Verdict
 from products.selectors import batches_visible_to, qc_results_of
 from products.services.batches import (
@@ -48,7 +49,9 @@ from products.services.batches import (
     batch_step_record,
     batch_verdict,
     qc_result_record,
+    release_review,
 )
+from products.services.signatures import require_signing_role
 from products.services.units import unit_create
 
 
@@ -73,6 +76,56 @@ def verdict_html(verdict: Verdict) -> str:
     if verdict.missing:
         parts.append(format_html("<strong>No result yet: {}</strong>", ", ".join(verdict.missing)))
     return format_html_join(mark_safe("<br>"), "{}", ((p,) for p in parts))
+
+
+def may_sign(user: Any, action: str) -> bool:
+    try:
+        require_signing_role(user, action=action)
+    except PermissionDeniedError:
+        return False
+    return True
+
+
+def review_html(signature: Signature | None) -> str:
+    """What a signature judged (the release specification and the QC results, as kept with it) and its digest,
+    checked again against the document shown."""
+    if signature is None:
+        return "-"
+    reviewed = signature.reviewed or {}
+    if not signature.reviewed_digest:
+        return "Not recorded: signed before signatures kept what they judged."
+    intact = digest(reviewed) == signature.reviewed_digest
+    spec_rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (t["test"], t.get("unit", ""), t.get("min") or "", t.get("max") or "", t.get("expected") or "")
+            for t in reviewed.get("specification", [])
+        ),
+    )
+    result_rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (r["test"], r["value"], r.get("unit", ""), r["tested_at"], "pass" if r["passed"] else "FAIL")
+            for r in reviewed.get("qc_results", [])
+        ),
+    )
+    return format_html(
+        "<p>Release specification as signed:</p>"
+        "<table><thead><tr><th>test</th><th>unit</th><th>min</th><th>max</th><th>expected</th></tr></thead>"
+        "<tbody>{}</tbody></table>"
+        "<p>QC results as signed:</p>"
+        "<table><thead><tr><th>test</th><th>value</th><th>unit</th><th>tested at (UTC)</th><th>result</th></tr>"
+        "</thead><tbody>{}</tbody></table>"
+        "<p>SHA-256 digest: <code>{}</code> {}</p>",
+        spec_rows,
+        result_rows,
+        signature.reviewed_digest,
+        format_html('<strong style="color:#2e7d32">{}</strong>', "✔ matches what is shown")
+        if intact
+        else format_html('<strong style="color:#ba2121">{}</strong>', "✘ does not match: the record was altered"),
+    )
 
 
 # --- inlines on the batch page -----------------------------------------------------------------------
@@ -218,9 +271,10 @@ class BatchAdmin(ServiceAdmin):
         "release_signature",
         "rejection_signature",
         "rejection_reason",
+        "signed_review",
         "created_at",
     )
-    readonly_fields = ["chain_link", "release_verdict"]
+    readonly_fields = ["chain_link", "release_verdict", "signed_review"]
     inlines = [StepLogInline, StepAddInline, QCLogInline, QCAddInline, UnitLogInline, UnitAddInline]
     # List actions only: on the change page an action form would sit above the inline rows, and pressing
     # Enter in a row would run the (empty) action instead of saving. Release and reject have buttons there.
@@ -264,6 +318,10 @@ class BatchAdmin(ServiceAdmin):
     def release_verdict(self, obj: Batch) -> str:
         return verdict_html(batch_verdict(obj))
 
+    @admin.display(description="what was signed")
+    def signed_review(self, obj: Batch) -> str:
+        return review_html(obj.release_signature or obj.rejection_signature)
+
     def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
         data = form.cleaned_data
         return batch_create(
@@ -299,7 +357,12 @@ class BatchAdmin(ServiceAdmin):
     ) -> HttpResponse:
         batch = self.get_object(request, unquote(object_id))
         extra_context = dict(extra_context or {})
-        if batch is not None and batch.status in OPEN and self.has_change_permission(request, batch):
+        if (
+            batch is not None
+            and batch.status in OPEN
+            and self.has_change_permission(request, batch)
+            and may_sign(request.user, "release batches")
+        ):
             extra_context["object_links"] = [
                 ("Release (e-signature)…", reverse("admin:products_batch_release", args=[batch.pk])),
                 ("Reject (e-signature)…", reverse("admin:products_batch_reject", args=[batch.pk])),
@@ -318,9 +381,16 @@ class BatchAdmin(ServiceAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_change_permission(request, batch):
             raise PermissionDenied
+        try:
+            # The same check the service makes, before the page: a superuser without the qa role is refused.
+            require_signing_role(request.user, action="reject batches" if reject else "release batches")
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.detail) from exc
         form = (RejectionForm if reject else SignatureForm)(request.POST if request.method == "POST" else None)
         if form.is_valid():
             data = form.cleaned_data
+            # The digest of the page the signer read: if a result came in since, the service refuses.
+            reviewed_digest = data.get("reviewed_digest") or None
             try:
                 if reject:
                     batch = batch_reject(
@@ -329,10 +399,15 @@ class BatchAdmin(ServiceAdmin):
                         password=data["password"],
                         meaning=data["meaning"],
                         reason=data["reason"],
+                        reviewed_digest=reviewed_digest,
                     )
                 else:
                     batch = batch_release(
-                        batch_id=batch.pk, signer=request.user, password=data["password"], meaning=data["meaning"]
+                        batch_id=batch.pk,
+                        signer=request.user,
+                        password=data["password"],
+                        meaning=data["meaning"],
+                        reviewed_digest=reviewed_digest,
                     )
             except DomainError as exc:
                 # Nothing was written: the service's transaction rolled back.
@@ -360,6 +435,8 @@ class BatchAdmin(ServiceAdmin):
             "signer_name": request.user.get_full_name() or request.user.get_username(),
             "verdict": verdict_html(batch_verdict(batch)),
             "qc_results": [(result, qc_value(result)) for result in qc_results_of(batch)],
+            "specification": list(batch.product.release_spec.order_by("test")),
+            "review_digest": digest(release_review(batch)),
             "media": self.media + form.media,
         }
         request.current_app = self.admin_site.name
@@ -490,8 +567,22 @@ class SignatureAdmin(ProjectAdmin):
     list_select_related = ["signer"]
     search_fields = ["printed_name", "record", "signer__username", "statement"]
     date_hierarchy = "signed_at"
-    fields = ["printed_name", "signer", "meaning", "statement", "signed_at", "record"]
+    fields = [
+        "printed_name",
+        "signer",
+        "meaning",
+        "statement",
+        "signed_at",
+        "record",
+        "what_was_signed",
+        "prev_hash",
+        "hash",
+    ]
     readonly_fields = fields
+
+    @admin.display(description="what was signed")
+    def what_was_signed(self, obj: Signature) -> str:
+        return review_html(obj)
 
     def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
         visible = batches_visible_to(request.user).values("id")

@@ -221,6 +221,8 @@ class CustodyRecordAdmin(ServiceAdmin):
         "note",
         "recorded_by",
         "recorded_at",
+        "prev_hash",
+        "hash",
     )
     readonly_fields = ["unit_link"]
 

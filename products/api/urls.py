@@ -16,6 +16,7 @@ urlpatterns = [
     path("batches/<int:id>/steps/", views.BatchStepListCreate.as_view(), name="batch-steps"),
     path("batches/<int:id>/qc-results/", views.BatchQCResultListCreate.as_view(), name="batch-qc-results"),
     path("batches/<int:id>/complete/", views.BatchComplete.as_view(), name="batch-complete"),
+    path("batches/<int:id>/review/", views.BatchReleaseReview.as_view(), name="batch-review"),
     path("batches/<int:id>/release/", views.BatchRelease.as_view(), name="batch-release"),
     path("batches/<int:id>/reject/", views.BatchReject.as_view(), name="batch-reject"),
     path("units/", views.UnitListCreate.as_view(), name="unit-list"),

@@ -35,11 +35,13 @@ from products.api.serializers import (
     QCResultSerializer,
     RejectInputSerializer,
     ReleaseInputSerializer,
+    ReleaseReviewSerializer,
     UnitInputSerializer,
     UnitSerializer,
 )
 from products.health import broker_ok, database_ok
 from products.models import Batch, CustodyRecord, Facility, ProcessingStep, QCResult, Unit
+from products.rules.hashchain import canonical_value, digest
 from products.services.batches import (
     batch_complete,
     batch_create,
@@ -47,6 +49,7 @@ from products.services.batches import (
     batch_release,
     batch_step_record,
     qc_result_record,
+    release_review,
 )
 from products.services.catalog import product_create
 from products.services.collections import collection_record
@@ -273,13 +276,34 @@ class BatchComplete(BatchActionView):
         batch_complete(actor=actor_of(self.request), batch_id=batch.id)
 
 
+class BatchReleaseReview(BatchChildMixin, generics.GenericAPIView):
+    """What a release or rejection signed now would judge: the release specification and every QC result of
+    the batch, with the digest to send back as `reviewed_digest` so the signature binds to what was read."""
+
+    serializer_class = ReleaseReviewSerializer
+
+    @extend_schema(responses={200: ReleaseReviewSerializer, 404: OpenApiResponse(description="Not yours to see.")})
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        batch = self.get_batch()
+        review = release_review(batch)
+        return Response({"reviewed": canonical_value(review), "digest": digest(review)})
+
+
+SIGNING_REFUSALS = (
+    "403 `permission_denied` unless the caller has the `qa` role itself (a superuser without it is refused), "
+    "403 `invalid_signature` for a wrong password, 403 `signing_locked` after 5 wrong passwords in 15 minutes. "
+    "409 `review_changed` when `reviewed_digest` is given and the specification or QC results changed since. "
+    "The signature keeps what it judged (`reviewed`) with its digest (`reviewed_digest`)."
+)
+
+
 @extend_schema_view(
     post=extend_schema(
         request=ReleaseInputSerializer,
         responses=write_responses(200, BatchSerializer, conflict=QCErrorSerializer),
         description="QA releases the batch with an electronic signature (21 CFR 11.50, 11.200): the signer "
-        "re-enters their password. 409 `qc_incomplete` / `qc_failed` (with `tests`) / `not_releasable`; "
-        "403 `invalid_signature` for a wrong password.",
+        "re-enters their password. 409 `qc_incomplete` / `qc_failed` (with `tests`) / `not_releasable`. "
+        + SIGNING_REFUSALS,
     )
 )
 class BatchRelease(BatchActionView):
@@ -293,7 +317,8 @@ class BatchRelease(BatchActionView):
     post=extend_schema(
         request=RejectInputSerializer,
         responses=write_responses(200, BatchSerializer),
-        description="QA rejects the batch with an electronic signature and a reason.",
+        description="QA rejects the batch with an electronic signature and a reason. 409 `not_releasable` when "
+        "it is released or rejected already. " + SIGNING_REFUSALS,
     )
 )
 class BatchReject(BatchActionView):

@@ -9,13 +9,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from products.choices import BatchStatus, CoiStatus, FacilityKind, Role, SignatureMeaning, Source
-from products.errors import BatchClosed, IllegalTransition, NotCollected, NotReleasable, QCFailed, QCIncomplete
+from products.errors import (
+    BatchClosed,
+    IllegalTransition,
+    NotCollected,
+    NotReleasable,
+    QCFailed,
+    QCIncomplete,
+    ReviewChanged,
+)
 from products.models import Batch, ChainOfIdentity, Facility, ProcessingStep, QCResult, ReleaseTest
 from products.rules import qc
+from products.rules.hashchain import digest
 from products.services.chains import chain_advance
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
-from products.services.signatures import signature_capture, signature_verify
+from products.services.signatures import require_signing_role, signature_capture, signature_verify
 
 MANUFACTURING_ROLES = (Role.MANUFACTURING, Role.COORDINATOR, Role.INTEGRATION)
 OPEN = {BatchStatus.IN_PROCESS, BatchStatus.QUARANTINE}
@@ -158,21 +167,76 @@ def batch_complete(*, actor: AbstractBaseUser, batch_id: int) -> Batch:
     return batch
 
 
-def batch_release(*, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str) -> Batch:
-    """QA releases a batch whose every specified test passed, with an electronic signature (21 CFR 11.50)."""
-    require_role(signer, Role.QA, action="release batches")
+def release_review(batch: Batch) -> dict[str, Any]:
+    """What QA judges to release or reject a batch, as the signature keeps it: the release specification and
+    every QC result of the batch (a retest adds a result, so the whole history is what was seen)."""
+    specification = [
+        {
+            "test": spec.test,
+            "name": spec.name,
+            "unit": spec.unit,
+            "min": spec.min_value,
+            "max": spec.max_value,
+            "expected": spec.expected,
+        }
+        for spec in batch.product.release_spec.order_by("test")
+    ]
+    results = [
+        {
+            "id": result.id,
+            "test": result.spec.test,
+            "value": result.value,
+            "unit": result.unit,
+            "tested_at": result.tested_at,
+            "passed": result.passed,
+        }
+        for result in batch.qc_results.select_related("spec").order_by("tested_at", "id")
+    ]
+    return {
+        "batch": {"id": batch.id, "lot_number": batch.lot_number, "product": batch.product.code},
+        "specification": specification,
+        "qc_results": results,
+    }
+
+
+def release_review_digest(batch: Batch) -> str:
+    return digest(release_review(batch))
+
+
+def _bind_review(batch: Batch, reviewed_digest: str | None) -> dict[str, Any]:
+    """The review the signature will keep; refused when the signer saw another one (a result came in since)."""
+    review = release_review(batch)
+    if reviewed_digest is not None and reviewed_digest != digest(review):
+        raise ReviewChanged()
+    return review
+
+
+def batch_release(
+    *, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str, reviewed_digest: str | None = None
+) -> Batch:
+    """QA releases a batch whose every specified test passed, with an electronic signature (21 CFR 11.50).
+
+    The signature keeps the specification and the QC results it judged, with their digest; given the
+    `reviewed_digest` of the page the signer read, a change since is refused (409 review_changed).
+    """
+    require_signing_role(signer, action="release batches")
     signature_verify(signer=signer, password=password, record=f"batch:{batch_id}")
-    return _batch_release(batch_id=batch_id, signer=signer, password=password, meaning=meaning)
+    return _batch_release(
+        batch_id=batch_id, signer=signer, password=password, meaning=meaning, reviewed_digest=reviewed_digest
+    )
 
 
 @transaction.atomic
-def _batch_release(*, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str) -> Batch:
+def _batch_release(
+    *, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str, reviewed_digest: str | None
+) -> Batch:
     batch = (
         Batch.objects.select_for_update(of=("self",)).select_related("product", "facility", "chain").get(id=batch_id)
     )
     require_member(signer, batch.facility)
     if batch.status not in OPEN:
         raise NotReleasable(f"Batch {batch.lot_number} is {batch.status}.")
+    review = _bind_review(batch, reviewed_digest)
     verdict = batch_verdict(batch)
     if verdict.missing:
         raise QCIncomplete(f"No result yet for: {', '.join(verdict.missing)}.", tests=verdict.missing)
@@ -184,6 +248,7 @@ def _batch_release(*, batch_id: int, signer: AbstractBaseUser, password: str, me
         meaning=SignatureMeaning.RELEASE,
         statement=meaning,
         record=f"batch:{batch.id}:{batch.lot_number}",
+        reviewed=review,
     )
     _set_status(batch, BatchStatus.RELEASED)
     if batch.chain is not None:
@@ -192,17 +257,34 @@ def _batch_release(*, batch_id: int, signer: AbstractBaseUser, password: str, me
     return batch
 
 
-def batch_reject(*, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str, reason: str) -> Batch:
-    require_role(signer, Role.QA, action="reject batches")
+def batch_reject(
+    *,
+    batch_id: int,
+    signer: AbstractBaseUser,
+    password: str,
+    meaning: str,
+    reason: str,
+    reviewed_digest: str | None = None,
+) -> Batch:
+    require_signing_role(signer, action="reject batches")
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the batch is rejected."]})
     signature_verify(signer=signer, password=password, record=f"batch:{batch_id}")
-    return _batch_reject(batch_id=batch_id, signer=signer, password=password, meaning=meaning, reason=reason)
+    return _batch_reject(
+        batch_id=batch_id,
+        signer=signer,
+        password=password,
+        meaning=meaning,
+        reason=reason,
+        reviewed_digest=reviewed_digest,
+    )
 
 
 @transaction.atomic
-def _batch_reject(*, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str, reason: str) -> Batch:
-    batch = Batch.objects.select_for_update(of=("self",)).select_related("facility").get(id=batch_id)
+def _batch_reject(
+    *, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str, reason: str, reviewed_digest: str | None
+) -> Batch:
+    batch = Batch.objects.select_for_update(of=("self",)).select_related("product", "facility").get(id=batch_id)
     require_member(signer, batch.facility)
     if batch.status not in OPEN:
         raise NotReleasable(f"Batch {batch.lot_number} is {batch.status}.")
@@ -212,6 +294,7 @@ def _batch_reject(*, batch_id: int, signer: AbstractBaseUser, password: str, mea
         meaning=SignatureMeaning.REJECTION,
         statement=meaning,
         record=f"batch:{batch.id}:{batch.lot_number}",
+        reviewed=_bind_review(batch, reviewed_digest),
     )
     batch.rejection_reason = reason.strip()
     _set_status(batch, BatchStatus.REJECTED)

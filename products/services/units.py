@@ -12,8 +12,10 @@ from products.choices import BatchStatus, CustodyEvent, Role, Source, UnitStatus
 from products.errors import BatchClosed, IllegalTransition, OutOfSequence, UnitExpired, UnitNotReleased, WrongFacility
 from products.models import Batch, CustodyRecord, Facility, Unit
 from products.rules import custody
+from products.rules.hashchain import GENESIS
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
+from products.tamper import as_stored, custody_hash
 
 CUSTODY_ROLES = (Role.COORDINATOR, Role.MANUFACTURING, Role.CLINICIAN, Role.INTEGRATION)
 
@@ -113,8 +115,10 @@ def custody_record(
     elif facility.id != unit.current_facility_id:
         raise WrongFacility(f"Unit {unit.unit_id} is at {unit.current_facility.code}, not {facility.code}.")
 
+    # Judged and hashed as the column will keep it (one decimal place).
+    temperature_c = as_stored(CustodyRecord, "temperature_c", temperature_c)
     excursion = event in custody.TEMPERATURE_CHECKED and is_excursion(unit, temperature_c)
-    record = CustodyRecord.objects.create(
+    record = CustodyRecord(
         unit=unit,
         seq=unit.custody_seq + 1,
         event=event,
@@ -125,9 +129,24 @@ def custody_record(
         excursion=excursion,
         note=note,
         recorded_by=actor,
+        recorded_at=timezone.now(),
     )
+    # The unit's row lock (above) keeps its chain linear: the previous record is the one at custody_seq.
+    record.prev_hash = _custody_head(unit)
+    record.hash = custody_hash(vars(record), record.prev_hash)
+    record.save(force_insert=True)
     _apply(unit, record, product.shelf_life_after_thaw_minutes)
     return record
+
+
+def _custody_head(unit: Unit) -> str:
+    if unit.custody_seq == 0:
+        return GENESIS
+    head = CustodyRecord.objects.filter(unit=unit, seq=unit.custody_seq).values_list("hash", flat=True).first()
+    # A unit whose last record is gone cannot be chained onto; verify_chain names it.
+    if head is None:
+        raise IllegalTransition(f"Unit {unit.unit_id}'s custody log is broken: record {unit.custody_seq} is missing.")
+    return head
 
 
 def _apply(unit: Unit, record: CustodyRecord, thaw_minutes: int | None) -> None:

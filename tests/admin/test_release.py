@@ -1,12 +1,19 @@
 """Release and rejection from the admin: an electronic signature (21 CFR Part 11) through batch_release/reject."""
 
+from decimal import Decimal
+
 import pytest
+from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from products.choices import BatchStatus, CoiStatus, Role, SignatureMeaning
-from products.models import Batch, Signature
+from products.models import Batch, CustodyRecord, ReleaseTest, Signature, SignatureFailure
+from products.rules.hashchain import digest
+from products.services.batches import release_review
+from tests import journey
 from tests.admin.conftest import form_data, messages_of
 from tests.admin.helpers import url
+from tests.dbowner import owner_sql
 from tests.factories import UserFactory
 from tests.journey import PASSING_QC, record_qc, started_batch
 
@@ -96,16 +103,27 @@ def test_failed_qc_refuses_the_release_naming_the_tests(client_for, world):
     assert not Signature.objects.exists()
 
 
-def test_only_qa_may_release(client_for, world, factory_coordinator):
+def test_only_qa_may_release(client_for, world, factory_coordinator, superuser):
     batch = started_batch(world)
     record_qc(world, batch)
 
-    for user in (factory_coordinator, world.manufacturing):
-        response = sign(client_for(user), batch, world.password)
-        assert any("permission_denied" in m for m in messages_of(response)), user
+    # The signing pages refuse as the service does (403), a superuser without the qa role included.
+    for user in (factory_coordinator, world.manufacturing, superuser):
+        client = client_for(user)
+        for page in (release_url(batch), reject_url(batch)):
+            assert client.get(page).status_code == 403, user
+        response = sign(client, batch, world.password)
+        assert response.status_code == 403, user
+        assert b"qa role" in response.content
+        refused = client.post(reject_url(batch), {"password": world.password, "meaning": "x", "reason": "y"})
+        assert refused.status_code == 403, user
+        # Nor does the batch page offer what they may not do.
+        page = client.get(url(Batch, "change", batch.pk))
+        assert release_url(batch).encode() not in page.content
     batch.refresh_from_db()
     assert batch.status == BatchStatus.QUARANTINE
     assert not Signature.objects.exists()
+    assert not SignatureFailure.objects.exists()
 
 
 def test_a_batch_the_user_cannot_see_cannot_be_signed(client_for, world):
@@ -192,3 +210,94 @@ def test_signatures_are_read_only_in_the_admin(client_for, world, superuser):
     client.post(url(Batch, "change", batch.pk), data)
     batch.refresh_from_db()
     assert batch.release_signature == signature
+
+
+# What was signed, and a superuser with the qa role -------------------------------------------------------
+
+
+def test_a_superuser_with_the_qa_role_may_sign(client_for, world, superuser):
+    superuser.groups.add(Group.objects.get(name=Role.QA))
+    batch = started_batch(world)
+    record_qc(world, batch)
+    response = sign(client_for(superuser), batch, world.password)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.RELEASED and batch.release_signature.signer == superuser, messages_of(response)
+
+
+def test_the_signing_page_shows_the_specification_results_and_digest_it_will_keep(client_for, world):
+    batch = started_batch(world)
+    record_qc(world, batch)
+
+    page = client_for(world.qa).get(release_url(batch))
+
+    expected = digest(release_review(batch))
+    assert page.context["review_digest"] == expected
+    html = page.content.decode()
+    assert f'<code id="review-digest">{expected}</code>' in html
+    assert f'name="reviewed_digest" value="{expected}"' in html
+    assert "Release specification" in html and "endotoxin" in html and "EU/mL" in html
+
+
+def test_a_result_recorded_while_the_page_was_read_refuses_the_signature(client_for, world):
+    batch = started_batch(world)
+    record_qc(world, batch)
+    client = client_for(world.qa)
+    read = digest(release_review(batch))
+    record_qc(world, batch, {"viability": 75})  # someone records a retest meanwhile
+
+    response = sign(client, batch, world.password, reviewed_digest=read)
+
+    assert any("review_changed" in m for m in messages_of(response))
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.QUARANTINE and not Signature.objects.exists()
+    # The page now shows the new review; signing it releases.
+    fresh = response.context["review_digest"]
+    assert fresh != read and fresh == digest(release_review(batch))
+    sign(client, batch, world.password, reviewed_digest=fresh)
+    batch.refresh_from_db()
+    assert batch.status == BatchStatus.RELEASED and batch.release_signature.reviewed_digest == fresh
+
+
+def test_the_batch_page_shows_what_was_signed_even_after_the_specification_changes(client_for, world):
+    batch = started_batch(world)
+    record_qc(world, batch)
+    sign(client_for(world.qa), batch, world.password)
+    signed = Signature.objects.get()
+    ReleaseTest.objects.filter(product=batch.product, test="viability").update(min_value=Decimal("95"))
+
+    html = client_for(world.qa).get(url(Batch, "change", batch.pk)).content.decode()
+
+    assert "what was signed" in html.lower()
+    assert f"<code>{signed.reviewed_digest}</code>" in html
+    assert "✔ matches what is shown" in html
+    assert "<td>viability</td><td>%</td><td>70</td>" in html  # the limit as it was signed, not as it is now
+
+
+def test_the_batch_page_says_when_what_was_signed_was_altered(client_for, world):
+    batch = started_batch(world)
+    record_qc(world, batch)
+    sign(client_for(world.qa), batch, world.password)
+    signature = Signature.objects.get()
+    owner_sql(
+        "products_signature",
+        "UPDATE products_signature SET reviewed = jsonb_set(reviewed, '{qc_results,0,value}', '\"99\"') WHERE id = %s",
+        [signature.id],
+    )
+
+    html = client_for(world.qa).get(url(Batch, "change", batch.pk)).content.decode()
+
+    assert "✘ does not match: the record was altered" in html
+
+
+def test_the_signature_and_custody_pages_show_the_chain(client_for, world, superuser):
+    unit = journey.deliver(world, journey.released_unit(world))
+    signature = Signature.objects.get()
+    record = CustodyRecord.objects.filter(unit=unit).order_by("seq")[1]
+    client = client_for(superuser)
+
+    signature_page = client.get(url(Signature, "change", signature.pk)).content.decode()
+    assert signature.hash in signature_page and signature.prev_hash in signature_page
+    assert signature.reviewed_digest in signature_page
+
+    custody_page = client.get(url(CustodyRecord, "change", record.pk)).content.decode()
+    assert record.hash in custody_page and record.prev_hash in custody_page

@@ -8,6 +8,7 @@ from products.api.serializers.batches import (
     QCResultSerializer,
     RejectInputSerializer,
     ReleaseInputSerializer,
+    ReleaseReviewSerializer,
 )
 from products.api.serializers.catalog import ProductInputSerializer, ProductSerializer
 from products.api.serializers.chains import CollectionInputSerializer, CollectionSerializer
@@ -39,6 +40,7 @@ __all__ = [
     "QCResultSerializer",
     "RejectInputSerializer",
     "ReleaseInputSerializer",
+    "ReleaseReviewSerializer",
     "UnitInputSerializer",
     "UnitSerializer",
 ]

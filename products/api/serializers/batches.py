@@ -6,15 +6,51 @@ from products.api.serializers.chains import coi_field, facility_field
 from products.api.serializers.fields import NumberOrTextField
 from products.models import Batch, ProcessingStep, QCResult, Signature
 
+HASH_HELP = "SHA-256 (64 lower-case hex digits)"
+
 
 class SignatureSerializer(serializers.ModelSerializer):
-    """An electronic signature as manifested (21 CFR 11.50): printed name, time and meaning."""
+    """An electronic signature as manifested (21 CFR 11.50): printed name, time and meaning; what it judged,
+    and its place in the signature hash chain."""
 
     signer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewed = serializers.JSONField(
+        read_only=True,
+        help_text="What the signer judged, as kept with the signature. A release or rejection: "
+        '`{"batch": {"id", "lot_number", "product"}, "specification": [{"test", "name", "unit", "min", "max", '
+        '"expected"}], "qc_results": [{"id", "test", "value", "unit", "tested_at", "passed"}]}`, decimals as '
+        "strings and times in UTC. `{}` for a signature that judged no document (a bedside verification) or "
+        "was given before signatures kept one.",
+    )
+    reviewed_digest = serializers.CharField(
+        read_only=True,
+        help_text=f"{HASH_HELP} of the canonical JSON of `reviewed` (keys sorted, no whitespace, UTF-8); a later "
+        "change to the specification or a new QC result never changes it. Empty when `reviewed` is `{}`.",
+    )
+    prev_hash = serializers.CharField(
+        read_only=True,
+        help_text=f"{HASH_HELP}: the `hash` of the signature before this one in the one chain of all signatures "
+        "(64 zeros for the first).",
+    )
+    hash = serializers.CharField(
+        read_only=True,
+        help_text=f"{HASH_HELP} over `prev_hash` and the signature's fields (signer id, printed name, meaning, "
+        "statement, time, record, reviewed_digest) in canonical JSON; `manage.py verify_chain` recomputes it.",
+    )
 
     class Meta:
         model = Signature
-        fields = ["signer", "printed_name", "meaning", "statement", "signed_at"]
+        fields = [
+            "signer",
+            "printed_name",
+            "meaning",
+            "statement",
+            "signed_at",
+            "reviewed",
+            "reviewed_digest",
+            "prev_hash",
+            "hash",
+        ]
         read_only_fields = fields
 
 
@@ -94,7 +130,24 @@ class ReleaseInputSerializer(serializers.Serializer):
     meaning = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="What the signature means, in the signer's words."
     )
+    reviewed_digest = serializers.RegexField(
+        r"^[0-9a-f]{64}$",
+        required=False,
+        default=None,
+        help_text="Optional: the `digest` of `batches/{id}/review/` the signer read. When the specification or "
+        "the QC results have changed since, nothing is signed: 409 `review_changed`.",
+    )
 
 
 class RejectInputSerializer(ReleaseInputSerializer):
     reason = serializers.CharField(help_text="Why the batch is rejected.")
+
+
+class ReleaseReviewSerializer(serializers.Serializer):
+    """What a release or rejection signed now would judge, and its digest."""
+
+    reviewed = serializers.JSONField(
+        help_text="The release specification and every QC result of the batch, as a signature keeps them "
+        "(see the signature's `reviewed`)."
+    )
+    digest = serializers.CharField(help_text=f"{HASH_HELP} of the canonical JSON of `reviewed`.")

@@ -62,6 +62,17 @@ class CustodyRecordSerializer(serializers.ModelSerializer):
     from_facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
     temperature_c = serializers.DecimalField(read_only=True, allow_null=True, **TEMPERATURE)
     recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    prev_hash = serializers.CharField(
+        read_only=True,
+        help_text="SHA-256 (hex): the `hash` of the unit's record before this one (`seq` - 1); 64 zeros for the "
+        "first. One chain per unit.",
+    )
+    hash = serializers.CharField(
+        read_only=True,
+        help_text="SHA-256 (hex) over `prev_hash` and every field of the record (unit, seq, event, at, "
+        "facilities, temperature, excursion, note, recorded by and at) in canonical JSON; "
+        "`manage.py verify_chain` recomputes it.",
+    )
 
     class Meta:
         model = CustodyRecord
@@ -77,6 +88,8 @@ class CustodyRecordSerializer(serializers.ModelSerializer):
             "note",
             "recorded_by",
             "recorded_at",
+            "prev_hash",
+            "hash",
         ]
         read_only_fields = fields
 
