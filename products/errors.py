@@ -85,3 +85,18 @@ class SigningLocked(DomainError):
     code = "signing_locked"
     default_detail = "Too many wrong signature passwords: signing is locked for a while and the attempts are reported."
     status_code = 403
+
+
+class UnitOnHold(DomainError):
+    code = "unit_on_hold"
+    default_detail = "The unit is on hold: QA must release the hold before it is shipped, thawed, dispensed or given."
+
+
+class HoldClosed(DomainError):
+    code = "hold_closed"
+    default_detail = "QA has already decided this hold."
+
+
+class AlreadyInvalidated(DomainError):
+    code = "already_invalidated"
+    default_detail = "This QC result is already invalidated."

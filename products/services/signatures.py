@@ -7,7 +7,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.mail import mail_admins
 from django.utils import timezone
 
-from products.errors import InvalidSignature, SigningLocked
+from products.access import user_roles
+from products.choices import Role
+from products.errors import InvalidSignature, PermissionDeniedError, SigningLocked
 from products.models import Signature, SignatureFailure
 
 security_log = logging.getLogger("security")
@@ -16,6 +18,13 @@ security_log = logging.getLogger("security")
 # fifteen minutes lock the signer's signing for fifteen minutes and tell the administrators.
 LOCK_AFTER_FAILURES = 5
 LOCK_WINDOW = timedelta(minutes=15)
+
+
+def require_signing_role(user: AbstractBaseUser, *, action: str) -> None:
+    """QA's signature needs the `qa` role itself: a superuser's administrative rights are no signing authority
+    (21 CFR 11.10(g): only authorised individuals sign)."""
+    if Role.QA not in user_roles(user):
+        raise PermissionDeniedError(f"Only QA may {action}: it needs the qa role itself, not administrator rights.")
 
 
 def signature_verify(*, signer: AbstractBaseUser, password: str, record: str) -> None:

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from products.choices import BatchStatus, Severity, UnitStatus
-from products.models import Batch, Unit
+from products.choices import BatchStatus, HoldStatus, Severity, UnitStatus
+from products.models import Batch, Hold, Unit
 from tracker.choices import DeliveryStatus, ReminderKind, ReminderStatus
 from tracker.models import AdverseEvent, Notification, Reminder, TherapyOrder
 from tracker.services.notifications import ReminderRef, enqueue, notifications_for_many
@@ -44,6 +45,8 @@ def monitoring_scan(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
     result.counts["report_reminders"] += _report_deadlines(now)
     result.counts["unit_reminders"] += _unit_risks(now)
     result.counts["batch_reminders"] += _quarantined_batches(now)
+    result.counts["hold_reminders"] += _open_holds(now)
+    result.counts["hold_reminders_resolved"] += _decided_holds(now)
     result.counts["notifications_requeued"] += _requeue_notifications(now, batch_size)
     result.counts = +result.counts  # drop zeros
     return result
@@ -219,6 +222,48 @@ def _quarantined_batches(now: datetime) -> int:
             )
             for batch in batches
         ]
+    )
+
+
+def _hold_key(hold_id: object) -> str:
+    return f"hold:{hold_id}:open"
+
+
+def _open_holds(now: datetime) -> int:
+    """Holds QA has left open too long: a product-side reminder (no patient) at the site that made the batch,
+    where QA works. Reads the partial index of open holds by age."""
+    wait = timedelta(hours=settings.HOLD_OPEN_ALERT_HOURS)
+    holds = Hold.objects.filter(status=HoldStatus.OPEN, opened_at__lte=now - wait).select_related(
+        "batch", "unit__batch"
+    )
+    reminders = []
+    for hold in holds:
+        batch = hold.batch if hold.batch is not None else hold.unit.batch  # type: ignore[union-attr]
+        what = f"batch {batch.lot_number}" if hold.batch_id else f"unit {hold.unit.unit_id}"  # type: ignore[union-attr]
+        reminders.append(
+            Reminder(
+                kind=ReminderKind.HOLD_OPEN,
+                dedupe_key=_hold_key(hold.id),
+                facility_id=batch.facility_id,
+                due_at=hold.opened_at + wait,
+                severity=Severity.ROUTINE,
+                message=f"Hold {hold.id} on {what} ({hold.get_kind_display().lower()}) open since "
+                f"{hold.opened_at:%Y-%m-%d %H:%M} UTC: QA to decide, release for use or discard.",
+            )
+        )
+    return _raise(reminders)
+
+
+def _decided_holds(now: datetime) -> int:
+    """A hold QA has decided needs no reminder any more: its reminder is resolved (one UPDATE, idempotent)."""
+    decided = Hold.objects.exclude(status=HoldStatus.OPEN).annotate(
+        key=Concat(Value("hold:"), Cast("id", CharField()), Value(":open"))
+    )
+    return (
+        Reminder.objects.filter(kind=ReminderKind.HOLD_OPEN)
+        .exclude(status=ReminderStatus.RESOLVED)
+        .filter(Exists(decided.filter(key=OuterRef("dedupe_key"))))
+        .update(status=ReminderStatus.RESOLVED, resolved_at=now, resolution="QA decided the hold")
     )
 
 
