@@ -67,11 +67,17 @@ def is_excursion(unit: Unit, temperature_c: Decimal | None) -> bool:
     return product.storage_min_temp_c is not None and temperature_c < product.storage_min_temp_c
 
 
+def _degrees(value: Decimal) -> str:
+    return f"{value.normalize():f}"  # -120, not -120.0
+
+
 def storage_range(product: Product) -> str:
     low, high = product.storage_min_temp_c, product.storage_max_temp_c
     if low is not None and high is not None:
-        return f"{low} to {high} °C"
-    return f"at or below {high} °C" if high is not None else f"at or above {low} °C"
+        return f"{_degrees(low)} to {_degrees(high)} °C"
+    if high is not None:
+        return f"at or below {_degrees(high)} °C"
+    return f"at or above {_degrees(low)} °C" if low is not None else "not set"
 
 
 @transaction.atomic
@@ -135,7 +141,7 @@ def custody_record(
         hold_open_by_system(
             unit=unit,
             kind=HoldKind.EXCURSION,
-            reason=f"{record.get_event_display()} at {temperature_c} °C, outside the storage range of "
+            reason=f"{record.get_event_display()} at {_degrees(Decimal(temperature_c))} °C, outside the storage range of "
             f"{product.name} ({storage_range(product)}).",
             custody_record=record,
         )
