@@ -13,6 +13,7 @@ from django.forms import BaseForm, BaseFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -74,9 +75,8 @@ def invalidation_html(result: QCResult) -> str:
     if not result.invalidated:
         return ""
     by = result.invalidated_by.get_full_name() or result.invalidated_by.get_username()  # type: ignore[union-attr]
-    return format_html(
-        "Invalidated by {} on {:%Y-%m-%d %H:%M}: {}", by, result.invalidated_at, result.invalidation_reason
-    )
+    when = timezone.localtime(result.invalidated_at).strftime("%Y-%m-%d %H:%M")  # type: ignore[arg-type]
+    return format_html("Invalidated by {} on {}: {}", by, when, result.invalidation_reason)
 
 
 def open_batches(request: HttpRequest) -> models.QuerySet[Batch]:

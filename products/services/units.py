@@ -141,8 +141,8 @@ def custody_record(
         hold_open_by_system(
             unit=unit,
             kind=HoldKind.EXCURSION,
-            reason=f"{record.get_event_display()} at {_degrees(Decimal(temperature_c))} °C, outside the storage range of "
-            f"{product.name} ({storage_range(product)}).",
+            reason=f"{record.get_event_display()} at {_degrees(Decimal(temperature_c))} °C, outside the storage "
+            f"range of {product.name} ({storage_range(product)}).",
             custody_record=record,
         )
     return record
