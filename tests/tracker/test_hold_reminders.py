@@ -81,7 +81,8 @@ def test_once_qa_decides_the_reminder_is_resolved_and_no_new_one_comes(world):
 
     reminder = Reminder.objects.get(kind="hold_open")
     assert reminder.status == "resolved" and reminder.resolution == "QA decided the hold"
-    assert first.counts["hold_reminders_resolved"] == 1 and "hold_reminders_resolved" not in second.counts
+    # the hold's reminder and the unit's excursion reminder
+    assert first.counts["hold_reminders_resolved"] == 2 and "hold_reminders_resolved" not in second.counts
 
 
 def test_a_hold_decided_in_time_is_never_reminded(world):
@@ -91,3 +92,37 @@ def test_a_hold_decided_in_time_is_never_reminded(world):
         monitoring_scan()
 
     assert not Reminder.objects.filter(kind="hold_open").exists()
+
+
+def test_the_excursion_reminder_is_answered_by_qas_decision_on_the_excursion_hold(world):
+    hold = held_at_the_hospital(world)
+    monitoring_scan()
+    excursion = Reminder.objects.get(kind="temperature_excursion")
+    assert excursion.status == "open"  # "quarantine and assess": the hold is that quarantine
+
+    holds.decide(world, hold)
+    monitoring_scan()
+    monitoring_scan()
+
+    excursion.refresh_from_db()
+    assert excursion.status == "resolved" and excursion.resolution == "QA decided the excursion hold"
+    assert Reminder.objects.filter(kind="temperature_excursion").count() == 1
+
+
+def test_a_second_excursion_after_the_decision_needs_its_own_assessment(world):
+    hold = held_at_the_hospital(world)
+    holds.decide(world, hold)
+    monitoring_scan()
+    assert not Reminder.objects.filter(kind="temperature_excursion", status="open").exists()
+
+    custody_record(
+        actor=world.clinician,
+        unit_id=hold.unit.unit_id,
+        event="stored",
+        at=timezone.now() - timedelta(minutes=5),
+        facility=world.hospital,
+        temperature_c=-70,
+    )
+
+    assert hold.unit.holds.filter(status="open").count() == 1
+    assert hold.unit.holds.count() == 2

@@ -15,7 +15,7 @@ from django.db.models import CharField, Exists, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from products.choices import BatchStatus, HoldStatus, Severity, UnitStatus
+from products.choices import BatchStatus, HoldKind, HoldStatus, Severity, UnitStatus
 from products.models import Batch, Hold, Unit
 from tracker.choices import DeliveryStatus, ReminderKind, ReminderStatus
 from tracker.models import AdverseEvent, Notification, Reminder, TherapyOrder
@@ -144,6 +144,12 @@ def _report_deadlines(now: datetime) -> int:
     return _raise(reminders)
 
 
+def _excursion_assessed() -> Exists:
+    """QA has decided every excursion hold of the unit: the "quarantine and assess" reminder has been answered."""
+    excursion_holds = Hold.objects.filter(unit_id=OuterRef("pk"), kind=HoldKind.EXCURSION)
+    return Exists(excursion_holds) & ~Exists(excursion_holds.filter(status=HoldStatus.OPEN))
+
+
 def _unit_patient(unit: Unit, orders: dict[int, TherapyOrder]) -> int | None:
     """The patient, when the unit is at the patient's hospital; elsewhere the reminder is product-side only,
     so the site that holds the bag (a factory, a depot) sees it and no patient data travels with it."""
@@ -163,6 +169,7 @@ def _unit_risks(now: datetime) -> int:
             | Q(use_by__isnull=False, use_by__lte=now + USE_BY_WARNING)
             | Q(temperature_excursion=True)
         )
+        .annotate(excursion_assessed=_excursion_assessed())
         .select_related("current_facility")
     )
     chain_ids = [u.chain_id for u in units if u.chain_id]
@@ -170,7 +177,7 @@ def _unit_risks(now: datetime) -> int:
     reminders = []
     for unit in units:
         base = {"patient_id": _unit_patient(unit, orders), "facility_id": unit.current_facility_id}
-        if unit.temperature_excursion:
+        if unit.temperature_excursion and not unit.excursion_assessed:
             reminders.append(
                 Reminder(
                     kind=ReminderKind.TEMPERATURE_EXCURSION,
@@ -255,15 +262,27 @@ def _open_holds(now: datetime) -> int:
 
 
 def _decided_holds(now: datetime) -> int:
-    """A hold QA has decided needs no reminder any more: its reminder is resolved (one UPDATE, idempotent)."""
+    """A hold QA has decided needs no reminder any more: its reminder is resolved, and so is the excursion
+    reminder of a unit whose excursion holds are all decided (one UPDATE each, idempotent)."""
     decided = Hold.objects.exclude(status=HoldStatus.OPEN).annotate(
         key=Concat(Value("hold:"), Cast("id", CharField()), Value(":open"))
     )
-    return (
+    resolved = (
         Reminder.objects.filter(kind=ReminderKind.HOLD_OPEN)
         .exclude(status=ReminderStatus.RESOLVED)
         .filter(Exists(decided.filter(key=OuterRef("dedupe_key"))))
         .update(status=ReminderStatus.RESOLVED, resolved_at=now, resolution="QA decided the hold")
+    )
+    assessed = (
+        Unit.objects.annotate(assessed=_excursion_assessed())
+        .filter(assessed=True)
+        .annotate(key=Concat(Value("unit:"), Cast("id", CharField()), Value(":excursion")))
+    )
+    return resolved + (
+        Reminder.objects.filter(kind=ReminderKind.TEMPERATURE_EXCURSION)
+        .exclude(status=ReminderStatus.RESOLVED)
+        .filter(Exists(assessed.filter(key=OuterRef("dedupe_key"))))
+        .update(status=ReminderStatus.RESOLVED, resolved_at=now, resolution="QA decided the excursion hold")
     )
 
 
