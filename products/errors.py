@@ -100,3 +100,8 @@ class HoldClosed(DomainError):
 class AlreadyInvalidated(DomainError):
     code = "already_invalidated"
     default_detail = "This QC result is already invalidated."
+
+
+class BatchOnHold(DomainError):
+    code = "batch_on_hold"
+    default_detail = "The batch is under an open hold: QA decides the hold before the batch is released."

@@ -321,7 +321,9 @@ class BatchComplete(BatchActionView):
         request=ReleaseInputSerializer,
         responses=write_responses(200, BatchSerializer, conflict=QCErrorSerializer),
         description="QA releases the batch with an electronic signature (21 CFR 11.50, 11.200): the signer "
-        "re-enters their password. 409 `qc_incomplete` / `qc_failed` (with `tests`) / `not_releasable`; "
+        "re-enters their password. Every QC result counts unless QA invalidated it: a failing one keeps the batch "
+        "at `qc_failed` whatever the retests say. 409 `qc_incomplete` / `qc_failed` (with `tests`) / "
+        "`not_releasable`, and `batch_on_hold` (with `holds`) while a hold on the batch is open; "
         "403 `invalid_signature` for a wrong password.",
     )
 )

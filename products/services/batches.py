@@ -8,10 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from products.choices import BatchStatus, CoiStatus, FacilityKind, HoldKind, Role, SignatureMeaning, Source
+from products.choices import BatchStatus, CoiStatus, FacilityKind, HoldKind, HoldStatus, Role, SignatureMeaning, Source
 from products.errors import (
     AlreadyInvalidated,
     BatchClosed,
+    BatchOnHold,
     IllegalTransition,
     NotCollected,
     NotReleasable,
@@ -305,6 +306,14 @@ def _batch_release(*, batch_id: int, signer: AbstractBaseUser, password: str, me
         raise QCIncomplete(f"No result yet for: {', '.join(verdict.missing)}.", tests=verdict.missing)
     if verdict.failed:
         raise QCFailed(f"Failed: {', '.join(verdict.failed)}.", tests=verdict.failed)
+    held = list(batch.holds.filter(status=HoldStatus.OPEN).order_by("id").values_list("id", "kind"))
+    if held:
+        # An open deviation or recall on the lot is an unresolved question about it: answered before release.
+        described = "; ".join(f"hold {hold_id}: {HoldKind(kind).label.lower()}" for hold_id, kind in held)
+        raise BatchOnHold(
+            f"Batch {batch.lot_number} is on hold ({described}): QA decides the hold before the batch is released.",
+            holds=[hold_id for hold_id, _ in held],
+        )
     batch.release_signature = signature_capture(
         signer=signer,
         password=password,

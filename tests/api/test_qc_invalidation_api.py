@@ -9,7 +9,7 @@ from django.utils import timezone
 from products.choices import Role
 from products.models import Batch, Hold, QCResult, Signature, SignatureFailure
 from products.services.batches import batch_reject
-from tests import journey
+from tests import holds, journey
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -187,3 +187,14 @@ def test_a_passing_result_after_release_is_recorded_without_a_hold(world, client
 
     assert response.status_code == 201 and response.json()["passed"] is True
     assert not Hold.objects.exists()
+
+
+def test_release_of_a_batch_under_an_open_hold_is_409_batch_on_hold(world, client_for):
+    batch = quarantined(world)
+    deviation = holds.hold(world, batch=batch)
+
+    response = release(client_for(world.qa), batch)
+
+    assert response.status_code == 409 and response.json()["code"] == "batch_on_hold"
+    assert response.json()["holds"] == [deviation.id]
+    assert Batch.objects.get(id=batch.id).status == "quarantine"

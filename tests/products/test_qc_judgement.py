@@ -12,6 +12,7 @@ from products.choices import BatchStatus, HoldStatus
 from products.errors import (
     AlreadyInvalidated,
     BatchClosed,
+    BatchOnHold,
     InvalidSignature,
     PermissionDeniedError,
     QCFailed,
@@ -21,7 +22,7 @@ from products.errors import (
 from products.models import Batch, Hold, QCResult, Signature, SignatureFailure
 from products.services.batches import batch_reject, qc_result_invalidate, qc_result_record
 from products.services.units import custody_record
-from tests import journey
+from tests import holds, journey
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -259,3 +260,18 @@ def test_a_cryopreserved_product_needs_its_use_by_after_thaw(world, minutes):
 def test_a_fresh_product_needs_no_thaw_use_by(world):
     product = journey.make_product(world, code="fresh", cryopreserved=False, shelf_life_after_thaw_minutes=None)
     assert product.pk is not None
+
+
+def test_a_batch_under_an_open_hold_is_not_released_until_qa_decides_it(world):
+    batch = quarantined(world)
+    deviation = holds.hold(world, batch=batch, kind="deviation", reason="Incubator alarm during expansion")
+
+    with pytest.raises(BatchOnHold) as refused:
+        journey.release(world, batch)
+
+    assert refused.value.extra["holds"] == [deviation.id] and f"hold {deviation.id}: deviation" in refused.value.detail
+    assert Batch.objects.get(id=batch.id).status == BatchStatus.QUARANTINE and not Signature.objects.filter(
+        meaning="release"
+    )
+    holds.decide(world, deviation, rationale="Alarm was a sensor fault; temperature log normal")
+    assert journey.release(world, batch).status == BatchStatus.RELEASED
