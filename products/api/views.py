@@ -34,11 +34,11 @@ from products.api.serializers import (
     ProcessingStepSerializer,
     ProductInputSerializer,
     ProductSerializer,
-    QCErrorSerializer,
     QCInvalidationInputSerializer,
     QCResultInputSerializer,
     QCResultSerializer,
     RejectInputSerializer,
+    ReleaseErrorSerializer,
     ReleaseInputSerializer,
     UnitInputSerializer,
     UnitSerializer,
@@ -319,7 +319,7 @@ class BatchComplete(BatchActionView):
 @extend_schema_view(
     post=extend_schema(
         request=ReleaseInputSerializer,
-        responses=write_responses(200, BatchSerializer, conflict=QCErrorSerializer),
+        responses=write_responses(200, BatchSerializer, conflict=ReleaseErrorSerializer),
         description="QA releases the batch with an electronic signature (21 CFR 11.50, 11.200): the signer "
         "re-enters their password. Every QC result counts unless QA invalidated it: a failing one keeps the batch "
         "at `qc_failed` whatever the retests say. 409 `qc_incomplete` / `qc_failed` (with `tests`) / "

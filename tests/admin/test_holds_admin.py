@@ -135,6 +135,7 @@ def test_qa_releases_a_hold_on_the_signature_page(client_for, world):
     unit = released_unit(world)
     hold = holds.hold(world, unit=unit)
     client = client_for(world.qa)
+    assert decide_url(hold).encode() in client.get(url(Hold, "change", hold.pk)).content
     page = client.get(decide_url(hold))
     assert page.status_code == 200 and b'type="password"' in page.content and unit.unit_id.encode() in page.content
 

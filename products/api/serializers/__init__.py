@@ -13,7 +13,12 @@ from products.api.serializers.batches import (
 from products.api.serializers.catalog import ProductInputSerializer, ProductSerializer
 from products.api.serializers.chains import CollectionInputSerializer, CollectionSerializer
 from products.api.serializers.core import FacilitySerializer, HealthSerializer, MeSerializer
-from products.api.serializers.errors import DomainErrorSerializer, HoldErrorSerializer, QCErrorSerializer
+from products.api.serializers.errors import (
+    DomainErrorSerializer,
+    HoldErrorSerializer,
+    QCErrorSerializer,
+    ReleaseErrorSerializer,
+)
 from products.api.serializers.holds import HoldDecisionInputSerializer, HoldInputSerializer, HoldSerializer
 from products.api.serializers.units import (
     CustodyRecordInputSerializer,
@@ -45,6 +50,7 @@ __all__ = [
     "QCResultInputSerializer",
     "QCResultSerializer",
     "RejectInputSerializer",
+    "ReleaseErrorSerializer",
     "ReleaseInputSerializer",
     "UnitInputSerializer",
     "UnitSerializer",

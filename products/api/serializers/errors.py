@@ -18,3 +18,9 @@ class HoldErrorSerializer(DomainErrorSerializer):
     holds = serializers.ListField(
         child=serializers.IntegerField(), required=False, help_text="`unit_on_hold`: the open holds (ids)."
     )
+
+
+class ReleaseErrorSerializer(QCErrorSerializer):
+    holds = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="`batch_on_hold`: the open holds (ids)."
+    )
