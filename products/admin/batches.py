@@ -516,9 +516,12 @@ class BatchRecordAdmin(ServiceAdmin):
         # Recorded is recorded: a correction is a new record (e.g. a retest), never an edit.
         return obj is None and super().has_change_permission(request, obj)
 
+    def batch_choices(self, request: HttpRequest) -> models.QuerySet[Batch]:
+        return open_batches(request)
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "batch":
-            kwargs["queryset"] = open_batches(request).order_by("-started_at")
+            kwargs["queryset"] = self.batch_choices(request).order_by("-started_at")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
@@ -576,11 +579,8 @@ class QCResultAdmin(BatchRecordAdmin):
     )
     readonly_fields = ["batch_link", "test", "result_value", "invalidation"]
 
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "batch":
-            kwargs["queryset"] = qc_recordable_batches(request).order_by("-started_at")
-            return super(BatchRecordAdmin, self).formfield_for_foreignkey(db_field, request, **kwargs)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def batch_choices(self, request: HttpRequest) -> models.QuerySet[Batch]:
+        return qc_recordable_batches(request)
 
     @admin.display(description="test", ordering="spec__test")
     def test(self, obj: QCResult) -> str:

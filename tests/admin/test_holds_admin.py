@@ -3,12 +3,13 @@ invalidated from the batch page; the thaw use-by required on a product's page.""
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from products.choices import HoldStatus, Role
 from products.models import Batch, Hold, Product, QCResult, Signature, SignatureFailure, Unit
 from tests import holds
 from tests.admin.conftest import form_data, messages_of
-from tests.admin.helpers import url
+from tests.admin.helpers import split_dt, url
 from tests.admin.test_catalog_and_access import product_post
 from tests.factories import UserFactory
 from tests.journey import PASSING_QC, deliver, make_unit, record_qc, release, released_unit, started_batch
@@ -292,3 +293,20 @@ def test_the_thaw_use_by_cannot_be_emptied_on_the_product_page(client_for, world
 
     assert response.status_code == 200 and "shelf_life_after_thaw_minutes" in response.context["adminform"].form.errors
     assert Product.objects.get(pk=product.pk).shelf_life_after_thaw_minutes == 90
+
+
+def test_a_failing_result_recorded_on_a_released_batchs_page_holds_the_batch(client_for, world):
+    batch = started_batch(world)
+    record_qc(world, batch)
+    release(world, batch)
+    client = client_for(world.manufacturing)
+    data = form_data(client.get(url(Batch, "change", batch.pk)), "batch_form")
+    data.update({"qc_results-2-0-test": "endotoxin", "qc_results-2-0-value": "12", "qc_results-2-0-unit": "EU/mL"})
+    data.update(split_dt("qc_results-2-0-tested_at", timezone.now()))
+
+    assert client.post(url(Batch, "change", batch.pk), data).status_code == 302
+
+    hold = Hold.objects.get()
+    assert (hold.batch, hold.kind, hold.opened_by) == (batch, "oos", None)
+    page = client.get(url(Batch, "change", batch.pk))
+    assert [form.original for form in page.context["inline_admin_formsets"][-1]] == [hold]
