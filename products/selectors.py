@@ -64,7 +64,7 @@ def batches_visible_to(user: AnyUser) -> QuerySet[Batch]:
 
 
 def qc_results_of(batch: Batch) -> QuerySet[QCResult]:
-    return batch.qc_results.select_related("spec", "invalidated_by", "invalidation_signature").order_by(
+    return batch.qc_results.select_related("spec", "invalidated_by", "invalidation_signature__signer").order_by(
         "tested_at", "id"
     )
 

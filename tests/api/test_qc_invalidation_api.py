@@ -198,3 +198,23 @@ def test_release_of_a_batch_under_an_open_hold_is_409_batch_on_hold(world, clien
     assert response.status_code == 409 and response.json()["code"] == "batch_on_hold"
     assert response.json()["holds"] == [deviation.id]
     assert Batch.objects.get(id=batch.id).status == "quarantine"
+
+
+@pytest.mark.parametrize("rows", [1, 10])
+def test_qc_results_with_invalidations_take_the_same_number_of_queries_for_1_or_10(
+    rows, world, client_for, django_assert_max_num_queries
+):
+    batch = journey.started_batch(world)
+    journey.record_qc(world, batch, {"viability": 10})
+    for n in range(rows):
+        journey.record_qc(world, batch, {"viability": 20 + n})
+    for result in QCResult.objects.filter(batch=batch):
+        client_for(world.qa).post(invalidate_url(batch, result), signed())
+    client = client_for(world.qa)
+    client.get("/api/v1/me/")
+
+    with django_assert_max_num_queries(5):
+        response = client.get(f"/api/v1/batches/{batch.id}/qc-results/")
+
+    assert [r["invalidated"] for r in response.json()["results"]] == [True] * (rows + 1)
+    assert {r["invalidation_signature"]["signer"] for r in response.json()["results"]} == {"qa"}
