@@ -218,6 +218,9 @@ SPECTACULAR_SETTINGS = {
         "TimelineEventKindEnum": "tracker.timeline.TimelineKind",
         "SourceEnum": "products.choices.Source",
         "CheckSourceEnum": "tracker.choices.CheckSource",
+        "HoldKindEnum": "products.choices.HoldKind",
+        "HoldStatusEnum": "products.choices.HoldStatus",
+        "HoldDecisionEnum": "products.choices.HoldDecision",
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -254,5 +257,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 UNIT_EXPIRY_WARNING_DAYS = env_int("UNIT_EXPIRY_WARNING_DAYS", 7)
 BATCH_QUARANTINE_ALERT_DAYS = env_int("BATCH_QUARANTINE_ALERT_DAYS", 14)
+# A hold still open after this long is put in front of QA (a held bag may be a patient's only dose).
+HOLD_OPEN_ALERT_HOURS = env_int("HOLD_OPEN_ALERT_HOURS", 24)
 # A pending notification older than this was not sent at once (broker down?): the scan enqueues it again.
 NOTIFICATION_REQUEUE_SECONDS = env_int("NOTIFICATION_REQUEUE_SECONDS", 30)

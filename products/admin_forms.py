@@ -8,7 +8,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.forms.models import construct_instance
 
-from products.models import Batch, ChainOfIdentity, Collection, CustodyRecord, ProcessingStep, QCResult, Unit
+from products.choices import HoldDecision
+from products.models import Batch, ChainOfIdentity, Collection, CustodyRecord, Hold, ProcessingStep, QCResult, Unit
 from products.rules.isbt128 import normalize
 
 
@@ -185,3 +186,66 @@ class SignatureForm(forms.Form):
 
 class RejectionForm(SignatureForm):
     reason = forms.CharField(label="Reason for rejection", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+
+
+class QCInvalidationForm(SignatureForm):
+    field_order = ["reason", "password", "meaning"]
+    reason = forms.CharField(
+        label="Why the test is invalid",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="The investigation's finding: a cause unrelated to the product (e.g. a contaminated control, an "
+        "instrument fault). The result stays on record, marked invalidated.",
+    )
+
+
+# --- holds --------------------------------------------------------------------------------------------------
+
+
+class HoldAddForm(ServiceModelForm):
+    """Hold one unit or one whole batch; which one, and whether the user may, is for the service to say."""
+
+    unit_ref = forms.CharField(
+        label="Unit", max_length=40, required=False, help_text="Hold one bag: its unit id (scanned or typed)."
+    )
+    batch_ref = forms.CharField(
+        label="Lot number", max_length=40, required=False, help_text="Or hold a whole batch: its lot number."
+    )
+
+    class Meta:
+        model = Hold
+        fields = ["unit_ref", "batch_ref", "kind", "reason"]
+
+    # Set per request by the admin: what the user may see (a bag or a lot is found only among those).
+    visible_units: Any = None
+    visible_batches: Any = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        unit_id = (cleaned.get("unit_ref") or "").strip()
+        lot = (cleaned.get("batch_ref") or "").strip()
+        if bool(unit_id) == bool(lot):
+            raise forms.ValidationError("Give a unit or a lot number: exactly one of them.")
+        if unit_id:
+            cleaned["unit"] = self.visible_units.filter(unit_id=unit_id).first()
+            if cleaned["unit"] is None:
+                self.add_error("unit_ref", f"No unit {unit_id} that you may see.")
+        else:
+            cleaned["batch"] = self.visible_batches.filter(lot_number=lot).first()
+            if cleaned["batch"] is None:
+                self.add_error("batch_ref", f"No lot {lot} that you may see.")
+        return cleaned
+
+
+class HoldDecisionForm(SignatureForm):
+    field_order = ["decision", "rationale", "password", "meaning"]
+    decision = forms.ChoiceField(
+        label="Decision",
+        choices=HoldDecision.choices,
+        widget=forms.RadioSelect,
+        help_text="Discard: every unit the hold covers that is not administered or discarded already is discarded.",
+    )
+    rationale = forms.CharField(
+        label="Rationale",
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text="The grounds for the decision: the investigation and its outcome (e.g. the data logger's record).",
+    )

@@ -106,6 +106,9 @@ class SignatureMeaning(models.TextChoices):
     REJECTION = "rejection", "Rejection"
     VERIFICATION = "verification", "Verification"
     ADMINISTRATION = "administration", "Administration"
+    HOLD_RELEASE = "hold_release", "Hold released for use"
+    HOLD_DISCARD = "hold_discard", "Hold: discard"
+    INVALIDATION = "invalidation", "QC result invalidated"
 
 
 class CustodyEvent(models.TextChoices):
@@ -130,3 +133,26 @@ class UnitStatus(models.TextChoices):
     RETURNED = "returned", "Returned"
     DISCARDED = "discarded", "Discarded"
     ADMINISTERED = "administered", "Administered"
+
+
+class HoldKind(models.TextChoices):
+    """Why a unit or batch is held (the REST contract's values)."""
+
+    EXCURSION = "excursion", "Temperature excursion"
+    OOS = "oos", "Out-of-specification QC result"
+    RECALL = "recall", "Recall"
+    DEVIATION = "deviation", "Deviation"
+    OTHER = "other", "Other"
+
+
+class HoldStatus(models.TextChoices):
+    OPEN = "open", "Open (nothing it covers may be used)"
+    RELEASED = "released", "Released for use by QA"
+    DISCARDED = "discarded", "Discarded by QA"
+
+
+class HoldDecision(models.TextChoices):
+    """QA's signed decision on a hold, and the status it leads to."""
+
+    RELEASE = "release", "Release for use"
+    DISCARD = "discard", "Discard what it covers"

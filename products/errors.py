@@ -92,3 +92,23 @@ class ReviewChanged(DomainError):
     default_detail = (
         "The QC results or the release specification changed after the page the signer reviewed: review again."
     )
+
+
+class UnitOnHold(DomainError):
+    code = "unit_on_hold"
+    default_detail = "The unit is on hold: QA must release the hold before it is shipped, thawed, dispensed or given."
+
+
+class HoldClosed(DomainError):
+    code = "hold_closed"
+    default_detail = "QA has already decided this hold."
+
+
+class AlreadyInvalidated(DomainError):
+    code = "already_invalidated"
+    default_detail = "This QC result is already invalidated."
+
+
+class BatchOnHold(DomainError):
+    code = "batch_on_hold"
+    default_detail = "The batch is under an open hold: QA decides the hold before the batch is released."

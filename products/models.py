@@ -6,6 +6,7 @@ import pghistory
 import pgtrigger
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -18,6 +19,8 @@ from products.choices import (
     CustodyEvent,
     DoseUnit,
     FacilityKind,
+    HoldKind,
+    HoldStatus,
     Modality,
     OffsetUnit,
     Severity,
@@ -191,6 +194,18 @@ class Product(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        # A thawed bag lasts minutes to hours, and the label says how long: without it no use-by time can be
+        # set at thaw and a bag thawed yesterday would look usable today.
+        if self.cryopreserved and not self.shelf_life_after_thaw_minutes:
+            raise ValidationError(
+                {
+                    "shelf_life_after_thaw_minutes": [
+                        "A cryopreserved product needs its use-by time after thaw (in minutes, from the label)."
+                    ]
+                }
+            )
 
 
 @pghistory.track()
@@ -447,6 +462,17 @@ class QCResult(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # FDA guidance on OOS results: a result is set aside only when the test is shown invalid, with the
+    # investigation on record. The result stays; it is marked invalidated, by whom, why, with a signature.
+    invalidated = models.BooleanField(default=False)
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    invalidated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    invalidation_reason = models.TextField(blank=True)
+    invalidation_signature = models.OneToOneField(
+        Signature, on_delete=models.PROTECT, null=True, blank=True, related_name="invalidated_qc_result"
+    )
 
     class Meta:
         ordering = ["batch", "tested_at", "id"]
@@ -456,7 +482,26 @@ class QCResult(models.Model):
                 name="qc_result_has_one_value",
                 condition=(Q(value_numeric__isnull=False) & Q(value_text=""))
                 | (Q(value_numeric__isnull=True) & ~Q(value_text="")),
-            )
+            ),
+            models.CheckConstraint(
+                name="qc_result_invalidation_is_signed",
+                condition=Q(
+                    invalidated=False,
+                    invalidated_at__isnull=True,
+                    invalidated_by__isnull=True,
+                    invalidation_signature__isnull=True,
+                    invalidation_reason="",
+                )
+                | (
+                    Q(
+                        invalidated=True,
+                        invalidated_at__isnull=False,
+                        invalidated_by__isnull=False,
+                        invalidation_signature__isnull=False,
+                    )
+                    & ~Q(invalidation_reason="")
+                ),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -548,6 +593,74 @@ class CustodyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit.unit_id} #{self.seq} {self.event}"
+
+
+@pghistory.track()
+class Hold(models.Model):
+    """A quality hold on a unit or a whole batch: what it covers is not shipped, thawed, dispensed or given
+    until QA signs a decision (release for use, or discard)."""
+
+    batch = models.ForeignKey(Batch, on_delete=models.PROTECT, related_name="holds", null=True, blank=True)
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="holds", null=True, blank=True)
+    kind = models.CharField(max_length=12, choices=HoldKind.choices)
+    reason = models.TextField()
+    status = models.CharField(max_length=12, choices=HoldStatus.choices, default=HoldStatus.OPEN)
+    opened_at = models.DateTimeField()
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="Empty when the system opened it (an excursion, a failing QC result after release).",
+    )
+    # What made the system open it, when it did.
+    custody_record = models.ForeignKey(
+        CustodyRecord, on_delete=models.PROTECT, related_name="holds", null=True, blank=True
+    )
+    qc_result = models.ForeignKey(QCResult, on_delete=models.PROTECT, related_name="holds", null=True, blank=True)
+    rationale = models.TextField(blank=True, help_text="QA's grounds for the decision.")
+    decision_signature = models.OneToOneField(
+        Signature, on_delete=models.PROTECT, null=True, blank=True, related_name="hold_decision"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            # Is this unit (or its batch) held? Read by every custody event: only open holds are indexed.
+            models.Index(fields=["unit"], name="hold_open_unit", condition=Q(status=HoldStatus.OPEN)),
+            models.Index(fields=["batch"], name="hold_open_batch", condition=Q(status=HoldStatus.OPEN)),
+            models.Index(fields=["opened_at"], name="hold_open_since", condition=Q(status=HoldStatus.OPEN)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="hold_on_a_unit_or_a_batch",
+                condition=Q(batch__isnull=False, unit__isnull=True) | Q(batch__isnull=True, unit__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="hold_decision_is_signed",
+                condition=Q(status=HoldStatus.OPEN, decision_signature__isnull=True, decided_at__isnull=True)
+                | (
+                    Q(
+                        status__in=[HoldStatus.RELEASED, HoldStatus.DISCARDED],
+                        decision_signature__isnull=False,
+                        decided_at__isnull=False,
+                    )
+                    & ~Q(rationale="")
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Hold {self.pk} ({self.get_kind_display().lower()}, {self.status})"
+
+    @property
+    def decision(self) -> str | None:
+        """`release` / `discard` once decided (the status says which), None while open."""
+        return {HoldStatus.RELEASED: "release", HoldStatus.DISCARDED: "discard"}.get(self.status)
 
 
 # Accounts are part of the audit trail too: who was given which role, who was deactivated.

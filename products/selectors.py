@@ -1,14 +1,17 @@
 """Reads on the product side, scoped to what the caller may see, with their joins done once."""
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from products.access import user_facility_ids
+from products.choices import HoldStatus
 from products.models import (
     Batch,
     ChainOfIdentity,
     Collection,
     CustodyRecord,
+    Hold,
     Product,
     ProtocolStep,
     QCResult,
@@ -61,7 +64,9 @@ def batches_visible_to(user: AnyUser) -> QuerySet[Batch]:
 
 
 def qc_results_of(batch: Batch) -> QuerySet[QCResult]:
-    return batch.qc_results.select_related("spec").order_by("tested_at", "id")
+    return batch.qc_results.select_related("spec", "invalidated_by", "invalidation_signature__signer").order_by(
+        "tested_at", "id"
+    )
 
 
 def units_visible_to(user: AnyUser) -> QuerySet[Unit]:
@@ -72,6 +77,43 @@ def units_visible_to(user: AnyUser) -> QuerySet[Unit]:
     facilities = user_facility_ids(user)
     return units.filter(
         Q(current_facility_id__in=facilities) | Q(destination_id__in=facilities) | Q(batch__in=batches_visible_to(user))
+    )
+
+
+def with_open_holds(units: QuerySet[Unit]) -> QuerySet[Unit]:
+    """Each unit with `open_hold_ids`: its own open holds and its batch's, in one subquery (no query per unit)."""
+    open_holds = (
+        Hold.objects.filter(Q(unit_id=OuterRef("pk")) | Q(batch_id=OuterRef("batch_id")), status=HoldStatus.OPEN)
+        .order_by("id")
+        .values("id")
+    )
+    return units.annotate(open_hold_ids=ArraySubquery(open_holds))
+
+
+def open_holds_of_unit(unit: Unit) -> QuerySet[Hold]:
+    """The unit's own open holds and its batch's, oldest first."""
+    return Hold.objects.filter(Q(unit_id=unit.pk) | Q(batch_id=unit.batch_id), status=HoldStatus.OPEN).order_by(
+        "opened_at", "id"
+    )
+
+
+def open_hold_ids(unit: Unit) -> list[int]:
+    """The ids of the unit's open holds (its own and its batch's): annotated by `with_open_holds`, else read."""
+    annotated = getattr(unit, "open_hold_ids", None)
+    if annotated is not None:
+        return list(annotated)
+    return sorted(open_holds_of_unit(unit).values_list("id", flat=True))
+
+
+def holds_visible_to(user: AnyUser) -> QuerySet[Hold]:
+    """A hold is visible to whoever sees the unit or the batch it holds."""
+    holds = Hold.objects.select_related(
+        "batch", "unit__batch", "opened_by", "decision_signature__signer", "custody_record", "qc_result__spec"
+    )
+    if _sees_everything(user):
+        return holds
+    return holds.filter(
+        Q(unit__in=units_visible_to(user).values("id")) | Q(batch__in=batches_visible_to(user).values("id"))
     )
 
 

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from products.models import Batch, ChainOfIdentity, Product, Unit
+from products.models import Batch, ChainOfIdentity, Hold, Product, QCResult, Unit
 from tracker.models import AdverseEvent, Assessment, FollowUpVisit, Intervention, Patient, Reminder
 
 pytestmark = pytest.mark.django_db
@@ -32,6 +32,14 @@ def test_seed_demo_builds_chains_at_every_stage_and_is_idempotent(settings):
     assert FollowUpVisit.objects.filter(new_malignancy=True, car_testing_requested=True).exists()
     assert Reminder.objects.filter(kind="toxicity_grade", status="open", severity="urgent").exists()
     assert Reminder.objects.filter(kind="check_due").exists()
+    # the hard stops: a bag held after a warm arrival and released by QA, signed; a sterility result set aside
+    held = Hold.objects.get()
+    assert (held.kind, held.status, held.opened_by, held.unit.status) == ("excursion", "released", None, "stored")
+    assert held.decision_signature.signer.username == "qa" and held.rationale
+    invalidated = QCResult.objects.get(invalidated=True)
+    assert invalidated.spec.test == "sterility" and not invalidated.passed and invalidated.invalidation_signature
+    assert invalidated.batch.status == "released"
+    assert not Reminder.objects.filter(kind="temperature_excursion", status="open").exists()
     for username in ["coordinator", "clinician", "qa", "manufacturing", "integration", "admin"]:
         assert get_user_model().objects.get(username=username).check_password(f"{username}-demo")
 

@@ -144,6 +144,7 @@ class ReminderKind(models.TextChoices):
     UNIT_USE_BY = "unit_use_by", "Thawed unit nearing or past its use-by time"
     TEMPERATURE_EXCURSION = "temperature_excursion", "Temperature excursion"
     BATCH_QUARANTINE = "batch_quarantine", "Batch in quarantine too long"
+    HOLD_OPEN = "hold_open", "Hold awaiting QA's decision"
 
 
 class ReminderStatus(models.TextChoices):

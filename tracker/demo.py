@@ -20,6 +20,7 @@ from products.models import Facility, Product, Unit
 from products.rules.isbt128 import check_character
 from products.services import batches as batch_services
 from products.services.collections import collection_record
+from products.services.holds import hold_decide
 from products.services.units import custody_record, unit_create
 from tracker.models import Patient, Reminder, TherapyOrder
 from tracker.services.administrations import administration_record
@@ -51,6 +52,12 @@ DEMO_PATIENTS = [
     ("CH-100011", "Sofia", "Rossi", date(1984, 10, 2), "female", "59.8", "infused", 40),
     ("CH-100012", "Arjun", "Patel", date(1958, 7, 7), "male", "79.2", "infused", 730),
 ]
+
+
+# The hard stops at work: a sterility result QA set aside after an investigation (then retested), and a bag that
+# arrived warm, was held by the system and released by QA with its rationale.
+INVALIDATED_QC_MRN = "CH-100005"
+EXCURSION_MRN = "CH-100007"
 
 
 class Actors:
@@ -171,6 +178,8 @@ def _chain_story(
 
     def finish() -> None:
         batch = batch_holder["batch"]
+        if order.patient.mrn == INVALIDATED_QC_MRN:
+            _invalidated_sterility(batch.id, actors)
         for offset, kind in enumerate(["expansion", "harvest", "formulation", "cryopreservation"]):
             batch_services.batch_step_record(
                 actor=actors.manufacturing,
@@ -262,7 +271,14 @@ def _chain_story(
     story.add("quarantine", moments["quarantine"], finish)
     story.add("released", moments["released"], release)
     story.add("shipped", moments["shipped"], custody("shipped", "integration", "city-hospital", "-152"))
-    story.add("received", moments["received"], custody("received", "clinician", "city-hospital", "-149"))
+    warm = order.patient.mrn == EXCURSION_MRN
+    story.add(
+        "received", moments["received"], custody("received", "clinician", "city-hospital", "-104" if warm else "-149")
+    )
+    if warm:
+        story.add(
+            "excursion assessed", moments["received"] + timedelta(minutes=40), lambda: _release_hold(unit_id, actors)
+        )
     story.add("stored", moments["stored"], custody("stored", "clinician", "city-hospital", "-161"))
     if ends_in_infusion:
         story.add("conditioning", moments["conditioning"], lymphodeplete)
@@ -273,6 +289,40 @@ def _chain_story(
     )
     story.add("infused", moments["infused"], infuse)
     return story
+
+
+def _invalidated_sterility(batch_id: int, actors: Actors) -> None:
+    """A positive sterility result, set aside by QA (signed) when the investigation found the lab at fault."""
+    failure = batch_services.qc_result_record(
+        actor=actors.manufacturing,
+        batch_id=batch_id,
+        test="sterility",
+        value="positive",
+        tested_at=timezone.now() - timedelta(hours=3),
+    )
+    batch_services.qc_result_invalidate(
+        batch_id=batch_id,
+        result_id=failure.id,
+        signer=actors.qa,
+        password=demo_password("qa"),
+        meaning="Result invalid: laboratory error, not the product",
+        reason="Investigation LI-2041: the negative control of the same run grew Staphylococcus epidermidis "
+        "(skin flora); the test is invalid. Retested from the retained sample.",
+    )
+
+
+def _release_hold(unit_id: str, actors: Actors) -> None:
+    """QA reviews the data logger of the warm arrival and releases the bag for use."""
+    hold = Unit.objects.get(unit_id=unit_id).holds.get(status="open")
+    hold_decide(
+        hold_id=hold.id,
+        signer=actors.qa,
+        decision="release",
+        rationale="Data logger: the shipper read -104 °C at the dock for 6 minutes, never above -90 °C; within the "
+        "product's excursion stability data. Released for use.",
+        password=demo_password("qa"),
+        meaning="Released for use after excursion assessment",
+    )
 
 
 def _assess(actors: Actors, patient: Patient, moment: datetime, **measurements: object) -> None:

@@ -14,7 +14,8 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet, TextChoices
 from django.utils import timezone
 
-from products.models import Batch, Collection, CustodyRecord, ProcessingStep, QCResult, Unit
+from products.choices import HoldStatus
+from products.models import Batch, Collection, CustodyRecord, Hold, ProcessingStep, QCResult, Unit
 from tracker.choices import CheckStatus, ReminderStatus
 from tracker.models import (
     Administration,
@@ -40,6 +41,7 @@ class TimelineKind(TextChoices):
     QC_RESULT = "qc_result", "QC result"
     RELEASE = "release", "Release or rejection"
     CUSTODY = "custody", "Custody"
+    HOLD = "hold", "Hold or QA decision"
     CONDITIONING = "conditioning", "Conditioning"
     ADMINISTRATION = "administration", "Infusion"
     ASSESSMENT = "assessment", "Assessment"
@@ -64,6 +66,7 @@ KIND_GROUPS: list[tuple[str, list[TimelineKind]]] = [
             TimelineKind.QC_RESULT,
             TimelineKind.RELEASE,
             TimelineKind.CUSTODY,
+            TimelineKind.HOLD,
         ],
     ),
     ("Treatment", [TimelineKind.CONDITIONING, TimelineKind.ADMINISTRATION]),
@@ -326,28 +329,94 @@ def _steps(patient: Patient, window: _Window) -> Iterable[TimelineEvent]:
 
 def _qc_results(patient: Patient, window: _Window) -> Iterable[TimelineEvent]:
     results = QCResult.objects.filter(
-        window.on("tested_at"), batch__in=_patient_batches(patient).values("id")
-    ).select_related("batch", "spec")
+        window.on("tested_at") | window.on("invalidated_at"), batch__in=_patient_batches(patient).values("id")
+    ).select_related("batch", "spec", "invalidated_by")
     for result in results:
         value = result.value_text or f"{result.value_numeric.normalize():f}"
         unit = f" {result.unit or result.spec.unit}".rstrip()
         verdict = "pass" if result.passed else "FAIL"
         lot = result.batch.lot_number
+        test = result.spec.name or result.spec.test
+        detail = {
+            "lot_number": result.batch.lot_number,
+            "test": result.spec.test,
+            "value": value,
+            "unit": result.unit or result.spec.unit,
+            "passed": result.passed,
+            "invalidated": result.invalidated,
+            "invalidated_at": _iso(result.invalidated_at),
+            "invalidated_by": _who(result.invalidated_by),
+            "invalidation_reason": result.invalidation_reason,
+        }
+        invalidated = " — later invalidated" if result.invalidated else ""
         yield TimelineEvent(
             at=result.tested_at,
             kind=TimelineKind.QC_RESULT,
-            summary=f"QC {result.spec.name or result.spec.test}: {value}{unit} ({verdict}, lot {lot})",
+            summary=f"QC {test}: {value}{unit} ({verdict}, lot {lot}){invalidated}",
             record_type="qc_result",
             record_id=result.id,
-            level=INFO if result.passed else ALERT,
-            detail={
-                "lot_number": result.batch.lot_number,
-                "test": result.spec.test,
-                "value": value,
-                "unit": result.unit or result.spec.unit,
-                "passed": result.passed,
-            },
+            level=INFO if result.passed or result.invalidated else ALERT,
+            detail=detail,
         )
+        if result.invalidated_at is not None:
+            yield TimelineEvent(
+                at=result.invalidated_at,
+                kind=TimelineKind.QC_RESULT,
+                summary=f"QC {test} result {value}{unit} (lot {lot}) invalidated by {_who(result.invalidated_by)} "
+                f"(e-signed): {result.invalidation_reason}",
+                record_type="qc_result",
+                record_id=result.id,
+                level=NOTICE,
+                detail=detail,
+            )
+
+
+def _holds(patient: Patient, window: _Window) -> Iterable[TimelineEvent]:
+    """Holds on the patient's units and batches: when each was opened, and QA's signed decision."""
+    holds = (
+        Hold.objects.filter(window.on("opened_at") | window.on("decided_at"))
+        .filter(Q(unit__chain__order__patient=patient) | Q(batch__in=_patient_batches(patient).values("id")))
+        .select_related("unit__batch", "batch", "opened_by", "decision_signature")
+    )
+    for hold in holds:
+        lot = (hold.batch or hold.unit.batch).lot_number  # type: ignore[union-attr]
+        what = f"lot {lot}" if hold.batch_id else f"unit {hold.unit.unit_id}"  # type: ignore[union-attr]
+        signature = hold.decision_signature
+        detail = {
+            "hold": hold.id,
+            "unit": hold.unit.unit_id if hold.unit else None,
+            "lot_number": lot,
+            "hold_kind": hold.kind,
+            "status": hold.status,
+            "reason": hold.reason,
+            "opened_by": _who(hold.opened_by) or "system",
+            "decision": hold.decision,
+            "rationale": hold.rationale,
+            "signed_by": signature.printed_name if signature else None,
+        }
+        by = f" by {_who(hold.opened_by)}" if hold.opened_by else " automatically"
+        yield TimelineEvent(
+            at=hold.opened_at,
+            kind=TimelineKind.HOLD,
+            summary=f"{what[:1].upper()}{what[1:]} put on hold{by} ({hold.get_kind_display().lower()}): {hold.reason}",
+            record_type="hold",
+            record_id=hold.id,
+            level=ALERT,
+            detail=detail,
+        )
+        if signature is not None and hold.decided_at is not None:
+            discarded = hold.status == HoldStatus.DISCARDED
+            decision = "discarded" if discarded else "released for use"
+            yield TimelineEvent(
+                at=hold.decided_at,
+                kind=TimelineKind.HOLD,
+                summary=f"Hold {hold.id} on {what}: {decision} by {signature.printed_name} (e-signed): "
+                f"{hold.rationale}",
+                record_type="hold",
+                record_id=hold.id,
+                level=ALERT if discarded else NOTICE,
+                detail=detail,
+            )
 
 
 def _custody(patient: Patient, window: _Window) -> Iterable[TimelineEvent]:
@@ -660,6 +729,7 @@ def patient_timeline(
         (frozenset({TimelineKind.PROCESSING_STEP}), lambda: _steps(patient, window)),
         (frozenset({TimelineKind.QC_RESULT}), lambda: _qc_results(patient, window)),
         (frozenset({TimelineKind.CUSTODY}), lambda: _custody(patient, window)),
+        (frozenset({TimelineKind.HOLD}), lambda: _holds(patient, window)),
         (frozenset({TimelineKind.CONDITIONING}), lambda: _conditioning(patient, window, day_zero)),
         (frozenset({TimelineKind.ADMINISTRATION}), lambda: _administrations(administrations, window)),
         (frozenset({TimelineKind.ASSESSMENT}), lambda: _assessments(patient, window)),

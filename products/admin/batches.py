@@ -13,6 +13,7 @@ from django.forms import BaseForm, BaseFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -25,8 +26,10 @@ from products.admin.base import (
     refusal_errors,
 )
 from products.admin.chain import admin_link, member_facilities
+from products.admin.holds import HoldLogInline, open_hold_url
 from products.admin_forms import (
     BatchAddForm,
+    QCInvalidationForm,
     QCResultForm,
     QCRowForm,
     RejectionForm,
@@ -35,6 +38,7 @@ from products.admin_forms import (
     StepRowForm,
     UnitRowForm,
 )
+from products.choices import BatchStatus
 from products.errors import DomainError, PermissionDeniedError
 from products.models import Batch, ProcessingStep, QCResult, Signature, Unit
 from products.rules.hashchain import digest
@@ -42,12 +46,14 @@ from products.rules.qc import Verdict
 from products.selectors import batches_visible_to, qc_results_of
 from products.services.batches import (
     OPEN,
+    QC_RECORDABLE,
     batch_complete,
     batch_create,
     batch_reject,
     batch_release,
     batch_step_record,
     batch_verdict,
+    qc_result_invalidate,
     qc_result_record,
     release_review,
 )
@@ -61,8 +67,28 @@ def qc_value(result: QCResult) -> str:
     return f"{value.normalize():f}" if isinstance(value, Decimal) else str(value)
 
 
+def qc_value_html(result: QCResult) -> str:
+    """The value, struck through when QA invalidated the result (it stays on record, it no longer counts)."""
+    if result.invalidated:
+        return format_html('<s title="invalidated">{}</s>', qc_value(result))
+    return qc_value(result)
+
+
+def invalidation_html(result: QCResult) -> str:
+    if not result.invalidated:
+        return ""
+    by = result.invalidated_by.get_full_name() or result.invalidated_by.get_username()  # type: ignore[union-attr]
+    when = timezone.localtime(result.invalidated_at).strftime("%Y-%m-%d %H:%M")  # type: ignore[arg-type]
+    return format_html("Invalidated by {} on {}: {}", by, when, result.invalidation_reason)
+
+
 def open_batches(request: HttpRequest) -> models.QuerySet[Batch]:
     return batches_visible_to(request.user).filter(status__in=OPEN)
+
+
+def qc_recordable_batches(request: HttpRequest) -> models.QuerySet[Batch]:
+    """Open batches, and released ones (a late or repeated test is recorded after release too)."""
+    return batches_visible_to(request.user).filter(status__in=QC_RECORDABLE)
 
 
 def verdict_html(verdict: Verdict) -> str:
@@ -161,11 +187,19 @@ class StepAddInline(ServiceAddInline):
 
 class QCLogInline(ReadOnlyInline):
     model = QCResult
-    fields = ["test", "result_value", "unit", "tested_at", "result", "recorded_by"]
-    verbose_name_plural = "QC results (the latest result of each test decides)"
+    fields = ["test", "result_value", "unit", "tested_at", "result", "recorded_by", "invalidation"]
+    verbose_name_plural = (
+        "QC results (every valid result counts: a retest never outweighs a failure; invalidated results are "
+        "struck through)"
+    )
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
-        return super().get_queryset(request).select_related("spec", "recorded_by", "batch").order_by("tested_at", "id")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("spec", "recorded_by", "batch", "invalidated_by")
+            .order_by("tested_at", "id")
+        )
 
     @admin.display(description="test")
     def test(self, obj: QCResult) -> str:
@@ -173,11 +207,20 @@ class QCLogInline(ReadOnlyInline):
 
     @admin.display(description="value")
     def result_value(self, obj: QCResult) -> str:
-        return qc_value(obj)
+        return qc_value_html(obj)
 
     @admin.display(description="passed", boolean=True)
     def result(self, obj: QCResult) -> bool:
         return obj.passed
+
+    @admin.display(description="invalidation")
+    def invalidation(self, obj: QCResult) -> str:
+        if obj.invalidated:
+            return invalidation_html(obj)
+        if obj.batch.status == BatchStatus.REJECTED:
+            return ""
+        link = reverse("admin:products_batch_invalidate_qc", args=[obj.batch_id, obj.pk])
+        return format_html('<a href="{}">Invalidate (e-signature)…</a>', link)
 
 
 class QCAddInline(ServiceAddInline):
@@ -275,7 +318,7 @@ class BatchAdmin(ServiceAdmin):
         "created_at",
     )
     readonly_fields = ["chain_link", "release_verdict", "signed_review"]
-    inlines = [StepLogInline, StepAddInline, QCLogInline, QCAddInline, UnitLogInline, UnitAddInline]
+    inlines = [StepLogInline, StepAddInline, QCLogInline, QCAddInline, UnitLogInline, UnitAddInline, HoldLogInline]
     # List actions only: on the change page an action form would sit above the inline rows, and pressing
     # Enter in a row would run the (empty) action instead of saving. Release and reject have buttons there.
     actions = ["release", "reject", "complete"]
@@ -288,8 +331,9 @@ class BatchAdmin(ServiceAdmin):
             return []
         instances = super().get_inline_instances(request, obj)
         if obj.status not in OPEN:
-            # Released or rejected: the batch's records are closed, there is nothing to add.
-            instances = [i for i in instances if not isinstance(i, ServiceAddInline)]
+            # Released or rejected: the batch's records are closed, but for QC results after release.
+            keep = (QCAddInline,) if obj.status in QC_RECORDABLE else ()
+            instances = [i for i in instances if not isinstance(i, ServiceAddInline) or isinstance(i, keep)]
         return instances
 
     def get_formset_kwargs(self, request: HttpRequest, obj: Any, inline: Any, prefix: str) -> dict[str, Any]:
@@ -349,6 +393,11 @@ class BatchAdmin(ServiceAdmin):
         return [
             path("<path:object_id>/release/", sign(self.release_view), name="products_batch_release"),
             path("<path:object_id>/reject/", sign(self.reject_view), name="products_batch_reject"),
+            path(
+                "<path:object_id>/qc/<int:result_id>/invalidate/",
+                sign(self.invalidate_qc_view),
+                name="products_batch_invalidate_qc",
+            ),
             *super().get_urls(),
         ]
 
@@ -357,16 +406,20 @@ class BatchAdmin(ServiceAdmin):
     ) -> HttpResponse:
         batch = self.get_object(request, unquote(object_id))
         extra_context = dict(extra_context or {})
+        links = []
         if (
             batch is not None
             and batch.status in OPEN
             and self.has_change_permission(request, batch)
             and may_sign(request.user, "release batches")
         ):
-            extra_context["object_links"] = [
+            links += [
                 ("Release (e-signature)…", reverse("admin:products_batch_release", args=[batch.pk])),
                 ("Reject (e-signature)…", reverse("admin:products_batch_reject", args=[batch.pk])),
             ]
+        if batch is not None and batch.status != BatchStatus.REJECTED and request.user.has_perm("products.add_hold"):
+            links.append(("Hold the batch…", open_hold_url(batch=batch)))
+        extra_context["object_links"] = links
         return super().change_view(request, object_id, form_url, extra_context)
 
     def release_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -434,9 +487,62 @@ class BatchAdmin(ServiceAdmin):
             "meaning": "Rejection" if reject else "Release",
             "signer_name": request.user.get_full_name() or request.user.get_username(),
             "verdict": verdict_html(batch_verdict(batch)),
-            "qc_results": [(result, qc_value(result)) for result in qc_results_of(batch)],
+            "qc_results": [(result, qc_value_html(result)) for result in qc_results_of(batch)],
             "specification": list(batch.product.release_spec.order_by("test")),
             "review_digest": digest(release_review(batch)),
+            "media": self.media + form.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/products/batch/sign.html", context)
+
+    def invalidate_qc_view(self, request: HttpRequest, object_id: str, result_id: int) -> HttpResponse:
+        """QA sets a QC result aside, signed, with the reason the test is invalid; the result stays on record."""
+        batch = self.get_object(request, unquote(object_id))
+        if batch is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, batch):
+            raise PermissionDenied
+        result = qc_results_of(batch).filter(pk=result_id).first()
+        if result is None:
+            return self._get_obj_does_not_exist_redirect(request, QCResult._meta, str(result_id))
+        batch_url = reverse("admin:products_batch_change", args=[batch.pk])
+        form = QCInvalidationForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = qc_result_invalidate(
+                    batch_id=batch.pk,
+                    result_id=result.pk,
+                    signer=request.user,
+                    password=data["password"],
+                    meaning=data["meaning"],
+                    reason=data["reason"],
+                )
+            except DomainError as exc:
+                messages.error(request, f"Not invalidated: {domain_message(exc)}")
+            except ValidationError as exc:
+                for field, msgs in refusal_errors(exc).items():
+                    form.add_error(field if field in form.fields else None, msgs)
+            else:
+                self.log_change(request, batch, f"QC result {result.pk} invalidated: {result.invalidation_signature}")
+                messages.success(
+                    request, f"QC result {result} invalidated; it stays on record. {result.invalidation_signature}."
+                )
+                return HttpResponseRedirect(batch_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Invalidate QC result {result} of batch {batch.lot_number}",
+            "subtitle": None,
+            "opts": self.opts,
+            "original": batch,
+            "batch": batch,
+            "form": form,
+            "meaning": f"Invalidation of QC result {result}",
+            "signed_result": result,
+            "signer_name": request.user.get_full_name() or request.user.get_username(),
+            "verdict": verdict_html(batch_verdict(batch)),
+            "qc_results": [(r, qc_value_html(r)) for r in qc_results_of(batch)],
+            "specification": list(batch.product.release_spec.order_by("test")),
             "media": self.media + form.media,
         }
         request.current_app = self.admin_site.name
@@ -488,9 +594,12 @@ class BatchRecordAdmin(ServiceAdmin):
         # Recorded is recorded: a correction is a new record (e.g. a retest), never an edit.
         return obj is None and super().has_change_permission(request, obj)
 
+    def batch_choices(self, request: HttpRequest) -> models.QuerySet[Batch]:
+        return open_batches(request)
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "batch":
-            kwargs["queryset"] = open_batches(request).order_by("-started_at")
+            kwargs["queryset"] = self.batch_choices(request).order_by("-started_at")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
@@ -528,15 +637,28 @@ class ProcessingStepAdmin(BatchRecordAdmin):
 
 @admin.register(QCResult)
 class QCResultAdmin(BatchRecordAdmin):
-    list_display = ["batch", "test", "result_value", "unit", "passed", "tested_at", "recorded_by"]
-    list_filter = ["passed", "spec__test", "tested_at"]
+    list_display = ["batch", "test", "result_value", "unit", "passed", "invalidated", "tested_at", "recorded_by"]
+    list_filter = ["passed", "invalidated", "spec__test", "tested_at"]
     list_select_related = ["batch", "spec", "recorded_by"]
     search_fields = ["batch__lot_number", "batch__chain__coi", "spec__test"]
     date_hierarchy = "tested_at"
     add_form = QCResultForm
     add_fieldsets = [(None, {"fields": ["batch", "test", "value", "unit", "tested_at"]})]
-    change_fields = ("batch_link", "test", "result_value", "unit", "passed", "tested_at", "recorded_by", "created_at")
-    readonly_fields = ["batch_link", "test", "result_value"]
+    change_fields = (
+        "batch_link",
+        "test",
+        "result_value",
+        "unit",
+        "passed",
+        "tested_at",
+        "recorded_by",
+        "created_at",
+        "invalidation",
+    )
+    readonly_fields = ["batch_link", "test", "result_value", "invalidation"]
+
+    def batch_choices(self, request: HttpRequest) -> models.QuerySet[Batch]:
+        return qc_recordable_batches(request)
 
     @admin.display(description="test", ordering="spec__test")
     def test(self, obj: QCResult) -> str:
@@ -544,7 +666,11 @@ class QCResultAdmin(BatchRecordAdmin):
 
     @admin.display(description="value")
     def result_value(self, obj: QCResult) -> str:
-        return qc_value(obj)
+        return qc_value_html(obj)
+
+    @admin.display(description="invalidation")
+    def invalidation(self, obj: QCResult) -> str:
+        return invalidation_html(obj) or "-"
 
     def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
         data = form.cleaned_data

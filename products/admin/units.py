@@ -9,15 +9,18 @@ from django.contrib.admin.utils import unquote
 from django.db import models
 from django.forms import BaseForm, BaseFormSet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from products.admin.base import ReadOnlyInline, ServiceAddInline, ServiceAdmin
 from products.admin.batches import open_batches
 from products.admin.chain import admin_link
+from products.admin.holds import HoldLogInline, may_decide, open_hold_url
 from products.admin_forms import CustodyForm, CustodyRowForm, UnitAddForm
 from products.models import CustodyRecord, Facility, Unit
-from products.selectors import units_visible_to
+from products.selectors import open_holds_of_unit, units_visible_to, with_open_holds
+from products.services.holds import FINISHED
 from products.services.units import custody_record, unit_create
 
 
@@ -60,9 +63,18 @@ class CustodyAddInline(ServiceAddInline):
         )
 
 
-def unit_panel(unit: Unit) -> dict[str, Any]:
+def unit_panel(unit: Unit, *, decide: bool = False) -> dict[str, Any]:
     """What a coordinator must see first on a unit's page."""
     now = timezone.now()
+    holds = [
+        {
+            "hold": hold,
+            "on": "its batch" if hold.batch_id else "the unit",
+            "url": reverse("admin:products_hold_change", args=[hold.pk]),
+            "decide_url": reverse("admin:products_hold_decide", args=[hold.pk]) if decide else None,
+        }
+        for hold in open_holds_of_unit(unit)
+    ]
     use_by_left = None
     if unit.use_by is not None and unit.use_by > now:
         use_by_left = int((unit.use_by - now).total_seconds() // 60)
@@ -78,6 +90,7 @@ def unit_panel(unit: Unit) -> dict[str, Any]:
         "excursion": unit.temperature_excursion,
         "excursion_at": unit.excursion_at,
         "batch_status": unit.batch.get_status_display(),
+        "holds": holds,
     }
 
 
@@ -94,6 +107,7 @@ class UnitAdmin(ServiceAdmin):
         "expires_at",
         "use_by",
         "excursion",
+        "on_hold",
     ]
     list_filter = [
         "status",
@@ -127,7 +141,10 @@ class UnitAdmin(ServiceAdmin):
         "created_at",
     )
     readonly_fields = ["chain_link", "batch_link", "product"]
-    inlines = [CustodyLogInline, CustodyAddInline]
+    inlines = [CustodyLogInline, CustodyAddInline, HoldLogInline]
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return with_open_holds(super().get_queryset(request))
 
     def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
         return queryset.filter(id__in=units_visible_to(request.user).values("id"))
@@ -153,7 +170,9 @@ class UnitAdmin(ServiceAdmin):
         unit = self.get_object(request, unquote(object_id))
         extra_context = dict(extra_context or {})
         if unit is not None:
-            extra_context["unit_panel"] = unit_panel(unit)
+            extra_context["unit_panel"] = unit_panel(unit, decide=may_decide(request))
+            if unit.status not in FINISHED and request.user.has_perm("products.add_hold"):
+                extra_context["object_links"] = [("Hold the unit…", open_hold_url(unit=unit))]
         return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="COI", ordering="chain__coi")
@@ -167,6 +186,10 @@ class UnitAdmin(ServiceAdmin):
     @admin.display(description="excursion", boolean=True, ordering="temperature_excursion")
     def excursion(self, obj: Unit) -> bool:
         return obj.temperature_excursion
+
+    @admin.display(description="on hold", boolean=True)
+    def on_hold(self, obj: Unit) -> bool:
+        return bool(getattr(obj, "open_hold_ids", None))
 
     @admin.display(description="chain of identity")
     def chain_link(self, obj: Unit) -> str:

@@ -1,10 +1,19 @@
 """Query filters of the product-side lists (`?coi=`, `?status=`, `?facility=`, ...)."""
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
-from products.choices import BatchStatus, CollectionMethod, CustodyEvent, Modality, Source, UnitStatus
-from products.models import Batch, Collection, CustodyRecord, Product, Unit
+from products.choices import (
+    BatchStatus,
+    CollectionMethod,
+    CustodyEvent,
+    HoldKind,
+    HoldStatus,
+    Modality,
+    Source,
+    UnitStatus,
+)
+from products.models import Batch, Collection, CustodyRecord, Hold, Product, Unit
 from products.rules.isbt128 import normalize
 
 
@@ -63,3 +72,20 @@ class CustodyFilter(django_filters.FilterSet):
     class Meta:
         model = CustodyRecord
         fields = ["event", "excursion"]
+
+
+class HoldFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=HoldStatus.choices)
+    kind = django_filters.ChoiceFilter(choices=HoldKind.choices)
+    batch = django_filters.NumberFilter(field_name="batch_id", help_text="Holds on this batch (id) itself.")
+    unit = django_filters.CharFilter(field_name="unit__unit_id", help_text="Holds on this unit itself.")
+    lot_number = django_filters.CharFilter(
+        method="filter_lot_number", help_text="Holds on the lot or on any of its units."
+    )
+
+    class Meta:
+        model = Hold
+        fields = ["status", "kind", "batch", "unit", "lot_number"]
+
+    def filter_lot_number(self, queryset: QuerySet[Hold], name: str, value: str) -> QuerySet[Hold]:
+        return queryset.filter(Q(batch__lot_number=value) | Q(unit__batch__lot_number=value))

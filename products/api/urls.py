@@ -15,6 +15,11 @@ urlpatterns = [
     path("batches/<int:id>/", views.BatchDetail.as_view(), name="batch-detail"),
     path("batches/<int:id>/steps/", views.BatchStepListCreate.as_view(), name="batch-steps"),
     path("batches/<int:id>/qc-results/", views.BatchQCResultListCreate.as_view(), name="batch-qc-results"),
+    path(
+        "batches/<int:id>/qc-results/<int:result_id>/invalidate/",
+        views.QCResultInvalidate.as_view(),
+        name="batch-qc-result-invalidate",
+    ),
     path("batches/<int:id>/complete/", views.BatchComplete.as_view(), name="batch-complete"),
     path("batches/<int:id>/review/", views.BatchReleaseReview.as_view(), name="batch-review"),
     path("batches/<int:id>/release/", views.BatchRelease.as_view(), name="batch-release"),
@@ -22,4 +27,7 @@ urlpatterns = [
     path("units/", views.UnitListCreate.as_view(), name="unit-list"),
     path("units/<str:unit_id>/", views.UnitDetail.as_view(), name="unit-detail"),
     path("units/<str:unit_id>/custody/", views.UnitCustodyListCreate.as_view(), name="unit-custody"),
+    path("holds/", views.HoldListCreate.as_view(), name="hold-list"),
+    path("holds/<int:id>/", views.HoldDetail.as_view(), name="hold-detail"),
+    path("holds/<int:id>/decide/", views.HoldDecide.as_view(), name="hold-decide"),
 ]

@@ -26,21 +26,26 @@ from products.api.serializers import (
     DomainErrorSerializer,
     FacilitySerializer,
     HealthSerializer,
+    HoldDecisionInputSerializer,
+    HoldErrorSerializer,
+    HoldInputSerializer,
+    HoldSerializer,
     MeSerializer,
     ProcessingStepSerializer,
     ProductInputSerializer,
     ProductSerializer,
-    QCErrorSerializer,
+    QCInvalidationInputSerializer,
     QCResultInputSerializer,
     QCResultSerializer,
     RejectInputSerializer,
+    ReleaseErrorSerializer,
     ReleaseInputSerializer,
     ReleaseReviewSerializer,
     UnitInputSerializer,
     UnitSerializer,
 )
 from products.health import broker_ok, database_ok
-from products.models import Batch, CustodyRecord, Facility, ProcessingStep, QCResult, Unit
+from products.models import Batch, CustodyRecord, Facility, Hold, ProcessingStep, QCResult, Unit
 from products.rules.hashchain import canonical_value, digest
 from products.services.batches import (
     batch_complete,
@@ -48,11 +53,13 @@ from products.services.batches import (
     batch_reject,
     batch_release,
     batch_step_record,
+    qc_result_invalidate,
     qc_result_record,
     release_review,
 )
 from products.services.catalog import product_create
 from products.services.collections import collection_record
+from products.services.holds import hold_decide, hold_open
 from products.services.units import custody_record, unit_create
 
 
@@ -238,7 +245,14 @@ class BatchStepListCreate(BatchChildMixin, ServiceCreateMixin, generics.ListCrea
 
 
 @extend_schema_view(
-    post=extend_schema(request=QCResultInputSerializer, responses=write_responses(201, QCResultSerializer))
+    post=extend_schema(
+        request=QCResultInputSerializer,
+        responses=write_responses(201, QCResultSerializer),
+        description="Add a QC result, judged against the release specification (`passed`). A retest adds a "
+        "result and never replaces one: release needs every valid result to pass. Results may be recorded "
+        "after release too; a failing one then opens an `oos` hold on the batch at once. 409 `batch_closed` "
+        "on a rejected batch.",
+    )
 )
 class BatchQCResultListCreate(BatchChildMixin, ServiceCreateMixin, generics.ListCreateAPIView):
     """QC results, judged against the product's release specification when recorded (`passed`)."""
@@ -254,6 +268,35 @@ class BatchQCResultListCreate(BatchChildMixin, ServiceCreateMixin, generics.List
 
     def perform_service(self, data: dict[str, Any]) -> Model:
         return qc_result_record(actor=actor_of(self.request), batch_id=self.get_batch().id, **data)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=QCInvalidationInputSerializer,
+        responses=write_responses(200, QCResultSerializer),
+        description="QA sets a QC result aside, with an electronic signature and the reason the test is invalid "
+        "(FDA guidance on OOS results). The result stays on record with `invalidated` = true and no longer "
+        "counts in the release verdict; a test whose every result is invalidated has no result "
+        "(`qc_incomplete`). 403 `permission_denied` without the qa role itself (a superuser is not enough), "
+        "`invalid_signature` for a wrong password; 409 `already_invalidated`, `batch_closed` (rejected batch). "
+        "On a released batch, an invalidation that leaves a test without a valid result opens a `deviation` "
+        "hold on the batch.",
+    )
+)
+class QCResultInvalidate(ServiceActionMixin, BatchChildMixin, generics.GenericAPIView):
+    serializer_class = QCResultSerializer
+    input_serializer_class = QCInvalidationInputSerializer
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):
+            return QCResult.objects.none()
+        return selectors.qc_results_of(self.get_batch()).select_related("recorded_by")
+
+    def get_record(self) -> QCResult:
+        return get_object_or_404(self.get_queryset(), pk=self.kwargs["result_id"])
+
+    def act(self, result: QCResult, data: dict[str, Any]) -> None:
+        qc_result_invalidate(batch_id=result.batch_id, result_id=result.pk, signer=actor_of(self.request), **data)
 
 
 class BatchActionView(ServiceActionMixin, BatchChildMixin, generics.GenericAPIView):
@@ -300,9 +343,11 @@ SIGNING_REFUSALS = (
 @extend_schema_view(
     post=extend_schema(
         request=ReleaseInputSerializer,
-        responses=write_responses(200, BatchSerializer, conflict=QCErrorSerializer),
+        responses=write_responses(200, BatchSerializer, conflict=ReleaseErrorSerializer),
         description="QA releases the batch with an electronic signature (21 CFR 11.50, 11.200): the signer "
-        "re-enters their password. 409 `qc_incomplete` / `qc_failed` (with `tests`) / `not_releasable`. "
+        "re-enters their password. Every QC result counts unless QA invalidated it: a failing one keeps the batch "
+        "at `qc_failed` whatever the retests say. 409 `qc_incomplete` / `qc_failed` (with `tests`) / "
+        "`not_releasable`, and `batch_on_hold` (with `holds`) while a hold on the batch is open. "
         + SIGNING_REFUSALS,
     )
 )
@@ -332,7 +377,7 @@ class BatchReject(BatchActionView):
 
 
 def _units(request: Request) -> QuerySet[Unit]:
-    return selectors.units_visible_to(request.user)
+    return selectors.with_open_holds(selectors.units_visible_to(request.user))
 
 
 @extend_schema_view(post=extend_schema(request=UnitInputSerializer, responses=write_responses(201, UnitSerializer)))
@@ -359,9 +404,13 @@ class UnitDetail(generics.RetrieveAPIView):
 @extend_schema_view(
     post=extend_schema(
         request=CustodyRecordInputSerializer,
-        responses=write_responses(201, CustodyRecordSerializer),
+        responses=write_responses(201, CustodyRecordSerializer, conflict=HoldErrorSerializer),
         description="Append a custody event. 409 `unit_not_released`, `illegal_transition`, `wrong_facility`, "
-        "`out_of_sequence`, `unit_expired` when the event may not happen now.",
+        "`out_of_sequence`, `unit_expired` (shipping or thawing a unit past its expiry) when the event may not "
+        "happen now, and `unit_on_hold` (with `holds`) for `shipped`, `thawed` or `dispensed` while the unit "
+        "or its batch is under an open hold. A `shipped`, `received` or `stored` event whose `temperature_c` is "
+        "outside the product's storage range is an excursion: it opens an `excursion` hold on the unit "
+        "(`opened_by` = `system`) in the same transaction.",
     )
 )
 class UnitCustodyListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
@@ -383,3 +432,71 @@ class UnitCustodyListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
 
     def perform_service(self, data: dict[str, Any]) -> Model:
         return custody_record(actor=actor_of(self.request), unit_id=self.get_unit().unit_id, **data)
+
+
+# Holds -----------------------------------------------------------------------------------------------------
+
+
+def _holds(request: Request) -> QuerySet[Hold]:
+    return selectors.holds_visible_to(request.user).order_by("-opened_at", "-id")
+
+
+@extend_schema_view(
+    get=extend_schema(description="Holds on the units and batches the caller may see, newest first."),
+    post=extend_schema(
+        request=HoldInputSerializer,
+        responses=write_responses(201, HoldSerializer),
+        description="QA or a coordinator holds one unit (`unit`) or a whole batch (`batch`): exactly one, else a "
+        "400. While the hold is open, what it covers is not shipped, thawed, dispensed or given (409 "
+        "`unit_on_hold`). 403 for other roles or outside the unit's or batch's facilities; 409 "
+        "`illegal_transition` for an administered or discarded unit or a rejected batch.",
+    ),
+)
+class HoldListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
+    serializer_class = HoldSerializer
+    input_serializer_class = HoldInputSerializer
+    filterset_class = filters.HoldFilter
+
+    def get_queryset(self) -> QuerySet:
+        return _holds(self.request)
+
+    def perform_service(self, data: dict[str, Any]) -> Model:
+        hold = hold_open(
+            actor=actor_of(self.request),
+            kind=data["kind"],
+            reason=data["reason"],
+            batch_id=data["batch"].id if data["batch"] is not None else None,
+            unit_id=data["unit"].unit_id if data["unit"] is not None else None,
+        )
+        return self.get_queryset().get(pk=hold.pk)
+
+
+class HoldDetail(generics.RetrieveAPIView):
+    serializer_class = HoldSerializer
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet:
+        return _holds(self.request)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=HoldDecisionInputSerializer,
+        responses=write_responses(200, HoldSerializer),
+        description="QA decides the hold with an electronic signature (21 CFR 11.50, 11.200): `release` for use, or "
+        "`discard`, which discards every unit the hold covers that is not already administered or discarded "
+        "(custody `discarded` records, in the same transaction). A decision is final: a second one is 409 "
+        "`hold_closed`. 403 `permission_denied` without the qa role itself (a superuser is not enough) or outside "
+        "the facilities concerned, `invalid_signature` for a wrong password, `signing_locked` after repeated ones.",
+    )
+)
+class HoldDecide(ServiceActionMixin, generics.GenericAPIView):
+    serializer_class = HoldSerializer
+    input_serializer_class = HoldDecisionInputSerializer
+    lookup_url_kwarg = "id"
+
+    def get_queryset(self) -> QuerySet:
+        return _holds(self.request)
+
+    def act(self, hold: Hold, data: dict[str, Any]) -> None:
+        hold_decide(hold_id=hold.pk, signer=actor_of(self.request), **data)

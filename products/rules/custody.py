@@ -25,8 +25,12 @@ STATUS_AFTER: dict[str, str] = {
     E.DISCARDED: S.DISCARDED,
 }
 
-# Events that move or hold the bag where temperature matters (transport and storage).
+# Events that move or hold the bag where temperature matters (transport and storage). A thaw is warm by design.
 TEMPERATURE_CHECKED = frozenset({E.SHIPPED, E.RECEIVED, E.STORED})
+
+# Events that send a held bag on towards a patient: refused while a hold is open (receiving, storing,
+# returning and discarding stay possible: they keep the bag safe or take it out of use).
+BLOCKED_BY_HOLD = frozenset({E.SHIPPED, E.THAWED, E.DISPENSED})
 
 
 ILLEGAL = "illegal_transition"

@@ -1,5 +1,6 @@
 """Judging QC results against a release specification. Pure: no database."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -58,8 +59,27 @@ class Verdict:
         return not self.missing and not self.failed
 
 
-def judge(spec_tests: list[str], latest_passed: dict[str, bool]) -> Verdict:
-    """The latest result of each specified test decides (a retest replaces an earlier result)."""
-    missing = [t for t in spec_tests if t not in latest_passed]
-    failed = [t for t in spec_tests if latest_passed.get(t) is False]
-    return Verdict(missing=sorted(missing), failed=sorted(failed))
+@dataclass(frozen=True)
+class Result:
+    """What judging needs of one recorded result."""
+
+    test: str
+    passed: bool
+    invalidated: bool = False
+
+
+def judge(spec_tests: Iterable[str], results: Iterable[Result]) -> Verdict:
+    """Every valid result counts (21 CFR 610.1; FDA guidance on out-of-specification results).
+
+    A test is met when it has at least one valid result and none of its valid results failed: a retest adds
+    a result, it never outweighs a failure. Only a result QA has invalidated (signed, with a reason) is left
+    out; a test whose every result is invalidated has no result at all (missing).
+    """
+    valid = [r for r in results if not r.invalidated]
+    tested = {r.test for r in valid}
+    failing = {r.test for r in valid if not r.passed}
+    spec = list(dict.fromkeys(spec_tests))
+    return Verdict(
+        missing=sorted(t for t in spec if t not in tested),
+        failed=sorted(t for t in spec if t in failing),
+    )

@@ -8,9 +8,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from products.choices import BatchStatus, CoiStatus, FacilityKind, Role, SignatureMeaning, Source
+from products.choices import BatchStatus, CoiStatus, FacilityKind, HoldKind, HoldStatus, Role, SignatureMeaning, Source
 from products.errors import (
+    AlreadyInvalidated,
     BatchClosed,
+    BatchOnHold,
     IllegalTransition,
     NotCollected,
     NotReleasable,
@@ -24,6 +26,7 @@ from products.rules.hashchain import digest
 from products.services.chains import chain_advance
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
+from products.services.holds import hold_open_by_system
 from products.services.signatures import require_signing_role, signature_capture, signature_verify
 
 MANUFACTURING_ROLES = (Role.MANUFACTURING, Role.COORDINATOR, Role.INTEGRATION)
@@ -97,12 +100,40 @@ def criterion_of(spec: ReleaseTest) -> qc.Criterion:
     return qc.Criterion(test=spec.test, min_value=spec.min_value, max_value=spec.max_value, expected=spec.expected)
 
 
+# QC results are recorded while the batch is made and tested, and after release too (a late or repeated test,
+# a stability result): a failing one after release holds the batch at once. A rejected batch is closed.
+QC_RECORDABLE = OPEN | {BatchStatus.RELEASED}
+
+
+def _lock_batch_for_qc(batch_id: int) -> Batch:
+    batch = Batch.objects.select_for_update(of=("self",)).select_related("product", "facility").get(id=batch_id)
+    if batch.status not in QC_RECORDABLE:
+        raise BatchClosed(f"Batch {batch.lot_number} is {batch.status}: its QC record is closed.")
+    return batch
+
+
+def _value_text(result: QCResult) -> str:
+    return f"{result.value_numeric.normalize():f}" if result.value_numeric is not None else result.value_text
+
+
+def _criterion_text(spec: ReleaseTest) -> str:
+    if spec.expected:
+        return f"expected {spec.expected}"
+    unit = f" {spec.unit}" if spec.unit else ""
+    low = f"{spec.min_value.normalize():f}" if spec.min_value is not None else None
+    high = f"{spec.max_value.normalize():f}" if spec.max_value is not None else None
+    if low is not None and high is not None:
+        return f"{low} to {high}{unit}"
+    return f"at least {low}{unit}" if low is not None else f"at most {high}{unit}"
+
+
 @transaction.atomic
 def qc_result_record(
     *, actor: AbstractBaseUser, batch_id: int, test: str, value: object, unit: str = "", tested_at: datetime
 ) -> QCResult:
+    """Add a QC result (a retest adds one too: it never replaces an earlier result)."""
     require_role(actor, Role.MANUFACTURING, Role.QA, Role.COORDINATOR, Role.INTEGRATION, action="record QC results")
-    batch = _lock_open_batch(batch_id)
+    batch = _lock_batch_for_qc(batch_id)
     require_member(actor, batch.facility)
     spec = ReleaseTest.objects.filter(product=batch.product, test=test).first()
     if spec is None:
@@ -129,15 +160,105 @@ def qc_result_record(
     if batch.status == BatchStatus.IN_PROCESS:
         # Testing the final product means manufacturing is done: the batch waits in quarantine for release.
         _set_status(batch, BatchStatus.QUARANTINE)
+    elif batch.status == BatchStatus.RELEASED and not result.passed:
+        # 21 CFR 610.1: a released lot with a failing result is no longer known to meet its specification.
+        hold_open_by_system(
+            batch=batch,
+            kind=HoldKind.OOS,
+            reason=f"Out-of-specification result after release: {test} = {_value_text(result)} "
+            f"({_criterion_text(spec)}), tested {tested_at:%Y-%m-%d %H:%M} UTC.",
+            qc_result=result,
+        )
     return result
 
 
 def batch_verdict(batch: Batch) -> qc.Verdict:
+    """The release verdict over every QC result of the batch that has not been invalidated."""
     spec_tests = list(batch.product.release_spec.values_list("test", flat=True))
-    latest: dict[str, bool] = {}
-    for test, passed in batch.qc_results.order_by("tested_at", "id").values_list("spec__test", "passed"):
-        latest[test] = passed
-    return qc.judge(spec_tests, latest)
+    results = [
+        qc.Result(test=test, passed=passed, invalidated=invalidated)
+        for test, passed, invalidated in batch.qc_results.values_list("spec__test", "passed", "invalidated")
+    ]
+    return qc.judge(spec_tests, results)
+
+
+def qc_result_invalidate(
+    *, batch_id: int, result_id: int, signer: AbstractBaseUser, password: str, meaning: str, reason: str
+) -> QCResult:
+    """QA sets a result aside, signed, with the investigation's finding (FDA guidance on OOS results: only a
+    test shown invalid for causes unrelated to the product). The result stays on record, marked invalidated."""
+    require_signing_role(signer, action="invalidate QC results")
+    if not reason.strip():
+        raise ValidationError({"reason": ["Say why the test is invalid (the investigation's finding)."]})
+    # Rights and state before the password: a refused caller learns nothing about it and locks nobody.
+    _check_invalidation(_qc_result_of(batch_id, result_id), signer)
+    signature_verify(signer=signer, password=password, record=f"qc_result:{result_id}")
+    return _qc_result_invalidate(
+        batch_id=batch_id, result_id=result_id, signer=signer, password=password, meaning=meaning, reason=reason
+    )
+
+
+def _qc_result_of(batch_id: int, result_id: int) -> QCResult:
+    return QCResult.objects.select_related("batch__facility", "spec").get(id=result_id, batch_id=batch_id)
+
+
+def _check_invalidation(result: QCResult, signer: AbstractBaseUser) -> None:
+    batch = result.batch
+    require_member(signer, batch.facility)
+    if batch.status == BatchStatus.REJECTED:
+        raise BatchClosed(f"Batch {batch.lot_number} is rejected: its disposition and QC record are final.")
+    if result.invalidated:
+        raise AlreadyInvalidated(
+            f"QC result {result.pk} ({result.spec.test}) was invalidated already, "
+            f"at {result.invalidated_at:%Y-%m-%d %H:%M} UTC."  # type: ignore[union-attr]
+        )
+
+
+@transaction.atomic
+def _qc_result_invalidate(
+    *, batch_id: int, result_id: int, signer: AbstractBaseUser, password: str, meaning: str, reason: str
+) -> QCResult:
+    # The batch lock orders an invalidation with a release, a new result or another invalidation of the batch.
+    batch = Batch.objects.select_for_update(of=("self",)).select_related("product", "facility").get(id=batch_id)
+    result = (
+        QCResult.objects.select_for_update(of=("self",))
+        .select_related("batch__facility", "spec")
+        .get(id=result_id, batch_id=batch_id)
+    )
+    _check_invalidation(result, signer)
+    signature = signature_capture(
+        signer=signer,
+        password=password,
+        meaning=SignatureMeaning.INVALIDATION,
+        statement=meaning,
+        record=f"qc_result:{result.pk}:{batch.lot_number}:{result.spec.test}",
+    )
+    result.invalidated = True
+    result.invalidated_at = signature.signed_at
+    result.invalidated_by = signer
+    result.invalidation_reason = reason.strip()
+    result.invalidation_signature = signature
+    result.save(
+        update_fields=[
+            "invalidated",
+            "invalidated_at",
+            "invalidated_by",
+            "invalidation_reason",
+            "invalidation_signature",
+        ]
+    )
+    if batch.status == BatchStatus.RELEASED:
+        verdict = batch_verdict(batch)
+        if verdict.missing:
+            # Released on a result now set aside: until a valid retest, nothing of the batch is used.
+            hold_open_by_system(
+                batch=batch,
+                kind=HoldKind.DEVIATION,
+                reason=f"QC result {result.pk} ({result.spec.test}) invalidated after release: no valid result "
+                f"remains for {', '.join(verdict.missing)}. Retest before use.",
+                qc_result=result,
+            )
+    return result
 
 
 def _set_status(batch: Batch, status: str) -> None:
@@ -189,6 +310,9 @@ def release_review(batch: Batch) -> dict[str, Any]:
             "unit": result.unit,
             "tested_at": result.tested_at,
             "passed": result.passed,
+            # A result set aside is still seen: the signer judged it as invalidated, and why.
+            "invalidated": result.invalidated,
+            "invalidation_reason": result.invalidation_reason,
         }
         for result in batch.qc_results.select_related("spec").order_by("tested_at", "id")
     ]
@@ -242,6 +366,14 @@ def _batch_release(
         raise QCIncomplete(f"No result yet for: {', '.join(verdict.missing)}.", tests=verdict.missing)
     if verdict.failed:
         raise QCFailed(f"Failed: {', '.join(verdict.failed)}.", tests=verdict.failed)
+    held = list(batch.holds.filter(status=HoldStatus.OPEN).order_by("id").values_list("id", "kind"))
+    if held:
+        # An open deviation or recall on the lot is an unresolved question about it: answered before release.
+        described = "; ".join(f"hold {hold_id}: {HoldKind(kind).label.lower()}" for hold_id, kind in held)
+        raise BatchOnHold(
+            f"Batch {batch.lot_number} is on hold ({described}): QA decides the hold before the batch is released.",
+            holds=[hold_id for hold_id, _ in held],
+        )
     batch.release_signature = signature_capture(
         signer=signer,
         password=password,

@@ -8,13 +8,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from products.choices import BatchStatus, CustodyEvent, Role, Source, UnitStatus
+from products.choices import BatchStatus, CustodyEvent, HoldKind, Role, Source, UnitStatus
 from products.errors import BatchClosed, IllegalTransition, OutOfSequence, UnitExpired, UnitNotReleased, WrongFacility
-from products.models import Batch, CustodyRecord, Facility, Unit
+from products.models import Batch, CustodyRecord, Facility, Product, Unit
 from products.rules import custody
 from products.rules.hashchain import GENESIS
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
+from products.services.holds import hold_open_by_system, require_not_on_hold
 from products.tamper import as_stored, custody_hash
 
 CUSTODY_ROLES = (Role.COORDINATOR, Role.MANUFACTURING, Role.CLINICIAN, Role.INTEGRATION)
@@ -68,6 +69,19 @@ def is_excursion(unit: Unit, temperature_c: Decimal | None) -> bool:
     return product.storage_min_temp_c is not None and temperature_c < product.storage_min_temp_c
 
 
+def _degrees(value: Decimal) -> str:
+    return f"{value.normalize():f}"  # -120, not -120.0
+
+
+def storage_range(product: Product) -> str:
+    low, high = product.storage_min_temp_c, product.storage_max_temp_c
+    if low is not None and high is not None:
+        return f"{_degrees(low)} to {_degrees(high)} °C"
+    if high is not None:
+        return f"at or below {_degrees(high)} °C"
+    return f"at or above {_degrees(low)} °C" if low is not None else "not set"
+
+
 @transaction.atomic
 def custody_record(
     *,
@@ -79,7 +93,11 @@ def custody_record(
     temperature_c: Decimal | None = None,
     note: str = "",
 ) -> CustodyRecord:
-    """Append one custody event; the unit row lock makes concurrent events on one bag take turns."""
+    """Append one custody event; the unit row lock makes concurrent events on one bag take turns.
+
+    An event outside the storage temperature range opens an excursion hold on the bag in the same
+    transaction; while a hold is open the bag is not shipped, thawed or dispensed.
+    """
     require_role(actor, *CUSTODY_ROLES, action="record custody events")
     unit = (
         Unit.objects.select_for_update(of=("self",))
@@ -102,6 +120,8 @@ def custody_record(
         if code == custody.NOT_RELEASED:
             raise UnitNotReleased(reason)
         raise IllegalTransition(reason, unit_status=unit.status)
+    if event in custody.BLOCKED_BY_HOLD:
+        require_not_on_hold(unit=unit)
     if unit.last_event_at is not None and at < unit.last_event_at:
         raise OutOfSequence(f"The unit's last event was at {unit.last_event_at.isoformat()}.")
     if event == CustodyEvent.SHIPPED:
@@ -114,10 +134,59 @@ def custody_record(
             raise WrongFacility(f"Unit {unit.unit_id} was shipped to another facility.")
     elif facility.id != unit.current_facility_id:
         raise WrongFacility(f"Unit {unit.unit_id} is at {unit.current_facility.code}, not {facility.code}.")
+    if event == CustodyEvent.THAWED and unit.is_expired(at):
+        # A thawed bag cannot be frozen again: thawing an expired one only wastes it at the bedside.
+        raise UnitExpired(f"Unit {unit.unit_id} expired at {unit.expires_at.isoformat()}: it may not be thawed.")
 
+    record = _append(unit, event=event, at=at, facility=facility, actor=actor, temperature_c=temperature_c, note=note)
+    if record.excursion:
+        hold_open_by_system(
+            unit=unit,
+            kind=HoldKind.EXCURSION,
+            reason=f"{record.get_event_display()} at {_degrees(Decimal(temperature_c))} °C, outside the storage "
+            f"range of {product.name} ({storage_range(product)}).",
+            custody_record=record,
+        )
+    return record
+
+
+def custody_discard_on_decision(*, unit: Unit, actor: AbstractBaseUser, note: str) -> CustodyRecord:
+    """QA's signed decision to discard a held unit, on a unit the caller has locked. The custody rules apply
+    (nothing follows an administration); the bag is discarded where it is, by the signer."""
+    why_not = custody.refusal(
+        event=CustodyEvent.DISCARDED,
+        status=unit.status,
+        cryopreserved=unit.batch.product.cryopreserved,
+        thawed=unit.thawed_at is not None,
+        released=unit.batch.status == BatchStatus.RELEASED,
+    )
+    if why_not is not None:
+        raise IllegalTransition(why_not[1], unit_status=unit.status)
+    now = timezone.now()
+    at = max(now, unit.last_event_at or now)  # never dated before the bag's last event
+    return _append(
+        unit,
+        event=CustodyEvent.DISCARDED,
+        at=at,
+        facility=unit.current_facility,
+        actor=actor,
+        temperature_c=None,
+        note=note,
+    )
+
+
+def _append(
+    unit: Unit,
+    *,
+    event: str,
+    at: datetime,
+    facility: Facility,
+    actor: AbstractBaseUser,
+    temperature_c: Decimal | None,
+    note: str,
+) -> CustodyRecord:
     # Judged and hashed as the column will keep it (one decimal place).
     temperature_c = as_stored(CustodyRecord, "temperature_c", temperature_c)
-    excursion = event in custody.TEMPERATURE_CHECKED and is_excursion(unit, temperature_c)
     record = CustodyRecord(
         unit=unit,
         seq=unit.custody_seq + 1,
@@ -126,16 +195,16 @@ def custody_record(
         facility=facility,
         from_facility=unit.current_facility,
         temperature_c=temperature_c,
-        excursion=excursion,
+        excursion=event in custody.TEMPERATURE_CHECKED and is_excursion(unit, temperature_c),
         note=note,
         recorded_by=actor,
         recorded_at=timezone.now(),
     )
-    # The unit's row lock (above) keeps its chain linear: the previous record is the one at custody_seq.
+    # The caller's row lock on the unit keeps its chain linear: the previous record is at custody_seq.
     record.prev_hash = _custody_head(unit)
     record.hash = custody_hash(vars(record), record.prev_hash)
     record.save(force_insert=True)
-    _apply(unit, record, product.shelf_life_after_thaw_minutes)
+    _apply(unit, record, unit.batch.product.shelf_life_after_thaw_minutes)
     return record
 
 
@@ -172,6 +241,8 @@ def unit_mark_administered(*, unit: Unit, at: datetime) -> None:
     """Called by the administration service on a unit it has locked."""
     if unit.status == UnitStatus.ADMINISTERED:
         raise IllegalTransition("The unit is already administered.")
+    # A backstop in the administration's transaction; the bedside check calls require_not_on_hold earlier.
+    require_not_on_hold(unit=unit)
     unit.status = UnitStatus.ADMINISTERED
     unit.last_event_at = max(at, unit.last_event_at or at)
     unit.save(update_fields=["status", "last_event_at", "updated_at"])

@@ -167,14 +167,27 @@ def test_status_and_recorded_values_cannot_be_changed_by_posting_them(client_for
     assert unit.status == UnitStatus.MANUFACTURED and unit.custody_seq == 0 and unit.dose_cells == 100_000_000
 
 
-def test_a_closed_batch_offers_no_rows_to_add(client_for, world):
+def test_a_released_batch_offers_only_qc_rows_to_add(client_for, world):
     batch = started_batch(world)
     record_qc(world, batch)
     release(world, batch)
     page = client_for(world.manufacturing).get(url(Batch, "change", batch.pk))
     prefixes = {f.formset.prefix for f in page.context["inline_admin_formsets"]}
-    assert prefixes == {"steps", "qc_results", "units"}
+    # QC results may still come after release (a late or repeated test); steps and units are closed.
+    assert prefixes == {"steps", "qc_results", "qc_results-2", "units", "holds"}
     assert b"Release (e-signature)" not in page.content
+
+
+def test_a_rejected_batch_offers_no_rows_to_add(client_for, world):
+    from products.services.batches import batch_reject
+
+    batch = started_batch(world)
+    record_qc(world, batch)
+    batch_reject(batch_id=batch.id, signer=world.qa, password=world.password, meaning="Rejected", reason="Spill")
+    page = client_for(world.manufacturing).get(url(Batch, "change", batch.pk))
+    prefixes = {f.formset.prefix for f in page.context["inline_admin_formsets"]}
+    assert prefixes == {"steps", "qc_results", "units", "holds"}
+    assert b"Hold the batch" not in page.content and b"Invalidate (e-signature)" not in page.content
 
 
 def test_qc_results_and_steps_cannot_be_edited_or_deleted_on_their_own_pages(client_for, world, factory_coordinator):

@@ -10,6 +10,7 @@ from products.choices import UnitStatus
 from products.models import CustodyRecord, Unit
 from tests.admin.conftest import form_data, page_errors
 from tests.admin.helpers import split_dt, url
+from tests.holds import decide
 from tests.journey import deliver, make_unit, released_unit, ship, started_batch
 
 pytestmark = pytest.mark.django_db
@@ -74,6 +75,7 @@ def test_the_unit_page_shows_status_use_by_and_excursion(client_for, world):
     add_custody_on_unit_page(
         client, unit, event="received", at=timezone.now() - timedelta(hours=2), facility=world.hospital.pk
     )
+    decide(world, unit.holds.get())  # QA assessed the excursion and released the bag for use
     response = add_custody_on_unit_page(
         client, unit, event="thawed", at=timezone.now() - timedelta(minutes=5), facility=world.hospital.pk
     )

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from products.models import Batch, ProcessingStep, QCResult, Signature
+from products.services.batches import batch_reject
 from tests import journey
 from tests.factories import FacilityFactory, UserFactory
 
@@ -255,6 +256,11 @@ def test_qc_results_are_judged_against_the_specification(world, client_for):
         "passed": False,
         "recorded_by": "mfg",
         "created_at": None,
+        "invalidated": False,
+        "invalidated_by": None,
+        "invalidated_at": None,
+        "invalidation_reason": "",
+        "invalidation_signature": None,
     }
     assert clean.json()["value"] == "Negative" and clean.json()["passed"] is True
     assert [r["test"] for r in client.get(url).json()["results"]] == ["viability", "sterility"]
@@ -313,9 +319,9 @@ def test_a_qc_result_dated_in_the_future_is_a_400_on_tested_at(world, client_for
     assert not QCResult.objects.exists()
 
 
-def test_a_qc_result_on_a_released_batch_is_refused_batch_closed(world, client_for):
+def test_a_qc_result_on_a_rejected_batch_is_refused_batch_closed(world, client_for):
     batch = quarantined_batch(world)
-    journey.release(world, batch)
+    batch_reject(batch_id=batch.id, signer=world.qa, password=world.password, meaning="Rejected", reason="Spill")
     before = QCResult.objects.count()
 
     response = client_for(world.manufacturing).post(

@@ -123,6 +123,20 @@ def test_thawing_a_fresh_product_is_refused_illegal_transition(world, client_for
     before.check()
 
 
+def test_thawing_a_unit_past_its_expiry_is_refused_unit_expired(world, client_for):
+    unit = journey.released_unit(world)
+    unit = journey.deliver(world, unit, thaw=False)
+    Unit.objects.filter(id=unit.id).update(expires_at=timezone.now() - timedelta(minutes=1))
+    before = Unchanged(unit)
+
+    response = post_event(client_for(world.clinician), unit, "thawed", "hospital", at=ago(seconds=10))
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "unit_expired"
+    assert "may not be thawed" in response.json()["detail"]
+    before.check()
+
+
 @pytest.mark.parametrize("event", ["stored", "shipped", "received", "thawed", "dispensed", "returned", "discarded"])
 def test_nothing_may_follow_a_discard(event, world, client_for):
     unit = journey.released_unit(world)

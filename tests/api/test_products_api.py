@@ -115,6 +115,25 @@ def test_a_storage_range_upside_down_is_a_400(world, client_for):
     assert_no_product()
 
 
+@pytest.mark.parametrize("minutes", [None, 0, "absent"])
+def test_a_cryopreserved_product_without_its_use_by_after_thaw_is_a_400_on_that_field(world, client_for, minutes):
+    body = product(shelf_life_after_thaw_minutes=minutes)
+    if minutes == "absent":
+        del body["shelf_life_after_thaw_minutes"]
+
+    response = client_for(world.integration).post("/api/v1/products/", body)
+
+    assert response.status_code == 400
+    assert "use-by time after thaw" in response.json()["shelf_life_after_thaw_minutes"][0]
+    assert_no_product()
+
+
+def test_a_fresh_product_needs_no_use_by_after_thaw(world, client_for):
+    body = product(cryopreserved=False, shelf_life_after_thaw_minutes=None)
+
+    assert client_for(world.integration).post("/api/v1/products/", body).status_code == 201
+
+
 def test_a_code_already_in_the_catalogue_is_a_400_on_code(world, client_for):
     journey.make_product(world, code="nk-1")
 

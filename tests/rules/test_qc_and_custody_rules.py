@@ -41,10 +41,37 @@ def test_a_value_of_the_wrong_kind_is_refused(criterion, value):
         qc.normalise_value(criterion, value)
 
 
-def test_latest_result_decides_and_missing_tests_are_named():
-    verdict = qc.judge(["a", "b", "c"], {"a": True, "b": False})
-    assert verdict.missing == ["c"] and verdict.failed == ["b"] and not verdict.releasable
-    assert qc.judge(["a"], {"a": True}).releasable
+def results(*rows: tuple) -> list[qc.Result]:
+    """("test", passed) or ("test", passed, invalidated), in the order they were recorded."""
+    return [qc.Result(*row) for row in rows]
+
+
+# 21 CFR 610.1 and FDA's OOS guidance: every valid result counts; a retest adds a result, never replaces one.
+@pytest.mark.parametrize(
+    ("rows", "missing", "failed"),
+    [
+        ([("a", True), ("b", True)], [], []),  # every test passed
+        ([("a", True)], ["b"], []),  # a test without a result is missing
+        ([], ["a", "b"], []),
+        ([("a", True), ("b", False)], [], ["b"]),
+        ([("a", True), ("b", False), ("b", True)], [], ["b"]),  # a passing retest does not outweigh a failure
+        ([("a", True), ("b", True), ("b", False)], [], ["b"]),  # nor does an earlier pass
+        ([("a", True), ("b", False, True), ("b", True)], [], []),  # the failure was invalidated: the retest stands
+        ([("a", True), ("b", False, True)], ["b"], []),  # only an invalidated result: no result at all
+        ([("a", True), ("b", True, True)], ["b"], []),  # a passing result invalidated counts no more
+        ([("a", False, True), ("a", False), ("b", True)], [], ["a"]),  # one of two failures invalidated
+        ([("a", True), ("b", True), ("z", False)], [], []),  # a test outside the specification is not judged
+    ],
+)
+def test_every_valid_result_is_judged(rows, missing, failed):
+    verdict = qc.judge(["a", "b"], results(*rows))
+    assert verdict.missing == missing and verdict.failed == failed
+    assert verdict.releasable is (not missing and not failed)
+
+
+def test_the_verdict_names_each_test_once_in_order():
+    verdict = qc.judge(["b", "a", "a"], results(("b", False), ("a", False, True)))
+    assert verdict.missing == ["a"] and verdict.failed == ["b"]  # sorted, each named once
 
 
 def refusal(event: str, status: str, *, cryo: bool = True, thawed: bool = False, released: bool = True):

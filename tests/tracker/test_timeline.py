@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from tests import journey
+from tests import holds, journey
 from tracker.chart import timeline_chart
 from tracker.forms import TimelineFilterForm
 from tracker.services.clinical import intervention_record
@@ -29,6 +29,7 @@ def world():
 @pytest.fixture
 def story(world):
     order, administration, records = journey.storied_patient(world, days_ago=5)
+    holds.decided_batch_hold(world, administration.unit.batch)
     monitoring_scan()
     return order, administration, records
 

@@ -11,11 +11,12 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from products.choices import BatchStatus, Severity, UnitStatus
-from products.models import Batch, Unit
+from products.choices import BatchStatus, HoldKind, HoldStatus, Severity, UnitStatus
+from products.models import Batch, Hold, Unit
 from tracker.choices import DeliveryStatus, ReminderKind, ReminderStatus
 from tracker.models import AdverseEvent, Notification, Reminder, TherapyOrder
 from tracker.services.notifications import ReminderRef, enqueue, notifications_for_many
@@ -44,6 +45,8 @@ def monitoring_scan(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
     result.counts["report_reminders"] += _report_deadlines(now)
     result.counts["unit_reminders"] += _unit_risks(now)
     result.counts["batch_reminders"] += _quarantined_batches(now)
+    result.counts["hold_reminders"] += _open_holds(now)
+    result.counts["hold_reminders_resolved"] += _decided_holds(now)
     result.counts["notifications_requeued"] += _requeue_notifications(now, batch_size)
     result.counts = +result.counts  # drop zeros
     return result
@@ -141,6 +144,12 @@ def _report_deadlines(now: datetime) -> int:
     return _raise(reminders)
 
 
+def _excursion_assessed() -> Exists:
+    """QA has decided every excursion hold of the unit: the "quarantine and assess" reminder has been answered."""
+    excursion_holds = Hold.objects.filter(unit_id=OuterRef("pk"), kind=HoldKind.EXCURSION)
+    return Exists(excursion_holds) & ~Exists(excursion_holds.filter(status=HoldStatus.OPEN))
+
+
 def _unit_patient(unit: Unit, orders: dict[int, TherapyOrder]) -> int | None:
     """The patient, when the unit is at the patient's hospital; elsewhere the reminder is product-side only,
     so the site that holds the bag (a factory, a depot) sees it and no patient data travels with it."""
@@ -160,6 +169,7 @@ def _unit_risks(now: datetime) -> int:
             | Q(use_by__isnull=False, use_by__lte=now + USE_BY_WARNING)
             | Q(temperature_excursion=True)
         )
+        .annotate(excursion_assessed=_excursion_assessed())
         .select_related("current_facility")
     )
     chain_ids = [u.chain_id for u in units if u.chain_id]
@@ -167,7 +177,7 @@ def _unit_risks(now: datetime) -> int:
     reminders = []
     for unit in units:
         base = {"patient_id": _unit_patient(unit, orders), "facility_id": unit.current_facility_id}
-        if unit.temperature_excursion:
+        if unit.temperature_excursion and not unit.excursion_assessed:
             reminders.append(
                 Reminder(
                     kind=ReminderKind.TEMPERATURE_EXCURSION,
@@ -219,6 +229,60 @@ def _quarantined_batches(now: datetime) -> int:
             )
             for batch in batches
         ]
+    )
+
+
+def _hold_key(hold_id: object) -> str:
+    return f"hold:{hold_id}:open"
+
+
+def _open_holds(now: datetime) -> int:
+    """Holds QA has left open too long: a product-side reminder (no patient) at the site that made the batch,
+    where QA works. Reads the partial index of open holds by age."""
+    wait = timedelta(hours=settings.HOLD_OPEN_ALERT_HOURS)
+    holds = Hold.objects.filter(status=HoldStatus.OPEN, opened_at__lte=now - wait).select_related(
+        "batch", "unit__batch"
+    )
+    reminders = []
+    for hold in holds:
+        batch = hold.batch if hold.batch is not None else hold.unit.batch  # type: ignore[union-attr]
+        what = f"batch {batch.lot_number}" if hold.batch_id else f"unit {hold.unit.unit_id}"  # type: ignore[union-attr]
+        reminders.append(
+            Reminder(
+                kind=ReminderKind.HOLD_OPEN,
+                dedupe_key=_hold_key(hold.id),
+                facility_id=batch.facility_id,
+                due_at=hold.opened_at + wait,
+                severity=Severity.ROUTINE,
+                message=f"Hold {hold.id} on {what} ({hold.get_kind_display().lower()}) open since "
+                f"{hold.opened_at:%Y-%m-%d %H:%M} UTC: QA to decide, release for use or discard.",
+            )
+        )
+    return _raise(reminders)
+
+
+def _decided_holds(now: datetime) -> int:
+    """A hold QA has decided needs no reminder any more: its reminder is resolved, and so is the excursion
+    reminder of a unit whose excursion holds are all decided (one UPDATE each, idempotent)."""
+    decided = Hold.objects.exclude(status=HoldStatus.OPEN).annotate(
+        key=Concat(Value("hold:"), Cast("id", CharField()), Value(":open"))
+    )
+    resolved = (
+        Reminder.objects.filter(kind=ReminderKind.HOLD_OPEN)
+        .exclude(status=ReminderStatus.RESOLVED)
+        .filter(Exists(decided.filter(key=OuterRef("dedupe_key"))))
+        .update(status=ReminderStatus.RESOLVED, resolved_at=now, resolution="QA decided the hold")
+    )
+    assessed = (
+        Unit.objects.annotate(assessed=_excursion_assessed())
+        .filter(assessed=True)
+        .annotate(key=Concat(Value("unit:"), Cast("id", CharField()), Value(":excursion")))
+    )
+    return resolved + (
+        Reminder.objects.filter(kind=ReminderKind.TEMPERATURE_EXCURSION)
+        .exclude(status=ReminderStatus.RESOLVED)
+        .filter(Exists(assessed.filter(key=OuterRef("dedupe_key"))))
+        .update(status=ReminderStatus.RESOLVED, resolved_at=now, resolution="QA decided the excursion hold")
     )
 
 

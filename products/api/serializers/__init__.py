@@ -4,6 +4,7 @@ from products.api.serializers.batches import (
     BatchInputSerializer,
     BatchSerializer,
     ProcessingStepSerializer,
+    QCInvalidationInputSerializer,
     QCResultInputSerializer,
     QCResultSerializer,
     RejectInputSerializer,
@@ -13,7 +14,13 @@ from products.api.serializers.batches import (
 from products.api.serializers.catalog import ProductInputSerializer, ProductSerializer
 from products.api.serializers.chains import CollectionInputSerializer, CollectionSerializer
 from products.api.serializers.core import FacilitySerializer, HealthSerializer, MeSerializer
-from products.api.serializers.errors import DomainErrorSerializer, QCErrorSerializer
+from products.api.serializers.errors import (
+    DomainErrorSerializer,
+    HoldErrorSerializer,
+    QCErrorSerializer,
+    ReleaseErrorSerializer,
+)
+from products.api.serializers.holds import HoldDecisionInputSerializer, HoldInputSerializer, HoldSerializer
 from products.api.serializers.units import (
     CustodyRecordInputSerializer,
     CustodyRecordSerializer,
@@ -31,14 +38,20 @@ __all__ = [
     "DomainErrorSerializer",
     "FacilitySerializer",
     "HealthSerializer",
+    "HoldDecisionInputSerializer",
+    "HoldErrorSerializer",
+    "HoldInputSerializer",
+    "HoldSerializer",
     "MeSerializer",
     "ProcessingStepSerializer",
     "ProductInputSerializer",
     "ProductSerializer",
     "QCErrorSerializer",
+    "QCInvalidationInputSerializer",
     "QCResultInputSerializer",
     "QCResultSerializer",
     "RejectInputSerializer",
+    "ReleaseErrorSerializer",
     "ReleaseInputSerializer",
     "ReleaseReviewSerializer",
     "UnitInputSerializer",

@@ -103,13 +103,34 @@ class ProcessingStepSerializer(serializers.ModelSerializer):
 
 
 class QCResultSerializer(serializers.ModelSerializer):
+    """Every result stays on record: a retest adds one, and an invalidated one is kept, marked `invalidated`."""
+
     test = serializers.CharField(source="spec.test", read_only=True)
     value = NumberOrTextField(read_only=True)
     recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    invalidated = serializers.BooleanField(
+        read_only=True, help_text="Set aside by QA (signed, with a reason): not counted in the release verdict."
+    )
+    invalidated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    invalidation_signature = SignatureSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = QCResult
-        fields = ["id", "test", "value", "unit", "tested_at", "passed", "recorded_by", "created_at"]
+        fields = [
+            "id",
+            "test",
+            "value",
+            "unit",
+            "tested_at",
+            "passed",
+            "recorded_by",
+            "created_at",
+            "invalidated",
+            "invalidated_by",
+            "invalidated_at",
+            "invalidation_reason",
+            "invalidation_signature",
+        ]
         read_only_fields = fields
 
 
@@ -151,3 +172,9 @@ class ReleaseReviewSerializer(serializers.Serializer):
         "(see the signature's `reviewed`)."
     )
     digest = serializers.CharField(help_text=f"{HASH_HELP} of the canonical JSON of `reviewed`.")
+
+
+class QCInvalidationInputSerializer(ReleaseInputSerializer):
+    reason = serializers.CharField(
+        help_text="Why the test is invalid, for causes unrelated to the product (the investigation's finding)."
+    )

@@ -12,3 +12,15 @@ class DomainErrorSerializer(serializers.Serializer):
 
 class QCErrorSerializer(DomainErrorSerializer):
     tests = serializers.ListField(child=serializers.CharField(), required=False, help_text="The tests concerned.")
+
+
+class HoldErrorSerializer(DomainErrorSerializer):
+    holds = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="`unit_on_hold`: the open holds (ids)."
+    )
+
+
+class ReleaseErrorSerializer(QCErrorSerializer):
+    holds = serializers.ListField(
+        child=serializers.IntegerField(), required=False, help_text="`batch_on_hold`: the open holds (ids)."
+    )

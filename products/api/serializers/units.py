@@ -8,7 +8,7 @@ from products.api.serializers.chains import VOLUME, facility_field
 from products.api.serializers.fields import ScopedPrimaryKeyRelatedField
 from products.choices import CustodyEvent
 from products.models import Batch, CustodyRecord, Unit
-from products.selectors import batches_visible_to
+from products.selectors import batches_visible_to, open_hold_ids
 
 TEMPERATURE = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
 
@@ -20,6 +20,10 @@ class UnitSerializer(serializers.ModelSerializer):
     volume_ml = serializers.DecimalField(read_only=True, **VOLUME)
     current_facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
     destination = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    on_hold = serializers.SerializerMethodField(
+        help_text="Under an open hold (its own or its batch's): not shipped, thawed, dispensed or given."
+    )
+    holds = serializers.SerializerMethodField(help_text="The ids of the open holds on the unit and on its batch.")
 
     class Meta:
         model = Unit
@@ -40,10 +44,18 @@ class UnitSerializer(serializers.ModelSerializer):
             "use_by",
             "temperature_excursion",
             "excursion_at",
+            "on_hold",
+            "holds",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    def get_on_hold(self, unit: Unit) -> bool:
+        return bool(open_hold_ids(unit))
+
+    def get_holds(self, unit: Unit) -> list[int]:
+        return open_hold_ids(unit)
 
 
 class UnitInputSerializer(serializers.Serializer):
