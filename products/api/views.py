@@ -347,8 +347,7 @@ SIGNING_REFUSALS = (
         description="QA releases the batch with an electronic signature (21 CFR 11.50, 11.200): the signer "
         "re-enters their password. Every QC result counts unless QA invalidated it: a failing one keeps the batch "
         "at `qc_failed` whatever the retests say. 409 `qc_incomplete` / `qc_failed` (with `tests`) / "
-        "`not_releasable`, and `batch_on_hold` (with `holds`) while a hold on the batch is open. "
-        + SIGNING_REFUSALS,
+        "`not_releasable`, and `batch_on_hold` (with `holds`) while a hold on the batch is open. " + SIGNING_REFUSALS,
     )
 )
 class BatchRelease(BatchActionView):
