@@ -213,13 +213,14 @@ def test_qa_releases_a_hold_with_a_signature_and_the_unit_is_free_again(world, c
     body = response.json()
     assert body["status"] == "released" and body["decision"] == "release" and body["decided_at"] is not None
     assert body["rationale"] == "Data logger reviewed: within the stability data"
-    assert body["decision_signature"] | {"signed_at": None} == {
+    signature = body["decision_signature"]
+    assert {key: signature[key] for key in ("signer", "printed_name", "meaning", "statement")} == {
         "signer": "qa",
         "printed_name": world.qa.get_full_name(),
         "meaning": "hold_release",
         "statement": "Released for use after investigation",
-        "signed_at": None,
     }
+    assert signature["signed_at"] and len(signature["hash"]) == 64  # on the signature chain like every other
     bag = client.get(f"/api/v1/units/{unit.unit_id}/").json()
     assert bag["on_hold"] is False and bag["holds"] == [] and bag["temperature_excursion"] is True
 

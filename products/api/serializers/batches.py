@@ -141,7 +141,9 @@ class QCResultInputSerializer(serializers.Serializer):
     tested_at = serializers.DateTimeField()
 
 
-class ReleaseInputSerializer(serializers.Serializer):
+class SignatureInputSerializer(serializers.Serializer):
+    """An electronic signature's input: the signer's password re-entered and what the signature means."""
+
     password = serializers.CharField(
         write_only=True,
         trim_whitespace=False,
@@ -151,6 +153,9 @@ class ReleaseInputSerializer(serializers.Serializer):
     meaning = serializers.CharField(
         required=False, allow_blank=True, default="", help_text="What the signature means, in the signer's words."
     )
+
+
+class ReleaseInputSerializer(SignatureInputSerializer):
     reviewed_digest = serializers.RegexField(
         r"^[0-9a-f]{64}$",
         required=False,
@@ -174,7 +179,7 @@ class ReleaseReviewSerializer(serializers.Serializer):
     digest = serializers.CharField(help_text=f"{HASH_HELP} of the canonical JSON of `reviewed`.")
 
 
-class QCInvalidationInputSerializer(ReleaseInputSerializer):
+class QCInvalidationInputSerializer(SignatureInputSerializer):
     reason = serializers.CharField(
         help_text="Why the test is invalid, for causes unrelated to the product (the investigation's finding)."
     )

@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from products.api.serializers.batches import ReleaseInputSerializer, SignatureSerializer
+from products.api.serializers.batches import SignatureInputSerializer, SignatureSerializer
 from products.api.serializers.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from products.choices import HoldDecision, HoldKind
 from products.models import Batch, Hold, Unit
@@ -98,6 +98,6 @@ class HoldInputSerializer(serializers.Serializer):
         return attrs
 
 
-class HoldDecisionInputSerializer(ReleaseInputSerializer):
+class HoldDecisionInputSerializer(SignatureInputSerializer):
     decision = serializers.ChoiceField(choices=HoldDecision.choices)
     rationale = serializers.CharField(help_text="QA's grounds for the decision: the investigation and its outcome.")
