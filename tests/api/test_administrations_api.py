@@ -22,6 +22,8 @@ def ago(**delta: float) -> str:
 
 
 def body(order, unit, /, **extra: object) -> dict:
+    """A matching bedside check, verified by the coordinator "coord" (pass verifier_username="doc" when the
+    coordinator records)."""
     return {
         "coi": order.coi,
         "unit": unit.unit_id,
@@ -29,6 +31,9 @@ def body(order, unit, /, **extra: object) -> dict:
         "route": "iv_infusion",
         "scanned_unit": unit.unit_id,
         "scanned_patient": order.patient.mrn,
+        "scanned_birth_date": order.patient.birth_date.isoformat(),
+        "verifier_username": "coord",
+        "verifier_password": journey.TEST_PASSWORD,
     } | extra
 
 
