@@ -19,7 +19,7 @@ from tracker.rules.grading import URGENT_GRADE
 from tracker.timeline import Timeline, TimelineEvent, TimelineKind, day_start
 
 # The fever line (tracker.rules.grading: ASTCT 2019, Table 3), as the chart's float coordinates need it.
-FEVER_C = float(FEVER)
+FEVER_LINE_C = float(FEVER)
 
 WIDTH, HEIGHT = 960, 420
 LEFT, RIGHT = 64, 24
@@ -149,7 +149,7 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
         y = py_temp(t)
         add(f'<line x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
         add(f'<text x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" class="tick">{t}</text>')
-    y = py_temp(FEVER_C)
+    y = py_temp(FEVER_LINE_C)
     add(
         f'<line x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{y:.1f}" y2="{y:.1f}" stroke="{CRS_COLOUR}" '
         'stroke-dasharray="6 4" stroke-width="1.5"/>'
@@ -221,7 +221,7 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
         add(f'<polyline points="{line}" fill="none" stroke="{TEMPERATURE_COLOUR}" stroke-width="2"/>')
         for x, e in temps:
             t = e.detail["temperature_c"]
-            fever = " fever" if t >= FEVER_C else ""
+            fever = " fever" if t >= FEVER_LINE_C else ""
             add(
                 f'<circle class="point temperature{fever}" cx="{px(x):.1f}" cy="{py_temp(t):.1f}" r="3.5" '
                 f'fill="{TEMPERATURE_COLOUR}"><title>{escape(_point_title(e, f"{_fmt(t)} °C"))}</title></circle>'

@@ -54,7 +54,7 @@ from tracker.services.clinical import (
 )
 from tracker.services.orders import patient_weight_record
 
-VITALS = list(VITAL_RANGES)
+VITAL_FIELDS = list(VITAL_RANGES)
 LABS = ["crp_mg_l", "ferritin_ng_ml", "il6_pg_ml"]
 
 
@@ -115,7 +115,7 @@ class AssessmentAdmin(ClinicalAdmin):
                 ]
             },
         ),
-        ("Vital signs (optional)", {"fields": VITALS}),
+        ("Vital signs (optional)", {"fields": VITAL_FIELDS}),
         ("Labs (optional)", {"fields": LABS}),
         (None, {"fields": ["note"]}),
     ]
@@ -136,7 +136,7 @@ class AssessmentAdmin(ClinicalAdmin):
         "seizure",
         "motor_weakness",
         "cerebral_edema",
-        *VITALS,
+        *VITAL_FIELDS,
         *LABS,
         "assessed_by",
         "note",
@@ -180,7 +180,7 @@ class AssessmentAdmin(ClinicalAdmin):
 
     def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
         data = form.cleaned_data
-        extra = {name: data.get(name) for name in (*VITALS, *LABS)}
+        extra = {name: data.get(name) for name in (*VITAL_FIELDS, *LABS)}
         # A partial set of ICE items is the service's refusal (all five or none): shown at the top of the form.
         with refused_on({"ice_items": None}):  # type: ignore[dict-item]
             return assessment_record(
