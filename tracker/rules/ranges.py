@@ -35,7 +35,7 @@ HEART_RATE = Range(0, 300, "/min", "A heart rate")
 SYSTOLIC_BP = Range(0, 300, "mmHg", "A systolic blood pressure")
 DIASTOLIC_BP = Range(0, 250, "mmHg", "A diastolic blood pressure")
 RESPIRATORY_RATE = Range(0, 100, "/min", "A respiratory rate")
-SPO2 = Range(0, 100, "%", "An oxygen saturation")
+SPO2 = Range(0, 100, "percent", "An oxygen saturation")  # no "%": messages go through %-formatting
 OXYGEN_L_MIN = Range(Decimal("0"), Decimal("100"), "L/min", "An oxygen flow")
 # A weight for dosing: a newborn's to the heaviest recorded adult, to one decimal (the field's precision).
 WEIGHT_KG = Range(Decimal("0.1"), Decimal("999.9"), "kg", "A weight")

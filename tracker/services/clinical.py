@@ -291,8 +291,6 @@ def adverse_event_update(
         raise ValidationError({"expected": [EXPECTED_REQUIRED]})
     was_fatal = ae_rules.is_fatal(grade=event.grade, outcome=event.outcome)
     moves_clock = "aware_at" in changes and changes["aware_at"] != event.aware_at
-    if moves_clock:
-        _check_clock_move(event, aware_at_reason)
     for field, value in changes.items():
         setattr(event, field, value)
     if event.grade not in ae_rules.GRADE:
@@ -300,6 +298,9 @@ def adverse_event_update(
     event.outcome = ae_rules.outcome_of(grade=event.grade, outcome=event.outcome)
     event.serious = ae_rules.is_serious(grade=event.grade, outcome=event.outcome, serious=event.serious)
     _check_ae_times(event.onset_at, event.aware_at, event.resolved_at)
+    if moves_clock:
+        # Judged on the deadline and submission as they stood before this change (neither is set by the caller).
+        _check_clock_move(event, aware_at_reason)
     if moves_clock and event.report_due_at is not None:
         # Who moved the clock, when and why: on the event, and (as the reason) on its audit-trail row.
         event.aware_at_changed_at, event.aware_at_changed_by = timezone.now(), actor
