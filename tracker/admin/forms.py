@@ -29,7 +29,7 @@ from tracker.models import (
     Webhook,
 )
 from tracker.rules import adverse_events as ae_rules
-from tracker.rules.grading import CAPD_SCORE, ICE_ITEMS, ICE_SCORE
+from tracker.rules.grading import CAPD_SCORE, FEVER_C, ICE_ITEMS, ICE_SCORE
 from tracker.rules.ranges import TEMPERATURE_C, VITALS, WEIGHT_KG, WELLBEING_SCORE, Range
 
 
@@ -276,7 +276,7 @@ class AssessmentAddForm(ClinicalForm):
         }
         help_texts = {
             "assessed_at": "When the patient was assessed. Not in the future.",
-            "temperature_c": "The highest temperature since the last check, e.g. 38.6. Fever is 38.0 °C or more. "
+            "temperature_c": f"The highest temperature since the last check, e.g. 38.6. Fever is {FEVER_C} °C or more. "
             "Leave empty if not measured.",
             "fever_masked": "Tick if paracetamol, tocilizumab, steroids or another antipyretic or anti-cytokine "
             "treatment was given for CRS, so a fever may no longer show. CRS is then graded on blood pressure "
