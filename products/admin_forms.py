@@ -11,6 +11,7 @@ from django.forms.models import construct_instance
 from products.choices import HoldDecision
 from products.models import Batch, ChainOfIdentity, Collection, CustodyRecord, Hold, ProcessingStep, QCResult, Unit
 from products.rules.isbt128 import normalize
+from products.selectors import coi_lookup
 
 
 class ServiceModelForm(forms.ModelForm):
@@ -35,12 +36,14 @@ class CoiField(forms.CharField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "COI")
         kwargs.setdefault("max_length", 32)
-        kwargs.setdefault("help_text", "The chain-of-identity code on the label, e.g. W432126000001X.")
+        kwargs.setdefault(
+            "help_text", "The chain-of-identity code on the label, e.g. COIW432126000042G (hyphens and spaces ignored)."
+        )
         super().__init__(**kwargs)
 
     def clean(self, value: Any) -> ChainOfIdentity:  # type: ignore[override]
         text = normalize(super().clean(value))
-        chain = ChainOfIdentity.objects.select_related("product").filter(coi=text).first()
+        chain = ChainOfIdentity.objects.select_related("product").filter(coi_lookup("", text)).first()
         if chain is None:
             raise forms.ValidationError(f"No chain of identity {text}.")
         return chain

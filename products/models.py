@@ -260,7 +260,17 @@ class CoiSequence(models.Model):
 class ChainOfIdentity(models.Model):
     """The product side of one therapy order, keyed by its COI: never by a patient's name or MRN."""
 
-    coi = models.CharField("COI", max_length=16, unique=True)
+    coi = models.CharField(
+        "COI", max_length=24, unique=True, help_text="COI + facility + year + sequence + check character; never a DIN."
+    )
+    legacy_coi = models.CharField(
+        "legacy COI",
+        max_length=24,
+        blank=True,
+        db_default="",  # raw inserts (the benchmarks' bulk loads) need not know the column
+        db_index=True,
+        help_text="The code this chain carried before COIs took their own format (DIN-shaped); still searchable.",
+    )
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="chains")
     treatment_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="chains")
     collection_facility = models.ForeignKey(

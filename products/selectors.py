@@ -18,6 +18,7 @@ from products.models import (
     ReleaseTest,
     Unit,
 )
+from products.rules.isbt128 import normalize
 from products.rules.schedules import Offset, StepRule
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -25,6 +26,13 @@ AnyUser = AbstractBaseUser | AnonymousUser
 
 def _sees_everything(user: AnyUser) -> bool:
     return bool(getattr(user, "is_superuser", False))
+
+
+def coi_lookup(chain_path: str, value: str) -> Q:
+    """A chain by its COI as typed or scanned, or by the DIN-shaped code it carried before COIs took their own
+    format (`legacy_coi`): labels printed before the change still find their chain."""
+    value, prefix = normalize(value), f"{chain_path}__" if chain_path else ""
+    return Q(**{f"{prefix}coi": value}) | Q(**{f"{prefix}legacy_coi": value})
 
 
 def chains_visible_to(user: AnyUser) -> QuerySet[ChainOfIdentity]:

@@ -101,7 +101,23 @@ def make_patient(world: World, mrn: str = "MRN-0001", facility: Facility | None 
         birth_date=timezone.now().date() - timedelta(days=365 * 40),
         sex="female",
         weight_kg=Decimal("70"),
+        # Weighed at the pre-infusion visit: a dose per kg uses the weight on or before its infusion day.
+        weighed_on=timezone.now().date() - timedelta(days=7),
     )
+
+
+def verifier_for(world: World, actor: AbstractBaseUser) -> AbstractBaseUser:
+    """The second person at the hospital's bedside: another user than the one recording (both are members)."""
+    return world.clinician if actor.pk == world.coordinator.pk else world.coordinator
+
+
+def bedside_check(world: World, order: TherapyOrder, actor: AbstractBaseUser) -> dict:
+    """What the bedside check adds to a matching scan: the wristband's birth date and a second person."""
+    return {
+        "scanned_birth_date": order.patient.birth_date,
+        "verifier_username": verifier_for(world, actor).username,
+        "verifier_password": world.password,
+    }
 
 
 def make_order(world: World, product: Product | None = None, patient: Patient | None = None) -> TherapyOrder:
@@ -275,7 +291,7 @@ def elsewhere(world: World, product: Product) -> Elsewhere:
 
 
 def administer(world: World, order: TherapyOrder, unit: Unit, at: datetime | None = None):
-    """Give a delivered unit to its patient (the bedside scans match)."""
+    """Give a delivered unit to its patient (the bedside scans match; the coordinator verifies)."""
     from tracker.services.administrations import administration_record
 
     return administration_record(
@@ -286,6 +302,7 @@ def administer(world: World, order: TherapyOrder, unit: Unit, at: datetime | Non
         route="iv_infusion",
         scanned_unit=unit.unit_id,
         scanned_patient=order.patient.mrn,
+        **bedside_check(world, order, world.clinician),
     )
 
 
@@ -511,6 +528,7 @@ def storied_patient(
             birth_date=timezone.now().date() - timedelta(days=365 * 52),
             sex="female",
             weight_kg=Decimal("64"),
+            weighed_on=timezone.now().date() - timedelta(days=1),
         )
         order = make_order(world, product=product, patient=patient)
     with time_machine.travel(infusion - timedelta(days=2), tick=True):
@@ -538,3 +556,18 @@ def storied_patient(
         administration = administer(world, order, unit)
     records = toxicity_course(world, order, administration) if course else {}
     return order, administration, records
+
+
+# Appended for the hard stops: a course of several units under one order (a multi-bag dose; CD4 and CD8 parts).
+
+
+def course_at_bedside(world: World, units: int = 2, dose_cells: int = 50_000_000) -> tuple[TherapyOrder, list[Unit]]:
+    """A new patient whose one batch made `units` bags, all released, delivered and thawed at the hospital."""
+    n = next(_chain_counter)
+    order = make_order(world, product=product_of(world), patient=make_patient(world, mrn=f"MRN-C{n:05d}"))
+    collect(world, order)
+    batch = start_batch(world, order, lot=f"LOT-C{n:05d}")
+    bags = [make_unit(world, batch, unit_id=f"BAG-C{n:05d}-{i}", dose_cells=dose_cells) for i in range(1, units + 1)]
+    record_qc(world, batch)
+    release(world, batch)
+    return order, [deliver(world, bag) for bag in bags]

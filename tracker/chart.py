@@ -14,10 +14,12 @@ from decimal import Decimal
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from tracker.timeline import ALERT_GRADE, Timeline, TimelineEvent, TimelineKind, day_start
+from tracker.rules.grading import FEVER_C as FEVER
+from tracker.rules.grading import URGENT_GRADE
+from tracker.timeline import Timeline, TimelineEvent, TimelineKind, day_start
 
-# ASTCT 2019, Table 3: fever is a temperature >= 38.0 C.
-FEVER_C = 38.0
+# The fever line (tracker.rules.grading: ASTCT 2019, Table 3), as the chart's float coordinates need it.
+FEVER_LINE_C = float(FEVER)
 
 WIDTH, HEIGHT = 960, 420
 LEFT, RIGHT = 64, 24
@@ -147,20 +149,20 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
         y = py_temp(t)
         add(f'<line x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
         add(f'<text x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" class="tick">{t}</text>')
-    y = py_temp(FEVER_C)
+    y = py_temp(FEVER_LINE_C)
     add(
         f'<line x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{y:.1f}" y2="{y:.1f}" stroke="{CRS_COLOUR}" '
         'stroke-dasharray="6 4" stroke-width="1.5"/>'
     )
     add(
         f'<text x="{LEFT + PLOT_W - 4}" y="{y - 5:.1f}" text-anchor="end" class="note" fill="{CRS_COLOUR}">'
-        "fever ≥ 38.0 °C</text>"
+        f"fever ≥ {FEVER} °C</text>"
     )
     mid = TEMP_TOP + TEMP_H / 2
     add(f'<text x="16" y="{mid:.0f}" class="axis" transform="rotate(-90 16 {mid:.0f})" text-anchor="middle">°C</text>')
     for g in range(5):
         y = py_grade(g)
-        stroke = "#e8b4b0" if g == ALERT_GRADE else GRID
+        stroke = "#e8b4b0" if g == URGENT_GRADE else GRID
         add(f'<line x1="{LEFT}" x2="{LEFT + PLOT_W}" y1="{y:.1f}" y2="{y:.1f}" stroke="{stroke}"/>')
         add(f'<text x="{LEFT - 8}" y="{y + 4:.1f}" text-anchor="end" class="tick">{g}</text>')
     add(
@@ -219,7 +221,7 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
         add(f'<polyline points="{line}" fill="none" stroke="{TEMPERATURE_COLOUR}" stroke-width="2"/>')
         for x, e in temps:
             t = e.detail["temperature_c"]
-            fever = " fever" if t >= FEVER_C else ""
+            fever = " fever" if t >= FEVER_LINE_C else ""
             add(
                 f'<circle class="point temperature{fever}" cx="{px(x):.1f}" cy="{py_temp(t):.1f}" r="3.5" '
                 f'fill="{TEMPERATURE_COLOUR}"><title>{escape(_point_title(e, f"{_fmt(t)} °C"))}</title></circle>'
@@ -313,10 +315,10 @@ def _describe(
     temps = [e for e in assessments if e.detail.get("temperature_c") is not None]
     if temps:
         peak = max(temps, key=lambda e: (e.detail["temperature_c"], -e.at.timestamp()))
-        fevers = sum(1 for e in temps if Decimal(str(e.detail["temperature_c"])) >= Decimal("38.0"))
+        fevers = sum(1 for e in temps if Decimal(str(e.detail["temperature_c"])) >= FEVER)
         parts.append(
             f"Highest temperature {_fmt(peak.detail['temperature_c'])} °C on day {peak.day}; "
-            f"{fevers} of {len(temps)} readings at or above 38.0 °C."
+            f"{fevers} of {len(temps)} readings at or above {FEVER} °C."
         )
     for name, key in (("CRS", "crs_grade"), ("ICANS", "icans_grade")):
         if assessments:

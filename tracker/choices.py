@@ -56,6 +56,7 @@ class InterventionKind(models.TextChoices):
     CORTICOSTEROID = "corticosteroid", "Corticosteroid"
     ANAKINRA = "anakinra", "Anakinra"
     SILTUXIMAB = "siltuximab", "Siltuximab"
+    ANTIPYRETIC = "antipyretic", "Antipyretic (e.g. paracetamol)"
     ANTIEPILEPTIC = "antiepileptic", "Antiepileptic"
     VASOPRESSOR = "vasopressor", "Vasopressor"
     OXYGEN = "oxygen", "Oxygen support"
@@ -128,6 +129,7 @@ class CheckStatus(models.TextChoices):
     OPEN = "open", "Open"
     COMPLETED = "completed", "Completed"
     CANCELLED = "cancelled", "Cancelled"
+    DECEASED = "deceased", "Closed: the patient died"
 
 
 class CheckSource(models.TextChoices):

@@ -232,6 +232,7 @@ def _chain_story(
             route="iv_infusion",
             scanned_unit=unit_id,
             scanned_patient=patient.mrn,
+            scanned_birth_date=patient.birth_date,
             verifier_username="coordinator",
             verifier_password=demo_password("coordinator"),
             premedication="Paracetamol 1 g PO, chlorphenamine 10 mg IV",

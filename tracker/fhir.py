@@ -23,6 +23,7 @@ from django.utils import timezone
 from products.choices import Source, UnitStatus
 from products.models import Collection, ProcessingStep, Unit
 from tracker.models import Administration, AdverseEvent, Assessment, Intervention, Patient
+from tracker.rules.grading import CAPD_SCORE, ICE_MAX
 
 # A namespace of this project for what has no standard code. Deployments may set FHIR_SYSTEM_BASE to a URL
 # they own; the default is reserved (RFC 2606 `.invalid`) so it can never be mistaken for a real server.
@@ -252,7 +253,12 @@ def _observation(a: Assessment, patient: Patient) -> dict[str, Any]:
         _component(_local_code(measure, "motor-weakness", "Deep focal motor weakness"), valueBoolean=a.motor_weakness),
     ]
     if a.ice_score is not None:
-        components.append(_component(_local_code(measure, "ice-score", "ICE score (0-10)"), valueInteger=a.ice_score))
+        components.append(
+            _component(_local_code(measure, "ice-score", f"ICE score (0-{ICE_MAX})"), valueInteger=a.ice_score)
+        )
+    if a.capd_score is not None:
+        label = f"CAPD score (0-{CAPD_SCORE.high}), children under 12"
+        components.append(_component(_local_code(measure, "capd-score", label), valueInteger=a.capd_score))
     for field_name, code, label in LOCAL_CODED:
         value = getattr(a, field_name)
         display = getattr(a, f"get_{field_name}_display")()

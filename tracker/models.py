@@ -31,6 +31,23 @@ from tracker.choices import (
     Sex,
     SurvivalStatus,
 )
+from tracker.rules import adverse_events as ae_rules
+from tracker.rules import grading
+from tracker.rules.ranges import TEMPERATURE_C, VITALS, WEIGHT_KG, WELLBEING_SCORE, Range
+
+
+def within(field: str, bounds: Range, *, nullable: bool = True) -> Q:
+    """The database's copy of a rule's range (tracker.rules): a constraint generated from it, never retyped."""
+    inside = Q(**{f"{field}__gte": bounds.low, f"{field}__lte": bounds.high})
+    return Q(**{f"{field}__isnull": True}) | inside if nullable else inside
+
+
+def range_constraint(model: str, field: str, bounds: Range, *, nullable: bool = True) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        name=f"{model}_{field}_range",
+        condition=within(field, bounds, nullable=nullable),
+        violation_error_message=bounds.message,
+    )
 
 
 @pghistory.track()
@@ -51,9 +68,7 @@ class Patient(models.Model):
         ordering = ["family_name", "given_name", "id"]
         constraints = [
             models.UniqueConstraint(fields=["facility", "mrn"], name="patient_unique_mrn_per_facility"),
-            models.CheckConstraint(
-                name="patient_weight_plausible", condition=Q(weight_kg__isnull=True) | Q(weight_kg__gt=0)
-            ),
+            range_constraint("patient", "weight_kg", WEIGHT_KG),
         ]
         indexes = [models.Index(fields=["facility", "family_name"])]
 
@@ -64,6 +79,28 @@ class Patient(models.Model):
     @property
     def display_name(self) -> str:
         return f"{self.family_name.upper()}, {self.given_name}"
+
+
+@pghistory.track()
+class PatientWeight(models.Model):
+    """A weight measured on a date: doses per kg use the latest weight on or before the infusion day."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="weights")
+    weight_kg = models.DecimalField(max_digits=5, decimal_places=1)
+    measured_on = models.DateField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-measured_on", "-id"]
+        indexes = [models.Index(fields=["patient", "measured_on"])]
+        constraints = [range_constraint("patientweight", "weight_kg", WEIGHT_KG, nullable=False)]
+
+    def __str__(self) -> str:
+        return f"{self.weight_kg} kg on {self.measured_on}"
 
 
 @pghistory.track()
@@ -126,8 +163,15 @@ class Administration(models.Model):
     route = models.CharField(max_length=16, choices=Route.choices)
     scanned_unit = models.CharField(max_length=64)
     scanned_patient = models.CharField(max_length=64)
+    scanned_birth_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="The wristband's second identifier (empty on records made before it was asked).",
+    )
     dose_cells = models.BigIntegerField()
-    weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    weight_kg = models.DecimalField(
+        max_digits=5, decimal_places=1, null=True, blank=True, help_text="The patient's weight on the infusion day."
+    )
     dose_cells_per_kg = models.BigIntegerField(null=True, blank=True)
     administered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     verification_signature = models.OneToOneField(
@@ -182,6 +226,18 @@ class Assessment(models.Model):
     )
     ice_score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="0-10; empty if not done.")
     ice_items = models.JSONField(null=True, blank=True)
+    capd_score = models.PositiveSmallIntegerField(
+        "CAPD score",
+        null=True,
+        blank=True,
+        help_text="Children under 12: Cornell Assessment of Pediatric Delirium, 0-32.",
+    )
+    capd_unable = models.BooleanField(
+        "unable to perform the CAPD",
+        default=False,
+        db_default=False,
+        help_text="Children under 12: the CAPD could not be done.",
+    )
     consciousness = models.CharField(max_length=12, choices=Consciousness.choices, default=Consciousness.ALERT)
     seizure = models.CharField(max_length=12, choices=Seizure.choices, default=Seizure.NONE)
     motor_weakness = models.BooleanField(default=False, help_text="Deep focal motor weakness (hemi-/paraparesis).")
@@ -205,14 +261,16 @@ class Assessment(models.Model):
         ordering = ["-assessed_at"]
         indexes = [models.Index(fields=["patient", "assessed_at"])]
         constraints = [
+            range_constraint("assessment", "ice_score", grading.ICE_SCORE),
+            range_constraint("assessment", "capd_score", grading.CAPD_SCORE),
             models.CheckConstraint(
-                name="assessment_ice_0_10", condition=Q(ice_score__isnull=True) | Q(ice_score__lte=10)
+                name="assessment_ice_or_capd",
+                condition=Q(ice_score__isnull=True) | (Q(capd_score__isnull=True) & Q(capd_unable=False)),
+                violation_error_message="An assessment has an ICE score (12 and over) or a CAPD (under 12), not both.",
             ),
             models.CheckConstraint(name="assessment_grades_0_4", condition=Q(crs_grade__lte=4) & Q(icans_grade__lte=4)),
-            models.CheckConstraint(
-                name="assessment_temperature_plausible",
-                condition=Q(temperature_c__isnull=True) | Q(temperature_c__gte=25, temperature_c__lte=45),
-            ),
+            range_constraint("assessment", "temperature_c", TEMPERATURE_C),
+            *(range_constraint("assessment", field, bounds) for field, bounds in VITALS.items()),
         ]
 
     def __str__(self) -> str:
@@ -258,12 +316,19 @@ class AdverseEvent(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=24, choices=Outcome.choices, default=Outcome.ONGOING)
     serious = models.BooleanField(default=False)
-    expected = models.BooleanField(default=True)
+    # No default: whoever records the event says whether the label lists it (it decides the report clock).
+    expected = models.BooleanField(help_text="Listed in the product's label (reference safety information).")
     relatedness = models.CharField(max_length=10, choices=Relatedness.choices, default=Relatedness.POSSIBLE)
     description = models.TextField(blank=True)
     report_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     report_rule = models.CharField(max_length=200, blank=True, editable=False)
     report_submitted_at = models.DateTimeField(null=True, blank=True)
+    # Who last moved the report clock (aware_at) after its deadline was set, when and why (21 CFR 11.10(e)).
+    aware_at_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    aware_at_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True, editable=False
+    )
+    aware_at_change_reason = models.TextField(blank=True, editable=False)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -277,7 +342,7 @@ class AdverseEvent(models.Model):
             ),
         ]
         constraints = [
-            models.CheckConstraint(name="ae_grade_1_5", condition=Q(grade__gte=1, grade__lte=5)),
+            range_constraint("ae", "grade", ae_rules.GRADE, nullable=False),
             models.CheckConstraint(name="ae_aware_after_onset", condition=Q(aware_at__gte=models.F("onset_at"))),
             models.CheckConstraint(
                 name="ae_resolved_after_onset",
@@ -316,9 +381,7 @@ class FollowUpVisit(models.Model):
         ordering = ["-visit_date"]
         indexes = [models.Index(fields=["patient", "visit_date"])]
         constraints = [
-            models.CheckConstraint(
-                name="followup_wellbeing_0_10", condition=Q(wellbeing_score__isnull=True) | Q(wellbeing_score__lte=10)
-            ),
+            range_constraint("followup", "wellbeing_score", WELLBEING_SCORE),
             models.CheckConstraint(
                 name="followup_death_recorded",
                 condition=~Q(survival_status="dead") | Q(death_date__isnull=False),

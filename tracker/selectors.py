@@ -1,7 +1,10 @@
 """Reads on the patient side, scoped to the caller's facilities, with their joins done once."""
 
+from datetime import date
+from decimal import Decimal
+
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Sum, When
 
 from products.access import may_see_patients, user_facility_ids
 from tracker.models import (
@@ -12,6 +15,7 @@ from tracker.models import (
     FollowUpVisit,
     Intervention,
     Patient,
+    PatientWeight,
     Reminder,
     ScheduledCheck,
     TherapyOrder,
@@ -54,11 +58,48 @@ def _patient_side(queryset: QuerySet, user: AnyUser, patient_path: str = "patien
     return queryset.filter(**{f"{patient_path}__facility_id__in": user_facility_ids(user)})
 
 
+def with_course_dose(administrations: QuerySet[Administration]) -> QuerySet[Administration]:
+    """Each administration with its course's dose: every unit given (not voided) under the same order, summed.
+    The dose per kg adds each bag's own dose per kg (each from the weight on its infusion day), and is null when a
+    bag of the course had no weight on record: a partial sum would understate the dose."""
+    course = (
+        Administration.objects.filter(order_id=OuterRef("order_id"), voided_at=None)
+        .order_by()
+        .values("order_id")
+        .annotate(
+            cells=Sum("dose_cells"),
+            units=Count("id"),
+            unweighed=Count("id", filter=Q(dose_cells_per_kg__isnull=True)),
+            summed_per_kg=Sum("dose_cells_per_kg"),
+        )
+        .annotate(per_kg=Case(When(unweighed=0, then="summed_per_kg"), default=None))
+    )
+    return administrations.annotate(
+        course_dose_cells=Subquery(course.values("cells")[:1]),
+        course_dose_cells_per_kg=Subquery(course.values("per_kg")[:1]),
+        course_units=Subquery(course.values("units")[:1]),
+    )
+
+
 def administrations_visible_to(user: AnyUser) -> QuerySet[Administration]:
     administrations = Administration.objects.select_related(
         "order__chain", "unit", "administered_by", "verification_signature__signer", "voided_by"
     )
-    return _patient_side(administrations, user)
+    return _patient_side(with_course_dose(administrations), user)
+
+
+def weight_on(*, patient_id: int, day: date) -> Decimal | None:
+    """The patient's weight on a day: the latest weight measured on or before it (None if none is on record)."""
+    return (
+        PatientWeight.objects.filter(patient_id=patient_id, measured_on__lte=day)
+        .order_by("-measured_on", "-id")
+        .values_list("weight_kg", flat=True)
+        .first()
+    )
+
+
+def weights_visible_to(user: AnyUser) -> QuerySet[PatientWeight]:
+    return _patient_side(PatientWeight.objects.select_related("recorded_by"), user)
 
 
 def assessments_visible_to(user: AnyUser) -> QuerySet[Assessment]:

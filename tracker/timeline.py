@@ -29,6 +29,7 @@ from tracker.models import (
     ScheduledCheck,
     TherapyOrder,
 )
+from tracker.rules.grading import CAPD_SCORE, ICE_MAX, URGENT_GRADE
 
 
 class TimelineKind(TextChoices):
@@ -87,9 +88,6 @@ INFO, NOTICE, ALERT = "info", "notice", "alert"
 
 # A dated record (conditioning, follow-up visit) counts at noon UTC of its day, as the services count it.
 DATED_AT = time(12, tzinfo=UTC)
-
-# ASTCT 2019: CRS or ICANS grade >= 2 needs action (the monitoring engine raises an urgent reminder).
-ALERT_GRADE = 2
 
 
 @dataclass(frozen=True)
@@ -514,7 +512,11 @@ def _assessments(patient: Patient, window: _Window) -> Iterable[TimelineEvent]:
         if a.hypoxia != "none":
             parts.append(f"hypoxia: {a.get_hypoxia_display().lower()}")
         if a.ice_score is not None:
-            parts.append(f"ICE {a.ice_score}/10")
+            parts.append(f"ICE {a.ice_score}/{ICE_MAX}")
+        if a.capd_score is not None:
+            parts.append(f"CAPD {a.capd_score}/{CAPD_SCORE.high}")
+        if a.capd_unable:
+            parts.append("CAPD not possible")
         if a.consciousness != "alert":
             parts.append(a.get_consciousness_display().lower())
         if a.seizure != "none":
@@ -528,7 +530,7 @@ def _assessments(patient: Patient, window: _Window) -> Iterable[TimelineEvent]:
             summary=", ".join(parts),
             record_type="assessment",
             record_id=a.id,
-            level=ALERT if worst >= ALERT_GRADE else NOTICE if worst else INFO,
+            level=ALERT if worst >= URGENT_GRADE else NOTICE if worst else INFO,
             detail={
                 "crs_grade": a.crs_grade,
                 "icans_grade": a.icans_grade,
@@ -537,6 +539,8 @@ def _assessments(patient: Patient, window: _Window) -> Iterable[TimelineEvent]:
                 "hypoxia": a.hypoxia,
                 "fever_masked": a.fever_masked,
                 "ice_score": a.ice_score,
+                "capd_score": a.capd_score,
+                "capd_unable": a.capd_unable,
                 "consciousness": a.consciousness,
                 "seizure": a.seizure,
                 "motor_weakness": a.motor_weakness,

@@ -66,9 +66,9 @@ class ChainOfIdentityAdmin(ProjectAdmin):
     list_display = ["coi", "product", "treatment_facility", "status", "created_at"]
     list_filter = ["status", "product", ("treatment_facility", admin.RelatedOnlyFieldListFilter), "created_at"]
     list_select_related = ["product", "treatment_facility"]
-    search_fields = ["coi", "collections__din", "batches__lot_number", "units__unit_id"]
+    search_fields = ["coi", "legacy_coi", "collections__din", "batches__lot_number", "units__unit_id"]
     date_hierarchy = "created_at"
-    fields = ["coi", "product", "treatment_facility", "status", "created_at", "updated_at"]
+    fields = ["coi", "legacy_coi", "product", "treatment_facility", "status", "created_at", "updated_at"]
     readonly_fields = fields
     inlines = [CollectionLogInline, BatchLogInline, UnitLogInline]
     actions = ["cancel"]
@@ -120,7 +120,7 @@ class CollectionAdmin(ServiceAdmin):
     list_display = ["din_display", "coi", "facility", "method", "volume_ml", "collected_at", "collected_by"]
     list_filter = ["method", ("facility", admin.RelatedOnlyFieldListFilter), "collected_at"]
     list_select_related = ["chain", "facility", "collected_by"]
-    search_fields = ["din", "chain__coi"]
+    search_fields = ["din", "chain__coi", "chain__legacy_coi"]
     date_hierarchy = "collected_at"
     add_form = CollectionAddForm
     add_fieldsets = [

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.db.models import Q, QuerySet
+from django_filters.constants import EMPTY_VALUES
 
 from products.choices import (
     BatchStatus,
@@ -15,6 +16,21 @@ from products.choices import (
 )
 from products.models import Batch, Collection, CustodyRecord, Hold, Product, Unit
 from products.rules.isbt128 import normalize
+from products.selectors import coi_lookup
+
+
+class CoiFilter(django_filters.CharFilter):
+    """`?coi=`: the COI, or the chain's legacy COI."""
+
+    def __init__(self, chain_path: str = "chain", **kwargs: object) -> None:
+        self.chain_path = chain_path
+        kwargs.setdefault("help_text", "The chain of identity: its COI, or the legacy COI it carried before.")
+        super().__init__(**kwargs)
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        if value in EMPTY_VALUES:
+            return qs
+        return qs.filter(coi_lookup(self.chain_path, value))
 
 
 class ProductFilter(django_filters.FilterSet):
@@ -28,7 +44,7 @@ class ProductFilter(django_filters.FilterSet):
 
 
 class CollectionFilter(django_filters.FilterSet):
-    coi = django_filters.CharFilter(field_name="chain__coi")
+    coi = CoiFilter()
     facility = django_filters.CharFilter(field_name="facility__code")
     method = django_filters.ChoiceFilter(choices=CollectionMethod.choices)
     din = django_filters.CharFilter(method="filter_din", help_text="The DIN, with or without flags and check.")
@@ -42,7 +58,7 @@ class CollectionFilter(django_filters.FilterSet):
 
 
 class BatchFilter(django_filters.FilterSet):
-    coi = django_filters.CharFilter(field_name="chain__coi")
+    coi = CoiFilter()
     status = django_filters.ChoiceFilter(choices=BatchStatus.choices)
     facility = django_filters.CharFilter(field_name="facility__code")
     product = django_filters.CharFilter(field_name="product__code")
@@ -53,7 +69,7 @@ class BatchFilter(django_filters.FilterSet):
 
 
 class UnitFilter(django_filters.FilterSet):
-    coi = django_filters.CharFilter(field_name="chain__coi")
+    coi = CoiFilter()
     status = django_filters.ChoiceFilter(choices=UnitStatus.choices)
     facility = django_filters.CharFilter(field_name="current_facility__code", help_text="Where the unit is now.")
     destination = django_filters.CharFilter(field_name="destination__code", help_text="Where it is being shipped.")

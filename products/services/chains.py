@@ -33,7 +33,8 @@ def facility_prefix(facility: Facility) -> str:
 def chain_create(
     *, product: Product, treatment_facility: Facility, collection_facility: Facility | None = None
 ) -> ChainOfIdentity:
-    """Allocate the next COI for the treating facility and year (ICCBBA ST-028 shape; no patient data)."""
+    """Allocate the next COI for the treating facility and year (see products.rules.isbt128: never a DIN, no
+    patient data)."""
     year = timezone.now().year
     CoiSequence.objects.get_or_create(facility=treatment_facility, year=year)
     # UPDATE ... RETURNING under the row lock: two orders at once never get the same number.

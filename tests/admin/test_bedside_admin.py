@@ -11,7 +11,7 @@ from products.models import Signature, SignatureFailure, Unit
 from tests import journey
 from tests.admin.conftest import form_data, messages_of, page_errors
 from tests.admin.helpers import split_dt, url
-from tests.factories import UserFactory
+from tests.factories import TEST_PASSWORD, UserFactory
 from tracker.choices import CheckStatus
 from tracker.models import Administration, Conditioning, ScheduledCheck
 
@@ -19,6 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def administration_post(client, order, unit, **overrides):
+    """A matching bedside check as the coordinator posts it, with the clinician "doc" as the second person."""
     data = form_data(client.get(url(Administration, "add")), "administration_form")
     data.update(
         coi=order.coi,
@@ -26,6 +27,9 @@ def administration_post(client, order, unit, **overrides):
         route="iv_infusion",
         scanned_unit=unit.unit_id,
         scanned_patient=order.patient.mrn,
+        scanned_birth_date=order.patient.birth_date.isoformat(),
+        verifier_username="doc",
+        verifier_password=TEST_PASSWORD,
         premedication="paracetamol 1 g PO",
         **split_dt("administered_at", timezone.now() - timedelta(minutes=1)),
     )
@@ -62,7 +66,7 @@ def test_an_administration_with_matching_scans_is_recorded_and_starts_the_monito
     # The page shows what the service computed, and the schedule it started.
     page = response.content.decode()
     assert "1.43 \u00d7 10<sup>6</sup> cells/kg" in page and "70.0" in page
-    assert "no second-person signature" in page
+    assert "(doc), signed" in page  # the second person's signature
     panel = str(response.context["record_panel"]["html"])
     assert f"{checks.count()} open (0 overdue)" in panel and "Daily CRS/ICANS check" in panel
     assert f"administration__id__exact={administration.pk}" in panel  # the whole schedule, one click away
@@ -119,7 +123,7 @@ def test_a_wrong_verifier_password_is_refused_on_the_password_field_and_nothing_
 
 def test_a_verifier_without_a_password_is_asked_for_it(client_for, world):
     order, unit = journey.bedside(world)
-    response = administration_post(client_for(world.coordinator), order, unit, verifier_username="doc")
+    response = administration_post(client_for(world.coordinator), order, unit, verifier_password="")
     assert "verifier_password" in response.context["adminform"].form.errors
     assert_nothing_written(order, unit)
 
@@ -129,7 +133,7 @@ def test_the_administering_user_cannot_verify_their_own_check(client_for, world)
     response = administration_post(
         client_for(world.coordinator), order, unit, verifier_username="coord", verifier_password=world.password
     )
-    assert "second, different user" in str(response.context["adminform"].form.errors["verifier_username"])
+    assert "cannot verify your own check" in str(response.context["adminform"].form.errors["verifier_username"])
     assert_nothing_written(order, unit)
 
 

@@ -150,7 +150,7 @@ def adverse_event_post(client, patient, **fields):
         serious="on",
         description="Febrile neutropenia with bacteraemia",
     )
-    data.pop("expected", None)  # unexpected
+    data["expected"] = "no"  # not in the label: a radio with no default, always answered
     data.update(fields)
     return client.post(url(AdverseEvent, "add"), data, follow=True), aware
 
@@ -171,7 +171,7 @@ def test_a_serious_unexpected_event_is_due_15_days_after_awareness_and_the_page_
 
 
 def test_an_expected_event_has_no_expedited_report(client_for, world):
-    _response, _ = adverse_event_post(client_for(world.coordinator), journey.make_patient(world), expected="on")
+    _response, _ = adverse_event_post(client_for(world.coordinator), journey.make_patient(world), expected="yes")
     event = AdverseEvent.objects.get()
     assert event.report_due_at is None and "periodic" in event.report_rule
 
@@ -206,9 +206,10 @@ def test_the_clinical_fields_change_through_the_service_and_the_report_clock_fol
     event = serious_event(world, journey.make_patient(world))
     client = client_for(world.coordinator)
     data = form_data(client.get(url(AdverseEvent, "change", event.pk)), "adverseevent_form")
-    # Only the clinical fields are on the form; the clock and who recorded it are not.
-    assert {"grade", "serious", "outcome", "description"} <= set(data)
-    assert not {"report_due_at", "report_rule", "term", "aware_at", "recorded_by"} & set(data)
+    # The clinical fields are on the form (tracker.rules.adverse_events.EDITABLE, as in the API), with the reason
+    # the awareness time moves; the clock and who recorded it are not.
+    assert {"grade", "serious", "outcome", "description", "term", "aware_at_0", "aware_at_reason"} <= set(data)
+    assert not {"report_due_at", "report_rule", "recorded_by"} & set(data)
     data.pop("serious")
     data.update(outcome="resolved", **split_dt("resolved_at", timezone.now() - timedelta(hours=1)))
 

@@ -130,7 +130,7 @@ def test_adding_a_patient_and_an_order_generates_the_coi(client_for, world):
     order = TherapyOrder.objects.get(patient=patient)
     assert order.ordered_by == world.coordinator
     assert is_valid_coi(order.chain.coi)
-    assert order.chain.coi.startswith(world.hospital.fin)
+    assert order.chain.coi.startswith("COI" + world.hospital.fin)
     assert "MRN-42" not in order.chain.coi
     assert any(order.chain.coi in m for m in messages_of(response))
 
@@ -237,5 +237,5 @@ def test_an_impossible_weight_is_refused_without_a_crash(client_for, world):
     )
     response = client.post(url(Patient, "add"), data)
     assert response.status_code == 200
-    assert "patient_weight_plausible" in str(response.context["errors"])
+    assert "A weight is between 0.1 and 999.9 kg." in str(response.context["errors"])
     assert not Patient.objects.filter(mrn="MRN-W").exists()

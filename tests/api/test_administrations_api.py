@@ -22,6 +22,8 @@ def ago(**delta: float) -> str:
 
 
 def body(order, unit, /, **extra: object) -> dict:
+    """A matching bedside check, verified by the coordinator "coord" (pass verifier_username="doc" when the
+    coordinator records)."""
     return {
         "coi": order.coi,
         "unit": unit.unit_id,
@@ -29,6 +31,9 @@ def body(order, unit, /, **extra: object) -> dict:
         "route": "iv_infusion",
         "scanned_unit": unit.unit_id,
         "scanned_patient": order.patient.mrn,
+        "scanned_birth_date": order.patient.birth_date.isoformat(),
+        "verifier_username": "coord",
+        "verifier_password": journey.TEST_PASSWORD,
     } | extra
 
 
@@ -97,15 +102,16 @@ def test_a_verified_administration_records_dose_per_kg_signer_and_starts_the_sch
     assert checks and {c["administration"] for c in checks} == {administration.id}
 
 
-def test_an_unverified_administration_has_no_signer(world, client_for):
+def test_an_administration_by_an_integration_is_verified_by_a_second_person_too(world, client_for):
     order, unit = journey.bedside(world)
 
     response = client_for(world.integration).post("/api/v1/administrations/", body(order, unit, route="injection"))
 
     assert response.status_code == 201, response.json()
-    assert response.json()["verified_by"] is None
+    assert response.json()["verified_by"]["signer"] == "coord"
     assert response.json()["administered_by"] == "integ"
     assert response.json()["route"] == "injection"
+    assert response.json()["scanned_birth_date"] == order.patient.birth_date.isoformat()
 
 
 # Every refusal of the bedside check -----------------------------------------------------------------------------
@@ -263,7 +269,7 @@ def test_the_administering_user_cannot_verify_their_own_check(world, client_for)
     before.check()
 
 
-def test_a_verifier_from_another_hospital_is_refused(world, client_for):
+def test_a_verifier_from_another_hospital_is_refused_on_the_name(world, client_for):
     order, unit = journey.bedside(world)
     before = Unchanged(unit)
 
@@ -272,15 +278,21 @@ def test_a_verifier_from_another_hospital_is_refused(world, client_for):
         body(order, unit, verifier_username=world.other_clinician.username, verifier_password=world.password),
     )
 
-    refused(response, 403, "permission_denied")
+    refused(response, 400)
+    assert "another active clinician or coordinator of City Hospital" in response.json()["verifier_username"][0]
     before.check()
 
 
 @pytest.mark.parametrize(
     ("extra", "field"),
     [
-        ({"verifier_username": "coord"}, "verifier_password"),
-        ({"verifier_password": "secret"}, "verifier_username"),
+        ({"verifier_password": None}, "verifier_password"),
+        ({"verifier_password": ""}, "verifier_password"),
+        ({"verifier_username": None}, "verifier_username"),
+        ({"verifier_username": None, "verifier_password": None}, "verifier_username"),
+        ({"verifier_username": ""}, "verifier_username"),
+        ({"scanned_birth_date": None}, "scanned_birth_date"),
+        ({"scanned_birth_date": "12/31/1986"}, "scanned_birth_date"),
         ({"route": "intrathecal"}, "route"),
         ({"scanned_unit": ""}, "scanned_unit"),
         ({"scanned_patient": "x" * 65}, "scanned_patient"),
@@ -293,7 +305,10 @@ def test_invalid_administration_input_is_a_400_naming_the_field(extra, field, wo
     order, unit = journey.bedside(world)
     before = Unchanged(unit)
 
-    response = client_for(world.clinician).post("/api/v1/administrations/", body(order, unit, **extra))
+    # None: the field is left out of the request.
+    payload = {key: value for key, value in body(order, unit, **extra).items() if value is not None}
+
+    response = client_for(world.clinician).post("/api/v1/administrations/", payload)
 
     refused(response, 400)
     assert field in response.json()
@@ -503,10 +518,12 @@ def test_two_concurrent_administrations_of_one_unit_through_the_api_have_one_win
     order, unit = journey.bedside(world)
     first_client, second_client = api_client_for(world.clinician), api_client_for(world.coordinator)
 
-    def post(client):
-        return lambda: client.post("/api/v1/administrations/", body(order, unit), format="json")
+    def post(client, verifier):
+        return lambda: client.post(
+            "/api/v1/administrations/", body(order, unit, verifier_username=verifier), format="json"
+        )
 
-    first, second = race(post(first_client), post(second_client))
+    first, second = race(post(first_client, "coord"), post(second_client, "doc"))
 
     assert first.status_code == 201, first.json()
     assert second.status_code == 409, second.json()

@@ -97,7 +97,8 @@ def test_patch_recomputes_the_report_clock(world, patient, client_for):
 
     serious = client.patch(path, {"serious": True})
     aware = at(hours=2)
-    later_awareness = client.patch(path, {"aware_at": aware.isoformat()})
+    # The deadline is set now: moving the awareness time needs a reason (tracker.rules.adverse_events).
+    later_awareness = client.patch(path, {"aware_at": aware.isoformat(), "aware_at_reason": "Told by phone later"})
     expected = client.patch(path, {"expected": True})
 
     assert serious.status_code == 200, serious.json()

@@ -65,7 +65,13 @@ def test_grades_in_the_request_are_ignored(world, patient, client_for):
 
 
 def test_a_masked_fever_still_grades_crs_by_hypoxia(world, patient, client_for):
-    response = client_for(world.clinician).post(
+    client = client_for(world.clinician)
+    # Masking needs CRS graded before, or an antipyretic or anti-cytokine treatment on record before.
+    given = (timezone.now() - timedelta(hours=2)).isoformat()
+    tocilizumab = {"patient": patient.id, "given_at": given, "kind": "tocilizumab", "drug": "tocilizumab"}
+    assert client.post("/api/v1/interventions/", tocilizumab).status_code == 201
+
+    response = client.post(
         "/api/v1/assessments/", measured(patient, temperature_c=37.0, fever_masked=True, hypoxia="low_flow")
     )
 
@@ -118,7 +124,18 @@ def test_ice_0_in_an_unarousable_patient_is_icans_4(world, patient, client_for):
         ({"crp_mg_l": -3}, "crp_mg_l"),
         ({"ice_items": {"orientation": 9}}, "ice_items"),
         ({"ice_items": {"juggling": 1}}, "ice_items"),
-        ({"ice_items": {"orientation": 4}, "ice_score": 9}, "ice_score"),
+        ({"ice_items": {"orientation": 4}}, "ice_items"),  # all five or none
+        (
+            {
+                "ice_items": {"orientation": 4, "naming": 3, "following_commands": 1, "writing": 1, "attention": 0},
+                "ice_score": 8,
+            },
+            "ice_score",
+        ),
+        ({"fever_masked": True}, "fever_masked"),  # no CRS and no antipyretic or anti-cytokine on record
+        ({"capd_score": 4}, "capd_score"),  # an adult: the ICE score, not the CAPD
+        ({"capd_score": 33}, "capd_score"),
+        ({"oxygen_l_min": 120}, "oxygen_l_min"),
         ({"assessed_at": (timezone.now() + timedelta(hours=2)).isoformat()}, "assessed_at"),
         ({"assessed_at": None}, "assessed_at"),
         ({"patient": 999_999}, "patient"),

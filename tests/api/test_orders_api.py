@@ -28,7 +28,7 @@ def test_an_order_gets_a_coi_without_patient_identifiers(world, client_for):
     assert response.status_code == 201, response.json()
     body = response.json()
     assert is_valid_coi(body["coi"]) and "424242" not in body["coi"]
-    assert body["coi"].startswith("W4321")  # the treating hospital's FIN
+    assert body["coi"].startswith("COIW4321")  # the COI prefix, then the treating hospital's FIN
     assert body | {"coi": "", "ordered_at": ""} == {
         "coi": "",
         "patient": ada.id,

@@ -7,7 +7,7 @@ from django.utils import timezone
 from products.choices import CoiStatus
 from products.errors import ChainClosed, IllegalTransition, PermissionDeniedError
 from products.models import Batch, ChainOfIdentity, Collection
-from products.rules.isbt128 import is_valid_coi
+from products.rules.isbt128 import InvalidIdentifier, is_valid_coi, parse_din
 from products.services.batches import batch_reject
 from products.services.chains import chain_cancel
 from products.services.collections import collection_record
@@ -17,7 +17,7 @@ from tests.concurrency import race
 pytestmark = pytest.mark.django_db
 
 
-def test_coi_is_isbt_shaped_unique_and_free_of_patient_identifiers():
+def test_coi_has_its_own_format_is_unique_never_a_din_and_free_of_patient_identifiers():
     world = journey.build_world()
     product = journey.make_product(world)
     orders = [
@@ -25,8 +25,11 @@ def test_coi_is_isbt_shaped_unique_and_free_of_patient_identifiers():
     ]
     cois = [order.coi for order in orders]
     year = timezone.now().year % 100
-    assert cois == [f"W4321{year:02d}{n:06d}" + cois[n - 1][-1] for n in (1, 2, 3)]
+    assert cois == [f"COIW4321{year:02d}{n:06d}" + cois[n - 1][-1] for n in (1, 2, 3)]
     assert all(is_valid_coi(coi) for coi in cois)
+    for coi in cois:
+        with pytest.raises(InvalidIdentifier):
+            parse_din(coi)
     for order in orders:
         patient = order.patient
         for identifier in (patient.mrn, patient.given_name.upper(), patient.family_name.upper()):
@@ -44,7 +47,7 @@ def test_concurrent_orders_get_distinct_cois():
         lambda: order_create(actor=world.clinician, patient=patients[0], product=product),
         lambda: order_create(actor=world.clinician, patient=patients[1], product=product),
     )
-    assert {first.coi[:13], second.coi[:13]} == {first.coi[:12] + "1", first.coi[:12] + "2"}
+    assert {first.coi[:16], second.coi[:16]} == {first.coi[:15] + "1", first.coi[:15] + "2"}
 
 
 def test_more_than_one_collection_per_chain_is_allowed_and_a_din_only_once():

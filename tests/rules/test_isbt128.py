@@ -1,12 +1,14 @@
 """ISBT 128 DIN check characters: the published example, python-stdnum, and the standard's own algorithm."""
 
 import random
+import re
 import string
 
 import pytest
 from stdnum.iso7064 import mod_37_2
 
 from products.rules.isbt128 import (
+    COI_LENGTH,
     InvalidIdentifier,
     check_character,
     format_coi,
@@ -16,6 +18,8 @@ from products.rules.isbt128 import (
 )
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
+# ICCBBA ST-001: what a DIN looks like (FIN, year, sequence, optional flags, check), independent of the parser.
+_DIN_SHAPE = re.compile(r"^[A-NP-Z1-9][0-9]{4}[0-9]{8}([0-9A-Z]{2})?[0-9A-Z*]$")
 
 
 def reference_mod_37_2(data: str) -> str:
@@ -89,12 +93,70 @@ def test_every_single_character_substitution_is_detected():
             pytest.fail(f"{candidate} was accepted")
 
 
-def test_coi_has_fin_year_sequence_and_a_valid_check_character():
+def test_coi_is_the_prefix_fin_year_sequence_and_a_check_character_over_all_of_them():
     coi = format_coi(fin="W4321", year=2026, sequence=42)
-    assert coi[:13] == "W432126000042"
-    assert coi[13] == reference_mod_37_2("W432126000042")
-    assert is_valid_coi(coi)
-    assert not is_valid_coi(coi[:13] + ("A" if coi[13] != "A" else "B"))
+    assert coi[:16] == "COIW432126000042"
+    assert coi[16] == reference_mod_37_2("COIW432126000042") == "G"
+    assert len(coi) == COI_LENGTH == 17
+    assert is_valid_coi(coi) and is_valid_coi("coi-w4321-26-000042-g")  # typed from the eye-readable form
+    assert not is_valid_coi(coi[:16] + ("A" if coi[16] != "A" else "B"))
+
+
+def test_a_din_shaped_code_is_not_a_coi():
+    # The format before: FIN, year, sequence and check, exactly a DIN of the facility's numbering space.
+    old = "W432126000042" + check_character("W432126000042")
+    assert parse_din(old).number == "W432126000042"
+    assert not is_valid_coi(old)
+
+
+# Every character a FIN may start with, in many facilities, years and sequences (the edges included).
+FIN_STARTS = string.ascii_uppercase.replace("O", "") + "123456789"
+SEQUENCES = [0, 1, 9, 10, 42, 99_999, 100_000, 500_000, 999_998, 999_999]
+
+
+def _cois(count: int) -> list[str]:
+    rng = random.Random(128)  # fixed seed: the same many COIs every run
+    cois = [
+        format_coi(fin=f"{start}{rng.randrange(10_000):04d}", year=year, sequence=sequence)
+        for start in FIN_STARTS
+        for year in (2000, 2026, 2099)
+        for sequence in SEQUENCES
+    ]
+    cois += [
+        format_coi(
+            fin=f"{rng.choice(FIN_STARTS)}{rng.randrange(10_000):04d}",
+            year=rng.randrange(2000, 2100),
+            sequence=rng.randrange(1_000_000),
+        )
+        for _ in range(count)
+    ]
+    return cois
+
+
+def test_no_coi_ever_parses_as_a_din_with_or_without_flags_spaces_or_identifiers():
+    for coi in _cois(5_000):
+        assert is_valid_coi(coi)
+        for text in (coi, coi.lower(), f"{coi[:3]} {coi[3:8]} {coi[8:10]} {coi[10:16]} {coi[16]}", f"={coi}"):
+            with pytest.raises(InvalidIdentifier):
+                parse_din(text)
+        # Nor does any DIN-length piece of it carry a valid DIN check character where a DIN's would be.
+        assert not _DIN_SHAPE.match(coi) and not _DIN_SHAPE.match(coi[:14]) and not _DIN_SHAPE.match(coi[:16])
+
+
+def test_the_din_parser_names_a_coi_for_what_it_is():
+    with pytest.raises(InvalidIdentifier, match="chain-of-identity code"):
+        parse_din(format_coi(fin="W4321", year=2026, sequence=7))
+
+
+def test_no_din_is_ever_a_valid_coi():
+    rng = random.Random(37)
+    for _ in range(5_000):
+        number = (
+            f"{rng.choice(FIN_STARTS)}{rng.randrange(10_000):04d}{rng.randrange(100):02d}{rng.randrange(10**6):06d}"
+        )
+        din = number + check_character(number)
+        assert parse_din(din)
+        assert not is_valid_coi(din) and not is_valid_coi(din[:13] + "00" + din[13])
 
 
 def test_coi_refuses_a_bad_fin_and_an_overflowing_sequence():

@@ -43,6 +43,7 @@ def administer(world, order, unit, **overrides):
         "route": "iv_infusion",
         "scanned_unit": unit.unit_id,
         "scanned_patient": order.patient.mrn,
+        **journey.bedside_check(world, order, world.clinician),
     }
     fields.update(overrides)
     return administration_record(**fields)

@@ -30,6 +30,9 @@ def patient(world):
     return journey.make_patient(world)
 
 
+ALL_ICE_ITEMS = {"orientation": 4, "naming": 3, "following_commands": 1, "writing": 1, "attention": 1}
+
+
 def assess(world, patient, **measurements):
     return assessment_record(
         actor=world.clinician, patient=patient, assessed_at=timezone.now() - timedelta(minutes=5), **measurements
@@ -63,7 +66,12 @@ def test_ice_items_give_the_ice_score(world, patient):
         ({"temperature_c": Decimal("20")}, "temperature_c"),
         ({"ice_score": 11}, "ice_score"),
         ({"ice_items": {"orientation": 9}}, "ice_items"),
-        ({"ice_items": {"orientation": 4}, "ice_score": 9}, "ice_score"),
+        ({"ice_items": {"orientation": 4}}, "ice_items"),  # all five or none
+        ({"ice_items": {**ALL_ICE_ITEMS, "attention": 0}, "ice_score": 8}, "ice_score"),  # the items make 9
+        ({"heart_rate": 301}, "heart_rate"),
+        ({"spo2": 101}, "spo2"),
+        ({"oxygen_l_min": Decimal("100.1")}, "oxygen_l_min"),
+        ({"capd_score": 3}, "capd_score"),  # a CAPD is for children under 12
     ],
 )
 def test_impossible_measurements_are_refused(world, patient, measurements, field):

@@ -36,6 +36,7 @@ from tracker.admin.common import (
 from tracker.admin.forms import AdministrationAddForm, ConditioningAddForm, CorrectTimeForm, VoidForm
 from tracker.choices import CheckStatus
 from tracker.models import Administration, Conditioning, ScheduledCheck
+from tracker.selectors import with_course_dose
 from tracker.services.administrations import administration_record
 from tracker.services.clinical import conditioning_record
 from tracker.services.monitoring import administration_void, schedule_reschedule
@@ -59,8 +60,16 @@ NEXT_CHECKS = 8
 
 
 def schedule_summary(administration: Administration) -> str:
-    """The monitoring schedule this administration started: counts, then the next open checks (overdue first)."""
-    checks = ScheduledCheck.objects.filter(administration=administration)
+    """The monitoring schedule of this administration's course (one per order, counted from its first infusion):
+    counts, then the next open checks (overdue first)."""
+    # The course's checks all hang on its first standing infusion (see course_schedule_sync).
+    anchor = (
+        Administration.objects.filter(order_id=administration.order_id, voided_at=None)
+        .order_by("administered_at", "id")
+        .values_list("id", flat=True)
+        .first()
+    ) or administration.pk
+    checks = ScheduledCheck.objects.filter(administration_id=anchor)
     now = timezone.now()
     counts = checks.aggregate(
         overdue=Count("id", filter=Q(status=CheckStatus.OPEN, grace_until__lt=now)),
@@ -85,7 +94,7 @@ def schedule_summary(administration: Administration) -> str:
         counts["overdue"],
         counts["completed"],
         counts["cancelled"],
-        changelist_url(ScheduledCheck, administration__id__exact=administration.pk),
+        changelist_url(ScheduledCheck, administration__id__exact=anchor),
         rows or format_html('<tr><td colspan="5">{}</td></tr>', "No open checks."),
     )
 
@@ -109,6 +118,7 @@ class AdministrationAdmin(ClinicalAdmin):
     list_select_related = ["patient", "order__chain", "unit", "administered_by", "verification_signature__signer"]
     search_fields = [
         "order__chain__coi",
+        "order__chain__legacy_coi",
         "unit__unit_id",
         "patient__mrn",
         "patient__family_name",
@@ -121,9 +131,16 @@ class AdministrationAdmin(ClinicalAdmin):
         (
             "Bedside check",
             {
-                "fields": ["scanned_unit", "scanned_patient", "verifier_username", "verifier_password"],
-                "description": "Scan the bag and the patient's wristband. Nothing is recorded unless both belong "
-                "to this order and the unit is released, received here, thawed and in date.",
+                "fields": [
+                    "scanned_unit",
+                    "scanned_patient",
+                    "scanned_birth_date",
+                    "verifier_username",
+                    "verifier_password",
+                ],
+                "description": "Two people, two identifiers: scan the bag and the patient's wristband (MRN and birth "
+                "date), with a second nurse or doctor who signs. Nothing is recorded unless the bag and the "
+                "wristband belong to this order and the unit is released, received here, thawed and in date.",
             },
         ),
         (None, {"fields": ["premedication", "infusion_reaction", "note"]}),
@@ -137,9 +154,11 @@ class AdministrationAdmin(ClinicalAdmin):
         "route",
         "scanned_unit",
         "scanned_patient",
+        "scanned_birth_date",
         "dose",
         "weight_kg",
         "dose_per_kg",
+        "course_dose",
         "administered_by",
         "verifier",
         "premedication",
@@ -151,11 +170,12 @@ class AdministrationAdmin(ClinicalAdmin):
         "created_at",
         "updated_at",
     )
-    readonly_fields = ["state", "coi", "patient_link", "unit_link", "dose", "dose_per_kg", "verifier"]
+    readonly_fields = ["state", "coi", "patient_link", "unit_link", "dose", "dose_per_kg", "course_dose", "verifier"]
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         # Here rather than list_select_related (which the changelist skips once a queryset joins anything).
-        return super().get_queryset(request).select_related(*self.list_select_related, "voided_by")
+        queryset = super().get_queryset(request).select_related(*self.list_select_related, "voided_by")
+        return with_course_dose(queryset)
 
     def changeform_view(
         self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
@@ -194,6 +214,20 @@ class AdministrationAdmin(ClinicalAdmin):
         if obj.dose_cells_per_kg is None:
             return "- (no weight on record)"
         return cells(obj.dose_cells_per_kg, "cells/kg")
+
+    @admin.display(description="course (this order)")
+    def course_dose(self, obj: Administration) -> str:
+        units = getattr(obj, "course_units", None)
+        if not units:
+            return "-"
+        per_kg = getattr(obj, "course_dose_cells_per_kg", None)
+        return format_html(
+            "{} unit{} given: {}, {}",
+            units,
+            "" if units == 1 else "s",
+            cells(obj.course_dose_cells),
+            cells(per_kg, "cells/kg") if per_kg is not None else "per kg: - (a unit had no weight on record)",
+        )
 
     @admin.display(description="verified by")
     def verifier(self, obj: Administration) -> str:
@@ -239,7 +273,8 @@ class AdministrationAdmin(ClinicalAdmin):
         return panel(
             format_html(
                 '<p style="font-size:1.2em;margin:0 0 6px"><strong>{}</strong> given to <strong>{}</strong> on {} '
-                '({})</p><p style="margin:0 0 8px">Dose {} &middot; {} &middot; weight {} kg</p>{}',
+                '({})</p><p style="margin:0 0 8px">Dose {} &middot; {} &middot; weight {} kg (on the infusion day)'
+                '</p><p style="margin:0 0 8px">Course: {}</p>{}',
                 obj.unit.unit_id,
                 obj.patient.display_name,
                 when(obj.administered_at),
@@ -247,6 +282,7 @@ class AdministrationAdmin(ClinicalAdmin):
                 cells(obj.dose_cells),
                 self.dose_per_kg(obj),
                 obj.weight_kg if obj.weight_kg is not None else "-",
+                self.course_dose(obj),
                 schedule_summary(obj),
             )
         )
@@ -281,15 +317,28 @@ class AdministrationAdmin(ClinicalAdmin):
                 route=data["route"],
                 scanned_unit=data["scanned_unit"],
                 scanned_patient=data["scanned_patient"],
-                verifier_username=data.get("verifier_username", "").strip(),
-                verifier_password=data.get("verifier_password", ""),
+                scanned_birth_date=data["scanned_birth_date"],
+                verifier_username=data["verifier_username"].strip(),
+                verifier_password=data["verifier_password"],
                 premedication=data.get("premedication", ""),
                 infusion_reaction=data.get("infusion_reaction", ""),
                 note=data.get("note", ""),
             )
 
     def created_message(self, obj: models.Model) -> str | None:
-        count = ScheduledCheck.objects.filter(administration=obj).count()
+        assert isinstance(obj, Administration)
+        first = (
+            Administration.objects.filter(order_id=obj.order_id, voided_at=None)
+            .order_by("administered_at", "id")
+            .values_list("id", flat=True)
+            .first()
+        )
+        count = ScheduledCheck.objects.filter(administration_id=first).count()
+        if first != obj.pk:
+            return (
+                "Bedside check passed. This unit joins its order's course: the monitoring schedule counted from the "
+                f"first infusion goes on ({count} checks), none is added."
+            )
         return f"Bedside check passed. The monitoring schedule has started: {count} checks scheduled."
 
     # --- void and time correction, each on its own page asking the reason ----------------------------------------
@@ -397,7 +446,14 @@ class ConditioningAdmin(ClinicalAdmin):
     list_display = ["coi", "patient_name", "mrn", "regimen", "drug", "dose_display", "day_relative", "given_on"]
     list_filter = ["regimen", facility_filter("order__patient__facility"), "given_on"]
     list_select_related = ["order__chain", "order__patient", "recorded_by"]
-    search_fields = ["order__chain__coi", "order__patient__mrn", "order__patient__family_name", "drug", "regimen"]
+    search_fields = [
+        "order__chain__coi",
+        "order__chain__legacy_coi",
+        "order__patient__mrn",
+        "order__patient__family_name",
+        "drug",
+        "regimen",
+    ]
     ordering = ["order__chain__coi", "given_on", "drug"]
     date_hierarchy = "given_on"
     add_form = ConditioningAddForm

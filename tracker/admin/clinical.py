@@ -38,8 +38,12 @@ from tracker.admin.forms import (
     AssessmentAddForm,
     FollowUpVisitAddForm,
     InterventionAddForm,
+    PatientWeightAddForm,
 )
-from tracker.models import AdverseEvent, Assessment, FollowUpVisit, Intervention
+from tracker.models import AdverseEvent, Assessment, FollowUpVisit, Intervention, PatientWeight
+from tracker.rules import adverse_events as ae_rules
+from tracker.rules.grading import URGENT_GRADE
+from tracker.rules.ranges import VITALS as VITAL_RANGES
 from tracker.services.clinical import (
     adverse_event_mark_reported,
     adverse_event_record,
@@ -48,9 +52,9 @@ from tracker.services.clinical import (
     follow_up_record,
     intervention_record,
 )
-from tracker.services.monitoring import URGENT_GRADE
+from tracker.services.orders import patient_weight_record
 
-VITALS = ["heart_rate", "systolic_bp", "diastolic_bp", "respiratory_rate", "spo2", "oxygen_l_min"]
+VITAL_FIELDS = list(VITAL_RANGES)
 LABS = ["crp_mg_l", "ferritin_ng_ml", "il6_pg_ml"]
 
 
@@ -102,6 +106,8 @@ class AssessmentAdmin(ClinicalAdmin):
                     "ice_following_commands",
                     "ice_writing",
                     "ice_attention",
+                    "capd_score",
+                    "capd_unable",
                     "consciousness",
                     "seizure",
                     "motor_weakness",
@@ -109,7 +115,7 @@ class AssessmentAdmin(ClinicalAdmin):
                 ]
             },
         ),
-        ("Vital signs (optional)", {"fields": VITALS}),
+        ("Vital signs (optional)", {"fields": VITAL_FIELDS}),
         ("Labs (optional)", {"fields": LABS}),
         (None, {"fields": ["note"]}),
     ]
@@ -124,11 +130,13 @@ class AssessmentAdmin(ClinicalAdmin):
         "hypoxia",
         "ice_score",
         "ice_items",
+        "capd_score",
+        "capd_unable",
         "consciousness",
         "seizure",
         "motor_weakness",
         "cerebral_edema",
-        *VITALS,
+        *VITAL_FIELDS,
         *LABS,
         "assessed_by",
         "note",
@@ -172,24 +180,28 @@ class AssessmentAdmin(ClinicalAdmin):
 
     def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
         data = form.cleaned_data
-        extra = {name: data.get(name) for name in (*VITALS, *LABS)}
-        return assessment_record(
-            actor=request.user,
-            patient=data["patient"],
-            assessed_at=data["assessed_at"],
-            temperature_c=data.get("temperature_c"),
-            hypotension=data["hypotension"],
-            hypoxia=data["hypoxia"],
-            fever_masked=data.get("fever_masked", False),
-            ice_score=data.get("ice_score"),
-            ice_items=data.get("ice_items"),
-            consciousness=data["consciousness"],
-            seizure=data["seizure"],
-            motor_weakness=data.get("motor_weakness", False),
-            cerebral_edema=data["cerebral_edema"],
-            note=data.get("note", ""),
-            **extra,
-        )
+        extra = {name: data.get(name) for name in (*VITAL_FIELDS, *LABS)}
+        # A partial set of ICE items is the service's refusal (all five or none): shown at the top of the form.
+        with refused_on({"ice_items": None}):  # type: ignore[dict-item]
+            return assessment_record(
+                actor=request.user,
+                patient=data["patient"],
+                assessed_at=data["assessed_at"],
+                temperature_c=data.get("temperature_c"),
+                hypotension=data["hypotension"],
+                hypoxia=data["hypoxia"],
+                fever_masked=data.get("fever_masked", False),
+                ice_score=data.get("ice_score"),
+                ice_items=data.get("ice_items"),
+                capd_score=data.get("capd_score"),
+                capd_unable=data.get("capd_unable", False),
+                consciousness=data["consciousness"],
+                seizure=data["seizure"],
+                motor_weakness=data.get("motor_weakness", False),
+                cerebral_edema=data["cerebral_edema"],
+                note=data.get("note", ""),
+                **extra,
+            )
 
     def created_message(self, obj: models.Model) -> str | None:
         assert isinstance(obj, Assessment)
@@ -308,8 +320,9 @@ def report_state(event: AdverseEvent) -> str:
     return format_html("<strong>due {}</strong>", when(event.report_due_at))
 
 
-# What may change after recording (adverse_event_update recomputes the report clock from it).
-AE_CHANGEABLE = ("grade", "serious", "expected", "resolved_at", "outcome", "description")
+# What may change after recording: the rule's list (adverse_event_update recomputes the report clock from it),
+# and why the awareness time moves when it does.
+AE_CHANGEABLE = (*ae_rules.EDITABLE, "aware_at_reason")
 
 
 @admin.register(AdverseEvent)
@@ -367,6 +380,8 @@ class AdverseEventAdmin(ClinicalAdmin):
         "relatedness",
         "onset_at",
         "aware_at",
+        "aware_at_reason",
+        "aware_at_changed",
         "resolved_at",
         "outcome",
         "description",
@@ -375,7 +390,7 @@ class AdverseEventAdmin(ClinicalAdmin):
         "updated_at",
     )
     plain_change_fields = AE_CHANGEABLE
-    readonly_fields = ["report", "patient_link"]
+    readonly_fields = ["report", "patient_link", "aware_at_changed"]
     actions = ["mark_reported"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -390,6 +405,14 @@ class AdverseEventAdmin(ClinicalAdmin):
     @admin.display(description="expedited report", ordering="report_due_at")
     def report(self, obj: AdverseEvent) -> str:
         return report_state(obj)
+
+    @admin.display(description="awareness time last moved")
+    def aware_at_changed(self, obj: AdverseEvent) -> str:
+        if obj.aware_at_changed_at is None:
+            return "-"
+        return format_html(
+            "{} by {}: “{}”", when(obj.aware_at_changed_at), obj.aware_at_changed_by, obj.aware_at_change_reason
+        )
 
     def record_panel(self, request: HttpRequest, obj: AdverseEvent) -> dict[str, Any]:
         overdue = (
@@ -435,7 +458,7 @@ class AdverseEventAdmin(ClinicalAdmin):
             onset_at=data["onset_at"],
             aware_at=data["aware_at"],
             serious=data.get("serious", False),
-            expected=data.get("expected", False),
+            expected=data["expected"],
             resolved_at=data.get("resolved_at"),
             term_text=data.get("term_text", ""),
             meddra_code=data.get("meddra_code", ""),
@@ -447,17 +470,30 @@ class AdverseEventAdmin(ClinicalAdmin):
 
     def created_message(self, obj: models.Model) -> str | None:
         assert isinstance(obj, AdverseEvent)
+        if obj.serious and obj.grade >= ae_rules.LIFE_THREATENING_GRADE:
+            serious = f"Grade {obj.grade} is serious by definition (ICH E2A). "
+        elif obj.serious and obj.outcome == ae_rules.FATAL_OUTCOME:
+            serious = "A fatal event is serious by definition (ICH E2A). "
+        else:
+            serious = ""
+        if obj.outcome == ae_rules.FATAL_OUTCOME:
+            serious += "The patient's monitoring schedule has ended. "
         if obj.report_due_at is not None:
-            return f"Expedited report due {when(obj.report_due_at)}: {obj.report_rule}."
-        return obj.report_rule or None
+            return f"{serious}Expedited report due {when(obj.report_due_at)}: {obj.report_rule}."
+        return f"{serious}{obj.report_rule}".strip() or None
 
     def save_model(self, request: HttpRequest, obj: models.Model, form: BaseForm, change: bool) -> None:
         if not change:
             return  # added by the service in save_related
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in AE_CHANGEABLE}
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in ae_rules.EDITABLE}
         if changes:
             with refused_on({}):
-                updated = adverse_event_update(actor=request.user, event_id=obj.pk, **changes)
+                updated = adverse_event_update(
+                    actor=request.user,
+                    event_id=obj.pk,
+                    aware_at_reason=form.cleaned_data.get("aware_at_reason", ""),
+                    **changes,
+                )
             adopt(obj, updated)
 
     # --- the report submitted ---------------------------------------------------------------------------------
@@ -583,3 +619,32 @@ class FollowUpVisitAdmin(ClinicalAdmin):
         data = dict(form.cleaned_data)
         patient, visit_date = data.pop("patient"), data.pop("visit_date")
         return follow_up_record(actor=request.user, patient=patient, visit_date=visit_date, **data)
+
+
+# --- dated weights -------------------------------------------------------------------------------------------
+
+
+@admin.register(PatientWeight)
+class PatientWeightAdmin(ClinicalAdmin):
+    """A patient's weights, each on the day it was measured: a dose per kg uses the latest on or before the
+    infusion day, so a later weight never rewrites an infusion's dose."""
+
+    list_display = ["measured_on", "patient_name", "mrn", "weight_kg", "note", "recorded_by"]
+    list_filter = [facility_filter("patient__facility"), "measured_on"]
+    list_select_related = ["patient", "recorded_by"]
+    search_fields = ["patient__mrn", "patient__family_name", "patient__given_name"]
+    date_hierarchy = "measured_on"
+    add_form = PatientWeightAddForm
+    add_fieldsets = [(None, {"fields": ["patient", "weight_kg", "measured_on", "note"]})]
+    change_fields = ("patient_link", "weight_kg", "measured_on", "note", "recorded_by", "created_at")
+    readonly_fields = ["patient_link"]
+
+    def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
+        data = form.cleaned_data
+        return patient_weight_record(
+            actor=request.user,
+            patient_id=data["patient"].pk,
+            weight_kg=data["weight_kg"],
+            measured_on=data["measured_on"],
+            note=data.get("note", ""),
+        )

@@ -26,7 +26,7 @@ from products.errors import DomainError
 from products.models import Facility
 from tracker.admin.patients import PatientDataAdmin, patients_visible_to
 from tracker.choices import CheckStatus
-from tracker.services.monitoring import URGENT_GRADE
+from tracker.rules.grading import URGENT_GRADE
 
 
 @contextmanager

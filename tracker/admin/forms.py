@@ -15,6 +15,7 @@ from django.forms.models import construct_instance
 
 from products.admin_forms import ServiceModelForm
 from products.rules.isbt128 import normalize
+from products.selectors import coi_lookup
 from tracker.choices import Route
 from tracker.models import (
     Administration,
@@ -23,19 +24,32 @@ from tracker.models import (
     Conditioning,
     FollowUpVisit,
     Intervention,
+    PatientWeight,
     TherapyOrder,
     Webhook,
 )
-from tracker.rules.grading import ICE_ITEMS
-from tracker.services.clinical import TEMPERATURE_RANGE_C
+from tracker.rules import adverse_events as ae_rules
+from tracker.rules.grading import CAPD_SCORE, FEVER_C, ICE_ITEMS, ICE_SCORE
+from tracker.rules.ranges import TEMPERATURE_C, VITALS, WEIGHT_KG, WELLBEING_SCORE, Range
 
-ICE_MAX = sum(ICE_ITEMS.values())
+
+def bound(field: forms.Field, bounds: Range) -> None:
+    """Give a number field a rule's range (tracker.rules), so an impossible value is an error on the field itself,
+    in the rule's words."""
+    field.validators += [MinValueValidator(bounds.low, bounds.message), MaxValueValidator(bounds.high, bounds.message)]
+    field.widget.attrs.update(min=str(bounds.low), max=str(bounds.high))
 
 
-def bound(field: forms.Field, low: Any, high: Any, message: str = "") -> None:
-    """Give a number field its range, so an impossible value is an error on the field itself."""
-    field.validators += [MinValueValidator(low, message or None), MaxValueValidator(high, message or None)]
-    field.widget.attrs.update(min=str(low), max=str(high))
+class YesNoField(forms.TypedChoiceField):
+    """A yes or no the user must answer: no default, so nobody answers it by leaving a box unticked."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("choices", [("yes", "Yes"), ("no", "No")])
+        kwargs.setdefault("widget", forms.RadioSelect)
+        super().__init__(coerce=lambda value: value == "yes", empty_value=None, **kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return {True: "yes", False: "no"}.get(value, value)
 
 
 class ClinicalForm(ServiceModelForm):
@@ -79,7 +93,7 @@ class OrderByCoiField(forms.CharField):
 
     def clean(self, value: Any) -> TherapyOrder:  # type: ignore[override]
         text = normalize(super().clean(value))
-        order = self.orders.filter(chain__coi=text).first()
+        order = self.orders.filter(coi_lookup("chain", text)).first()
         if order is None:
             raise forms.ValidationError(f"No therapy order with COI {text} that you may see.")
         return order
@@ -101,17 +115,25 @@ class AdministrationAddForm(ClinicalForm):
         max_length=64,
         help_text="The id of the bag to be given (from the order or the bag's label).",
     )
+    scanned_birth_date = forms.DateField(
+        label="Birth date on the wristband",
+        widget=widgets.AdminDateWidget,
+        help_text="Scan or type the birth date printed on the wristband: the second patient identifier. It must be "
+        "this order's patient's.",
+        error_messages={"required": "Scan or type the birth date on the wristband (the second identifier)."},
+    )
     verifier_username = forms.CharField(
         label="Second person (username)",
         max_length=150,
-        required=False,
-        help_text="Optional: a second nurse or doctor who checked the bag and the wristband with you. "
-        "They sign with their own password below (21 CFR Part 11 electronic signature).",
+        help_text="Every administration is checked by two people: a second nurse or doctor of this hospital who "
+        "checked the bag and the wristband with you. They sign with their own password below (21 CFR Part 11 "
+        "electronic signature).",
+        error_messages={"required": "A second person checks every administration: give their username."},
     )
     verifier_password = forms.CharField(
         label="Second person's password",
-        required=False,
         strip=False,
+        error_messages={"required": "The second person types their own password to sign."},
         widget=forms.PasswordInput(attrs={"autocomplete": "off"}, render_value=False),
         help_text="Typed by the second person themself; it is checked, never stored or shown.",
     )
@@ -125,6 +147,7 @@ class AdministrationAddForm(ClinicalForm):
             "route",
             "scanned_unit",
             "scanned_patient",
+            "scanned_birth_date",
             "verifier_username",
             "verifier_password",
             "premedication",
@@ -151,15 +174,6 @@ class AdministrationAddForm(ClinicalForm):
         _orders_for(self)
         self.fields["route"].initial = Route.IV_INFUSION
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        username, password = cleaned.get("verifier_username", ""), cleaned.get("verifier_password", "")
-        if username and not password:
-            self.add_error("verifier_password", "The second person types their own password to sign.")
-        if password and not username:
-            self.add_error("verifier_username", "Whose password is this? Enter the second person's username.")
-        return cleaned
-
 
 class ConditioningAddForm(ClinicalForm):
     coi = OrderByCoiField()
@@ -178,7 +192,7 @@ class ConditioningAddForm(ClinicalForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         _orders_for(self)
-        bound(self.fields["dose"], Decimal("0.01"), Decimal("99999999"), "The dose is a positive amount.")
+        bound(self.fields["dose"], Range(Decimal("0.01"), Decimal("99999999"), "", "The dose"))
 
 
 # --- after the infusion -----------------------------------------------------------------------------------
@@ -226,6 +240,8 @@ class AssessmentAddForm(ClinicalForm):
             "ice_following_commands",
             "ice_writing",
             "ice_attention",
+            "capd_score",
+            "capd_unable",
             "consciousness",
             "seizure",
             "motor_weakness",
@@ -247,6 +263,8 @@ class AssessmentAddForm(ClinicalForm):
             "hypotension": "Low blood pressure",
             "hypoxia": "Oxygen support",
             "ice_score": "ICE score",
+            "capd_score": "CAPD score (under 12)",
+            "capd_unable": "CAPD could not be performed",
             "consciousness": "Level of consciousness",
             "motor_weakness": "New deep focal weakness",
             "cerebral_edema": "Brain swelling",
@@ -258,17 +276,21 @@ class AssessmentAddForm(ClinicalForm):
         }
         help_texts = {
             "assessed_at": "When the patient was assessed. Not in the future.",
-            "temperature_c": "The highest temperature since the last check, e.g. 38.6. Fever is 38.0 °C or more. "
+            "temperature_c": f"The highest temperature since the last check, e.g. 38.6. Fever is {FEVER_C} °C or more. "
             "Leave empty if not measured.",
             "fever_masked": "Tick if paracetamol, tocilizumab, steroids or another antipyretic or anti-cytokine "
             "treatment was given for CRS, so a fever may no longer show. CRS is then graded on blood pressure "
-            "and oxygen even without a fever.",
+            "and oxygen even without a fever. Accepted only once CRS has been graded (an earlier assessment with "
+            "fever) or such a treatment is recorded before this assessment.",
             "hypotension": "Did low blood pressure need treatment? Fluids only, one vasopressor (with or without "
             "vasopressin), or several vasopressors.",
             "hypoxia": "The oxygen the patient needs to keep their saturation: none, a low-flow nasal cannula "
             "(up to 6 L/min), high flow or a mask, or positive pressure (CPAP, BiPAP, ventilator).",
-            "ice_score": "The ICE test total, 0 to 10 (10 is normal). Enter the total, or fill in the five items "
-            "below and the total is added up for you. Leave empty if the test was not done.",
+            "ice_score": "Patients 12 and over: the ICE test total, 0 to 10 (10 is normal). Enter the total, or fill "
+            "in all five items below and the total is added up for you. Leave empty if the test was not done.",
+            "capd_score": "Children under 12: the Cornell Assessment of Pediatric Delirium, 0 to 32 (9 or more is "
+            "delirium). It replaces the ICE score for them (ASTCT 2019).",
+            "capd_unable": "Children under 12: tick if the child could not be assessed with the CAPD.",
             "consciousness": "How awake the patient is. Leave “Alert” if fully awake.",
             "seizure": "Any seizure since the last check, clinical or on EEG.",
             "motor_weakness": "New weakness of one side of the body (hemiparesis) or of both legs (paraparesis).",
@@ -283,18 +305,17 @@ class AssessmentAddForm(ClinicalForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        low, high = TEMPERATURE_RANGE_C
-        bound(self.fields["temperature_c"], low, high, f"A body temperature is between {low} and {high} °C.")
-        bound(self.fields["ice_score"], 0, ICE_MAX, f"The ICE score is 0 to {ICE_MAX}.")
-        bound(self.fields["spo2"], 0, 100)
+        bound(self.fields["temperature_c"], TEMPERATURE_C)
+        bound(self.fields["ice_score"], ICE_SCORE)
+        bound(self.fields["capd_score"], CAPD_SCORE)
+        for name, bounds in VITALS.items():
+            bound(self.fields[name], bounds)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        # The items as given, even a partial set: whether they make a score is the service's rule (all or none).
         items = {item: cleaned.get(name) for name, item in self.ICE_FIELDS.items()}
-        given = {item: points for item, points in items.items() if points is not None}
-        if given and len(given) != len(items):
-            self.add_error(None, "Fill in all five ICE items, or leave them empty and enter only the total.")
-        cleaned["ice_items"] = given if len(given) == len(items) else None
+        cleaned["ice_items"] = {item: points for item, points in items.items() if points is not None} or None
         return cleaned
 
 
@@ -315,6 +336,13 @@ class InterventionAddForm(ClinicalForm):
 class AdverseEventAddForm(ClinicalForm):
     # The service says which of these times is wrong, on the right field.
     service_checked_constraints = frozenset({"ae_aware_after_onset", "ae_resolved_after_onset"})
+
+    expected = YesNoField(
+        label="Expected",
+        error_messages={
+            "required": "Say whether the product's label lists this event: it decides the report deadline."
+        },
+    )
 
     class Meta:
         model = AdverseEvent
@@ -344,34 +372,44 @@ class AdverseEventAddForm(ClinicalForm):
             "aware_at": "When the site first learnt of it: the expedited-report clock starts here.",
             "resolved_at": "Empty while it lasts.",
             "serious": "Death, life-threatening, hospitalisation (or a longer stay), lasting disability, a birth "
-            "defect, or another important medical event.",
-            "expected": "Listed in the product's label (reference safety information). A serious event that is "
-            "not expected must be reported within 15 days of awareness.",
+            "defect, or another important medical event. Grade 4 or 5, or a fatal outcome, is always serious.",
+            "expected": "Is it listed in the product's label (reference safety information)? A serious event that "
+            "is not expected must be reported within 15 days of awareness.",
             "relatedness": "How likely the product caused it.",
         }
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        bound(self.fields["grade"], 1, 5, "The grade is 1 to 5.")
-        self.fields["expected"].initial = True
+        bound(self.fields["grade"], ae_rules.GRADE)
 
 
 class AdverseEventChangeForm(ClinicalForm):
-    """What may change on an adverse event (through adverse_event_update, which recomputes the report clock)."""
+    """What may change on an adverse event: the fields of tracker.rules.adverse_events.EDITABLE, through
+    adverse_event_update, which recomputes the report clock and decides whether the awareness time may move."""
 
     service_checked_constraints = AdverseEventAddForm.service_checked_constraints
 
+    expected = YesNoField(label="Expected")
+    aware_at_reason = forms.CharField(
+        label="Why the awareness time moves",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required to move “Site aware at” once a report deadline is set: the deadline counts from it. "
+        "Kept on the event and in the audit trail with your name (21 CFR 11.10(e)).",
+    )
+
     class Meta:
         model = AdverseEvent
-        fields = ["grade", "serious", "expected", "resolved_at", "outcome", "description"]
+        fields = [*ae_rules.EDITABLE, "aware_at_reason"]
+        labels = AdverseEventAddForm.Meta.labels
         help_texts = AdverseEventAddForm.Meta.help_texts
         widgets = AdverseEventAddForm.Meta.widgets
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if "grade" in self.fields:
-            bound(self.fields["grade"], 1, 5, "The grade is 1 to 5.")
+            bound(self.fields["grade"], ae_rules.GRADE)
 
 
 class FollowUpVisitAddForm(ClinicalForm):
@@ -413,7 +451,23 @@ class FollowUpVisitAddForm(ClinicalForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        bound(self.fields["wellbeing_score"], 0, 10, "The well-being score is 0 to 10.")
+        bound(self.fields["wellbeing_score"], WELLBEING_SCORE)
+
+
+class PatientWeightAddForm(ClinicalForm):
+    class Meta:
+        model = PatientWeight
+        fields = ["patient", "weight_kg", "measured_on", "note"]
+        labels = {"weight_kg": "Weight (kg)", "measured_on": "Weighed on"}
+        help_texts = {
+            "weight_kg": "e.g. 71.4",
+            "measured_on": "The day the patient was weighed. Doses per kg use the latest weight on or before the "
+            "infusion day; a later weight never changes an infusion already given.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        bound(self.fields["weight_kg"], WEIGHT_KG)
 
 
 # --- actions that need a reason or a time -------------------------------------------------------------------

@@ -18,7 +18,7 @@ from products.admin.base import ReadOnlyInline, ServiceAdmin
 from products.admin.chain import admin_link, chain_cancel_many, member_facilities
 from products.admin_forms import ServiceModelForm
 from products.models import Product
-from tracker.models import Patient, TherapyOrder
+from tracker.models import Patient, PatientWeight, TherapyOrder
 from tracker.services.orders import order_create, patient_create
 
 
@@ -58,6 +58,7 @@ class PatientDataAdmin(ServiceAdmin):
 # What is recorded for a patient, from the patient's page: (permission, model name, label).
 PATIENT_RECORDS = [
     ("add_therapyorder", "therapyorder", "Order a therapy"),
+    ("add_patientweight", "patientweight", "Record a weight"),
     ("add_assessment", "assessment", "Record an assessment"),
     ("add_intervention", "intervention", "Record an intervention"),
     ("add_adverseevent", "adverseevent", "Record an adverse event"),
@@ -91,6 +92,16 @@ class PatientAddForm(ServiceModelForm):
         fields = ["facility", "mrn", "given_name", "family_name", "birth_date", "sex", "weight_kg"]
 
 
+class WeightInline(ReadOnlyInline):
+    model = PatientWeight
+    fields = ["measured_on", "weight_kg", "note", "recorded_by", "created_at"]
+    verbose_name_plural = "weights (a dose per kg uses the latest weight on or before its infusion day)"
+    show_change_link = False
+
+    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
+        return super().get_queryset(request).select_related("recorded_by")
+
+
 class OrderInline(ReadOnlyInline):
     model = TherapyOrder
     fields = ["coi", "product", "status", "ordered_at", "ordered_by"]
@@ -113,7 +124,7 @@ class PatientAdmin(PatientDataAdmin):
     list_display = ["display_name", "mrn", "birth_date", "sex", "facility", "cois", "created_at"]
     list_filter = [("facility", admin.RelatedOnlyFieldListFilter), "sex", "created_at"]
     list_select_related = ["facility"]
-    search_fields = ["mrn", "family_name", "given_name", "orders__chain__coi"]
+    search_fields = ["mrn", "family_name", "given_name", "orders__chain__coi", "orders__chain__legacy_coi"]
     date_hierarchy = "created_at"
     add_form = PatientAddForm
     add_fieldsets = [
@@ -130,7 +141,8 @@ class PatientAdmin(PatientDataAdmin):
         "created_at",
         "updated_at",
     )
-    inlines = [OrderInline]
+    # weight_kg shows the latest dated weight; the weights below are the record doses are computed from.
+    inlines = [OrderInline, WeightInline]
 
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return super().get_queryset(request).prefetch_related("orders__chain")
@@ -185,7 +197,7 @@ class TherapyOrderAdmin(PatientDataAdmin):
     list_display = ["coi", "patient_name", "mrn", "product", "status", "ordered_by", "ordered_at"]
     list_filter = ["chain__status", "product", ("patient__facility", admin.RelatedOnlyFieldListFilter), "ordered_at"]
     list_select_related = ["chain", "patient", "product", "ordered_by"]
-    search_fields = ["chain__coi", "patient__mrn", "patient__family_name", "patient__given_name"]
+    search_fields = ["chain__coi", "chain__legacy_coi", "patient__mrn", "patient__family_name", "patient__given_name"]
     date_hierarchy = "ordered_at"
     autocomplete_fields = ["patient"]
     add_form = OrderAddForm

@@ -6,6 +6,7 @@ Every patient-side list filters by `?patient=` (id) and `?coi=` (the records of 
 import django_filters
 from django.db.models import QuerySet
 
+from products.api.filters import CoiFilter
 from products.choices import CheckKind, Severity
 from tracker.choices import (
     AdverseEventTerm,
@@ -32,14 +33,14 @@ from tracker.models import (
 
 class PatientRecordFilter(django_filters.FilterSet):
     patient = django_filters.NumberFilter(field_name="patient_id", help_text="The patient's id.")
-    coi = django_filters.CharFilter(method="filter_coi", help_text="The records of this order's patient.")
-
-    def filter_coi(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # One order per chain of identity: the join cannot repeat a record.
-        return queryset.filter(patient__orders__chain__coi=value)
+    # One order per chain of identity: the join cannot repeat a record.
+    coi = CoiFilter(
+        "patient__orders__chain", help_text="The records of this order's patient (its COI, or its legacy COI)."
+    )
 
 
 class AdministrationFilter(PatientRecordFilter):
+    coi = CoiFilter("order__chain")
     unit = django_filters.CharFilter(field_name="unit__unit_id", help_text="The unit id of the bag given.")
     route = django_filters.ChoiceFilter(choices=Route.choices)
     voided = django_filters.BooleanFilter(
@@ -49,9 +50,6 @@ class AdministrationFilter(PatientRecordFilter):
     class Meta:
         model = Administration
         fields = ["patient", "coi", "unit", "route", "voided"]
-
-    def filter_coi(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(order__chain__coi=value)
 
 
 class AssessmentFilter(PatientRecordFilter):
@@ -76,7 +74,7 @@ class InterventionFilter(PatientRecordFilter):
 
 class ConditioningFilter(django_filters.FilterSet):
     patient = django_filters.NumberFilter(field_name="order__patient_id", help_text="The patient's id.")
-    coi = django_filters.CharFilter(field_name="order__chain__coi")
+    coi = CoiFilter("order__chain")
 
     class Meta:
         model = Conditioning

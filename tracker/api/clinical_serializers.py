@@ -8,6 +8,7 @@ from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from products.api.serializers.batches import SignatureSerializer
 from products.api.serializers.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
@@ -42,12 +43,38 @@ from tracker.models import (
     ScheduledCheck,
     TherapyOrder,
 )
-from tracker.rules.grading import ICE_ITEMS
+from tracker.rules import adverse_events as ae_rules
+from tracker.rules import grading
+from tracker.rules.ranges import TEMPERATURE_C, VITALS, WELLBEING_SCORE, Range
 from tracker.selectors import orders_visible_to, patients_visible_to
-from tracker.services.clinical import TEMPERATURE_RANGE_C
 
 OPTIONAL = {"required": False, "allow_null": True, "default": None}
 TEXT = {"required": False, "allow_blank": True, "default": ""}
+
+
+class AnsweredBooleanField(serializers.BooleanField):
+    """A yes or no that must be given: absent is a 400, in JSON and in form posts alike (DRF reads an absent
+    checkbox in a form post as false, which would answer the question for the user)."""
+
+    default_empty_html = empty
+
+
+def in_range(bounds: Range, help_text: str, **kwargs: Any) -> serializers.Field:
+    """A number field bounded by a rule's range (tracker.rules), with the rule's own message."""
+    messages = {"min_value": bounds.message, "max_value": bounds.message}
+    if isinstance(bounds.low, Decimal):
+        return NumberField(
+            max_digits=kwargs.pop("max_digits", 4),
+            decimal_places=kwargs.pop("decimal_places", 1),
+            min_value=bounds.low,
+            max_value=bounds.high,
+            help_text=help_text,
+            error_messages=messages,
+            **kwargs,
+        )
+    return serializers.IntegerField(
+        min_value=bounds.low, max_value=bounds.high, help_text=help_text, error_messages=messages, **kwargs
+    )
 
 
 def patient_field(**kwargs: Any) -> ScopedPrimaryKeyRelatedField:
@@ -117,6 +144,27 @@ class AdministrationSerializer(RecordSerializer):
         help_text="The second person's electronic signature on the bedside check (21 CFR 11.50), if any.",
     )
     voided_by = username("Who voided it as entered in error.", allow_null=True)
+    weight_kg = NumberField(
+        max_digits=5,
+        decimal_places=1,
+        read_only=True,
+        allow_null=True,
+        help_text="The patient's weight on the infusion day: the latest weight measured on or before it.",
+    )
+    dose_cells_per_kg = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="This unit's dose per kg of the infusion day's weight."
+    )
+    course_units = serializers.IntegerField(
+        read_only=True, help_text="Units given (not voided) under this order: one course, one monitoring schedule."
+    )
+    course_dose_cells = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Cells given over the course: every unit of the order not voided."
+    )
+    course_dose_cells_per_kg = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="The course's dose per kg: each unit's dose per kg, summed; null when a unit had no weight.",
+    )
 
     class Meta:
         model = Administration
@@ -129,9 +177,13 @@ class AdministrationSerializer(RecordSerializer):
             "route",
             "scanned_unit",
             "scanned_patient",
+            "scanned_birth_date",
             "dose_cells",
             "weight_kg",
             "dose_cells_per_kg",
+            "course_units",
+            "course_dose_cells",
+            "course_dose_cells_per_kg",
             "administered_by",
             "verified_by",
             "premedication",
@@ -153,26 +205,32 @@ class AdministrationInputSerializer(serializers.Serializer):
     route = serializers.ChoiceField(choices=Route.choices)
     scanned_unit = serializers.CharField(max_length=64, help_text="The unit id as read from the bag's label.")
     scanned_patient = serializers.CharField(max_length=64, help_text="The MRN as read from the wristband.")
+    scanned_birth_date = serializers.DateField(
+        help_text="The birth date as read from the wristband (YYYY-MM-DD): the second patient identifier.",
+        error_messages={"required": "Scan or type the birth date on the wristband (the second identifier)."},
+    )
     verifier_username = serializers.CharField(
-        max_length=150, help_text="A second person who verifies the bedside check (optional).", **TEXT
+        max_length=150,
+        help_text="The second person who checks the bag and the wristband: another active clinician or coordinator "
+        "of the patient's facility.",
+        error_messages={
+            "required": "A second person checks every administration: give their username.",
+            "blank": "A second person checks every administration: give their username.",
+        },
     )
     verifier_password = serializers.CharField(
         write_only=True,
         trim_whitespace=False,
         style={"input_type": "password"},
-        help_text="The verifier's own password, re-entered (21 CFR 11.200).",
-        **TEXT,
+        help_text="The verifier's own password, re-entered (21 CFR 11.200). Tried only after every other check.",
+        error_messages={
+            "required": "The second person signs with their own password.",
+            "blank": "The second person signs with their own password.",
+        },
     )
     premedication = serializers.CharField(**TEXT)
     infusion_reaction = serializers.CharField(**TEXT)
     note = serializers.CharField(**TEXT)
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["verifier_username"] and not attrs["verifier_password"]:
-            raise serializers.ValidationError({"verifier_password": ["The verifier signs with their password."]})
-        if attrs["verifier_password"] and not attrs["verifier_username"]:
-            raise serializers.ValidationError({"verifier_username": ["Whose password is this?"]})
-        return attrs
 
 
 class VoidInputSerializer(serializers.Serializer):
@@ -186,7 +244,6 @@ class CorrectTimeInputSerializer(serializers.Serializer):
 
 # Assessments -----------------------------------------------------------------------------------------------
 
-VITALS = ("heart_rate", "systolic_bp", "diastolic_bp", "respiratory_rate", "spo2", "oxygen_l_min")
 LABS = ("crp_mg_l", "ferritin_ng_ml", "il6_pg_ml")
 
 
@@ -207,6 +264,8 @@ class AssessmentSerializer(RecordSerializer):
             "fever_masked",
             "ice_score",
             "ice_items",
+            "capd_score",
+            "capd_unable",
             "consciousness",
             "seizure",
             "motor_weakness",
@@ -226,10 +285,6 @@ class AssessmentSerializer(RecordSerializer):
         }
 
 
-def _vital(low: int, high: int, help_text: str) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=low, max_value=high, help_text=help_text, **OPTIONAL)
-
-
 def _lab(digits: int, help_text: str) -> NumberField:
     return NumberField(max_digits=digits, decimal_places=1, min_value=Decimal(0), help_text=help_text, **OPTIONAL)
 
@@ -239,26 +294,31 @@ class AssessmentInputSerializer(serializers.Serializer):
 
     patient = patient_field()
     assessed_at = serializers.DateTimeField()
-    temperature_c = NumberField(
-        max_digits=4,
-        decimal_places=1,
-        min_value=TEMPERATURE_RANGE_C[0],
-        max_value=TEMPERATURE_RANGE_C[1],
-        help_text="Body temperature in degrees Celsius.",
-        **OPTIONAL,
-    )
+    temperature_c = in_range(TEMPERATURE_C, "Body temperature in degrees Celsius.", **OPTIONAL)
     hypotension = serializers.ChoiceField(choices=Hypotension.choices, default=Hypotension.NONE)
     hypoxia = serializers.ChoiceField(choices=Hypoxia.choices, default=Hypoxia.NONE)
     fever_masked = serializers.BooleanField(
-        default=False, help_text="Antipyretic or anti-cytokine therapy given after CRS onset."
+        default=False,
+        help_text="Antipyretic or anti-cytokine therapy given after CRS onset. Accepted only after CRS has been graded "
+        "(an earlier assessment with fever) or after an antipyretic or anti-cytokine intervention recorded before "
+        "this assessment; otherwise a 400 on `fever_masked`.",
     )
-    ice_score = serializers.IntegerField(
-        min_value=0, max_value=10, help_text="ICE score 0-10; null if not done.", **OPTIONAL
-    )
+    ice_score = in_range(grading.ICE_SCORE, "ICE score 0-10 (patients 12 and over); null if not done.", **OPTIONAL)
     ice_items = serializers.DictField(
-        child=serializers.IntegerField(min_value=0, max_value=max(ICE_ITEMS.values())),
-        help_text=f"ICE items and their points ({', '.join(ICE_ITEMS)}); they give the ICE score.",
+        child=serializers.IntegerField(min_value=0, max_value=max(grading.ICE_ITEMS.values())),
+        help_text=f"ICE items and their points ({', '.join(f'{k} 0-{v}' for k, v in grading.ICE_ITEMS.items())}): "
+        "all five or none (a partial set is a 400); they give the ICE score.",
         **OPTIONAL,
+    )
+    capd_score = in_range(
+        grading.CAPD_SCORE,
+        "Children under 12 on the assessment date: Cornell Assessment of Pediatric Delirium, 0-32 (ASTCT 2019 "
+        "grades their ICANS with it instead of the ICE score; an ICE score for them, or a CAPD for anyone older, "
+        "is a 400).",
+        **OPTIONAL,
+    )
+    capd_unable = serializers.BooleanField(
+        default=False, help_text="Children under 12: the CAPD could not be performed (ICANS grade 4)."
     )
     consciousness = serializers.ChoiceField(choices=Consciousness.choices, default=Consciousness.ALERT)
     seizure = serializers.ChoiceField(choices=Seizure.choices, default=Seizure.NONE)
@@ -266,19 +326,12 @@ class AssessmentInputSerializer(serializers.Serializer):
         default=False, help_text="Deep focal motor weakness (hemiparesis or paraparesis)."
     )
     cerebral_edema = serializers.ChoiceField(choices=CerebralEdema.choices, default=CerebralEdema.NONE)
-    heart_rate = _vital(0, 300, "Beats per minute.")
-    systolic_bp = _vital(0, 300, "mmHg.")
-    diastolic_bp = _vital(0, 250, "mmHg.")
-    respiratory_rate = _vital(0, 100, "Breaths per minute.")
-    spo2 = _vital(0, 100, "Oxygen saturation, %.")
-    oxygen_l_min = NumberField(
-        max_digits=4,
-        decimal_places=1,
-        min_value=Decimal(0),
-        max_value=Decimal(100),
-        help_text="Supplemental oxygen, L/min.",
-        **OPTIONAL,
-    )
+    heart_rate = in_range(VITALS["heart_rate"], "Beats per minute.", **OPTIONAL)
+    systolic_bp = in_range(VITALS["systolic_bp"], "mmHg.", **OPTIONAL)
+    diastolic_bp = in_range(VITALS["diastolic_bp"], "mmHg.", **OPTIONAL)
+    respiratory_rate = in_range(VITALS["respiratory_rate"], "Breaths per minute.", **OPTIONAL)
+    spo2 = in_range(VITALS["spo2"], "Oxygen saturation, %.", **OPTIONAL)
+    oxygen_l_min = in_range(VITALS["oxygen_l_min"], "Supplemental oxygen, L/min.", **OPTIONAL)
     crp_mg_l = _lab(7, "C-reactive protein, mg/L.")
     ferritin_ng_ml = _lab(9, "Ferritin, ng/mL.")
     il6_pg_ml = _lab(9, "Interleukin-6, pg/mL.")
@@ -371,6 +424,7 @@ class AdverseEventSerializer(RecordSerializer):
     """An adverse event with its grade, seriousness, expectedness and expedited-report clock."""
 
     recorded_by = username("Who recorded it.")
+    aware_at_changed_by = username("Who last moved the awareness time after the deadline was set.", allow_null=True)
 
     class Meta:
         model = AdverseEvent
@@ -393,6 +447,9 @@ class AdverseEventSerializer(RecordSerializer):
             "report_due_at",
             "report_rule",
             "report_submitted_at",
+            "aware_at_changed_at",
+            "aware_at_changed_by",
+            "aware_at_change_reason",
             "recorded_by",
             "created_at",
             "updated_at",
@@ -401,6 +458,9 @@ class AdverseEventSerializer(RecordSerializer):
         extra_kwargs = {
             "report_due_at": {"help_text": "When the expedited report is due; null when none is."},
             "report_rule": {"help_text": "The reporting rule that applied, e.g. 21 CFR 600.80(c)(1)(i)."},
+            "serious": {"help_text": "Serious (ICH E2A); always true for grade 4 or 5 or a fatal outcome."},
+            "aware_at_changed_at": {"help_text": "When the awareness time last moved after the deadline was set."},
+            "aware_at_change_reason": {"help_text": "Why it moved (required then; also in the audit trail)."},
         }
 
 
@@ -412,20 +472,37 @@ class AdverseEventChangeSerializer(serializers.Serializer):
     meddra_code = serializers.RegexField(
         r"^\d{8}$", help_text="MedDRA code (8 digits).", error_messages={"invalid": "8 digits."}, **TEXT
     )
-    grade = serializers.IntegerField(min_value=1, max_value=5, help_text="CTCAE v5, or ASTCT 2019 for CRS/ICANS.")
+    grade = in_range(
+        ae_rules.GRADE, "CTCAE v5, or ASTCT 2019 for CRS/ICANS. Grade 4 or 5 makes the event serious; 5 makes it fatal."
+    )
     grading_system = serializers.ChoiceField(choices=GradingSystem.choices, default=GradingSystem.CTCAE)
     onset_at = serializers.DateTimeField()
     aware_at = serializers.DateTimeField(help_text="When the site became aware: the report clock starts here.")
     resolved_at = serializers.DateTimeField(**OPTIONAL)
     outcome = serializers.ChoiceField(choices=Outcome.choices, default=Outcome.ONGOING)
-    serious = serializers.BooleanField()
-    expected = serializers.BooleanField()
+    serious = serializers.BooleanField(
+        help_text="Serious (death, life-threatening, hospitalisation...). Grade 4 or 5 or a fatal outcome makes the "
+        "event serious whatever this says (ICH E2A)."
+    )
+    expected = AnsweredBooleanField(
+        help_text="Listed in the product's label (reference safety information). Required: no default, since it "
+        "decides the report deadline.",
+        error_messages={"required": "Say whether the product's label lists this event (true or false)."},
+    )
     relatedness = serializers.ChoiceField(choices=Relatedness.choices, default=Relatedness.POSSIBLE)
     description = serializers.CharField(**TEXT)
+
+    aware_at_reason = serializers.CharField(
+        write_only=True,
+        help_text="PATCH only: why `aware_at` moves. Required once a report deadline is set (400 without it); once "
+        "the report is submitted `aware_at` no longer moves (409 `illegal_transition`).",
+        **TEXT,
+    )
 
 
 class AdverseEventInputSerializer(AdverseEventChangeSerializer):
     patient = patient_field()
+    aware_at_reason = None  # a new event has no clock to move
 
 
 class ReportSubmittedInputSerializer(serializers.Serializer):
@@ -478,9 +555,7 @@ class FollowUpVisitInputSerializer(serializers.Serializer):
         default=False, help_text="Tumour tested for the CAR transgene (FDA boxed warning, 2024)."
     )
     rcv_result = serializers.ChoiceField(choices=RcvResult.choices, default=RcvResult.NOT_DONE)
-    wellbeing_score = serializers.IntegerField(
-        min_value=0, max_value=10, help_text="Patient-reported well-being, 0-10.", **OPTIONAL
-    )
+    wellbeing_score = in_range(WELLBEING_SCORE, "Patient-reported well-being, 0-10.", **OPTIONAL)
     patient_reported = serializers.CharField(help_text="Patient-reported outcomes, free text.", **TEXT)
     note = serializers.CharField(**TEXT)
 

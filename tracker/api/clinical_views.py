@@ -57,11 +57,20 @@ def _administrations(request: Request) -> QuerySet:
     post=extend_schema(
         request=s.AdministrationInputSerializer,
         responses=write_responses(201, s.AdministrationSerializer),
-        description="Record an administration after the bedside check: the scanned bag and wristband must belong "
-        "to the order's COI and patient. 409 `identity_mismatch`, `unit_not_released`, `unit_expired`, "
-        "`unit_not_at_site`, `already_administered`, `unit_not_thawed`, `out_of_sequence`; nothing is written "
-        "when refused. A verifier (a second person) signs with their own password (403 `invalid_signature`). "
-        "The product's monitoring schedule starts in the same transaction (see `checks/`).",
+        description="Record an administration after the bedside check. Two people: `verifier_username` and "
+        "`verifier_password` are required (400 without them); the verifier is another active clinician or "
+        "coordinator of the patient's facility (else a 400 on `verifier_username`). Two patient identifiers: the "
+        "wristband's MRN (`scanned_patient`) and birth date (`scanned_birth_date`, required) must be the order's "
+        "patient's, and the scanned bag the order's unit: else 409 `identity_mismatch`. The unit's state: 409 "
+        "`unit_not_released`, `unit_expired`, `unit_not_at_site`, `already_administered`, `unit_not_thawed`, "
+        "`out_of_sequence`. The caller's rights (403 `permission_denied`), the order, the identity, the unit's "
+        "state and the verifier are all checked before the verifier's password is tried: a caller who may not "
+        "record the administration learns nothing about any password and adds no signature failure. A wrong "
+        "password is then a 403 `invalid_signature` (the failure stays on record; after 5 within 15 minutes, "
+        "403 `signing_locked`). Nothing else is written when refused. One course, one schedule: the first unit "
+        "given under an order starts the product's monitoring schedule (see `checks/`) in the same transaction; "
+        "further units of the order join it, and `course_dose_cells(_per_kg)` sum the course. The dose per kg "
+        "uses the patient's weight on the infusion day (`patients/{id}/weights/`).",
     )
 )
 class AdministrationListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
@@ -102,8 +111,10 @@ class AdministrationActionView(RecordActionView):
     post=extend_schema(
         request=s.VoidInputSerializer,
         responses=write_responses(200, s.AdministrationSerializer),
-        description="Void an administration entered in error: its open checks are cancelled, their reminders "
-        "resolved, and the unit returns to its state before. 409 `illegal_transition` if already voided.",
+        description="Void an administration entered in error: the unit returns to its state before. When no other "
+        "unit of the order stands, the open checks are cancelled and their reminders resolved; when the first of "
+        "several is voided, the schedule passes to the next infusion and its open checks move to that time. "
+        "409 `illegal_transition` if already voided.",
     )
 )
 class AdministrationVoid(AdministrationActionView):
@@ -117,8 +128,9 @@ class AdministrationVoid(AdministrationActionView):
     post=extend_schema(
         request=s.CorrectTimeInputSerializer,
         responses=write_responses(200, s.AdministrationSerializer),
-        description="Correct the administration time: every still-open protocol check moves with it. "
-        "409 `illegal_transition` for a voided administration.",
+        description="Correct the administration time: when it is (or becomes) the first infusion of its order's "
+        "course, every still-open protocol check moves with it. 409 `illegal_transition` for a voided "
+        "administration.",
     )
 )
 class AdministrationCorrectTime(AdministrationActionView):
@@ -140,8 +152,12 @@ def _assessments(request: Request) -> QuerySet:
         request=s.AssessmentInputSerializer,
         responses=write_responses(201, s.AssessmentSerializer),
         description="Record the raw measurements; `crs_grade` and `icans_grade` are computed from them "
-        "(ASTCT 2019). Impossible values are a 400 naming the field. A grade >= 2 raises an urgent reminder "
-        "in the same transaction (see `reminders/`) and schedules 4-hourly toxicity checks.",
+        "(ASTCT 2019). Impossible values are a 400 naming the field. `ice_items` are all five or none. Patients "
+        "under 12 on the assessment date are graded for ICANS with the CAPD (`capd_score`, `capd_unable`): an ICE "
+        "score or items for them is a 400, and a CAPD for anyone older is a 400. `fever_masked` is a 400 unless CRS "
+        "was graded before (an earlier assessment with fever) or an antipyretic or anti-cytokine intervention is "
+        "recorded before the assessment. A grade >= 2 raises an urgent reminder in the same transaction (see "
+        "`reminders/`) and schedules 4-hourly toxicity checks.",
     )
 )
 class AssessmentListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
@@ -240,7 +256,8 @@ def _follow_ups(request: Request) -> QuerySet:
         request=s.FollowUpVisitInputSerializer,
         responses=write_responses(201, s.FollowUpVisitSerializer),
         description="A follow-up visit; it completes the patient's due follow-up, malignancy-screen and (with a "
-        "result) replication-competent-virus checks.",
+        "result) replication-competent-virus checks. A visit recording death ends the monitoring schedule: the "
+        "open checks close as `deceased` and their reminders are resolved.",
     )
 )
 class FollowUpVisitListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
@@ -276,9 +293,11 @@ def _adverse_events(request: Request) -> QuerySet:
     post=extend_schema(
         request=s.AdverseEventInputSerializer,
         responses=write_responses(201, s.AdverseEventSerializer),
-        description="Record an adverse event. `report_due_at` and `report_rule` are computed: serious and "
-        "unexpected events are due to the regulator 15 calendar days after awareness (21 CFR 600.80). "
-        "Grade 5 is always serious and fatal.",
+        description="Record an adverse event. `expected` is required (no default: it decides the deadline). "
+        "`report_due_at` and `report_rule` are computed: serious and unexpected events are due to the regulator 15 "
+        "calendar days after awareness (21 CFR 600.80). Grade 4 or 5, or `outcome` `fatal`, makes the event serious "
+        "whatever `serious` says (ICH E2A); grade 5 is fatal. A fatal event ends the patient's monitoring "
+        "schedule: the open checks close as `deceased` and their reminders are resolved.",
     )
 )
 class AdverseEventListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
@@ -299,7 +318,10 @@ class AdverseEventListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
         request=s.AdverseEventChangeSerializer,
         responses=write_responses(200, s.AdverseEventSerializer),
         description="Change an adverse event (resolution, outcome, grade, seriousness, expectedness...): the "
-        "fields given are set and the report clock is computed again.",
+        "fields given are set and the report clock is computed again. `aware_at` (the start of the report clock) "
+        "moves freely while no deadline is set; once one is, only with `aware_at_reason` (400 without it; who, when "
+        "and why are kept on the event and in the audit trail); once the report is submitted, never (409 "
+        "`illegal_transition`).",
     )
 )
 class AdverseEventDetail(generics.RetrieveAPIView):

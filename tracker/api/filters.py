@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q, QuerySet
 
+from products.api.filters import CoiFilter
 from products.choices import CoiStatus
 from tracker.models import Patient, TherapyOrder
 
@@ -25,7 +26,7 @@ class PatientFilter(django_filters.FilterSet):
 
 
 class OrderFilter(django_filters.FilterSet):
-    coi = django_filters.CharFilter(field_name="chain__coi")
+    coi = CoiFilter()
     status = django_filters.ChoiceFilter(field_name="chain__status", choices=CoiStatus.choices)
     facility = django_filters.CharFilter(field_name="patient__facility__code")
     patient = django_filters.NumberFilter(field_name="patient_id")

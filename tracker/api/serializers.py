@@ -1,22 +1,33 @@
 """Patients (PHI) and therapy orders."""
 
-from decimal import Decimal
-
 from rest_framework import serializers
 
 from products.api.serializers.fields import ScopedPrimaryKeyRelatedField
 from products.choices import CoiStatus
 from products.models import Facility, Product
 from tracker.choices import Sex
-from tracker.models import Patient, TherapyOrder
+from tracker.models import Patient, PatientWeight, TherapyOrder
+from tracker.rules.ranges import WEIGHT_KG
 from tracker.selectors import patients_visible_to
 
 WEIGHT = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
 
 
+WEIGHT_BOUNDS = {
+    "min_value": WEIGHT_KG.low,
+    "max_value": WEIGHT_KG.high,
+    "error_messages": {"min_value": WEIGHT_KG.message, "max_value": WEIGHT_KG.message},
+}
+
+
 class PatientSerializer(serializers.ModelSerializer):
     facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    weight_kg = serializers.DecimalField(read_only=True, allow_null=True, **WEIGHT)
+    weight_kg = serializers.DecimalField(
+        read_only=True,
+        allow_null=True,
+        help_text="The latest dated weight (see `patients/{id}/weights/`); doses use the weight of their day.",
+        **WEIGHT,
+    )
 
     class Meta:
         model = Patient
@@ -42,7 +53,15 @@ class PatientInputSerializer(serializers.Serializer):
     birth_date = serializers.DateField()
     sex = serializers.ChoiceField(choices=Sex.choices)
     weight_kg = serializers.DecimalField(
-        required=False, allow_null=True, default=None, min_value=Decimal("0.1"), **WEIGHT
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The weight at registration: the patient's first dated weight.",
+        **WEIGHT_BOUNDS,
+        **WEIGHT,
+    )
+    weighed_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="When that weight was measured; default: today."
     )
     facility = serializers.SlugRelatedField(
         slug_field="code", queryset=Facility.objects.all(), help_text="The treating facility's code."
@@ -88,3 +107,21 @@ class OrderInputSerializer(serializers.Serializer):
         help_text="Where the cells will be collected; its staff then see the chain.",
     )
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PatientWeightSerializer(serializers.ModelSerializer):
+    """A weight measured on a date: a dose per kg uses the latest weight on or before its infusion day."""
+
+    weight_kg = serializers.DecimalField(read_only=True, **WEIGHT)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = PatientWeight
+        fields = ["id", "patient", "weight_kg", "measured_on", "note", "recorded_by", "created_at"]
+        read_only_fields = fields
+
+
+class PatientWeightInputSerializer(serializers.Serializer):
+    weight_kg = serializers.DecimalField(help_text="Kilograms, one decimal.", **WEIGHT_BOUNDS, **WEIGHT)
+    measured_on = serializers.DateField(help_text="The day the patient was weighed (not in the future).")
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

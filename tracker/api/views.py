@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.db.models import Model, QuerySet
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.permissions import IsAuthenticated
@@ -11,9 +12,17 @@ from products.api.mixins import ServiceCreateMixin, actor_of
 from products.api.permissions import MaySeePatients
 from products.api.views import write_responses
 from tracker.api.filters import OrderFilter, PatientFilter
-from tracker.api.serializers import OrderInputSerializer, OrderSerializer, PatientInputSerializer, PatientSerializer
-from tracker.selectors import orders_visible_to, patients_visible_to
-from tracker.services.orders import order_create, patient_create
+from tracker.api.serializers import (
+    OrderInputSerializer,
+    OrderSerializer,
+    PatientInputSerializer,
+    PatientSerializer,
+    PatientWeightInputSerializer,
+    PatientWeightSerializer,
+)
+from tracker.models import PatientWeight
+from tracker.selectors import orders_visible_to, patients_visible_to, weights_visible_to
+from tracker.services.orders import order_create, patient_create, patient_weight_record
 
 PATIENT_DATA = [IsAuthenticated, MaySeePatients]
 
@@ -41,6 +50,35 @@ class PatientDetail(generics.RetrieveAPIView):
 
     def get_queryset(self) -> QuerySet:
         return patients_visible_to(self.request.user)
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=PatientWeightInputSerializer,
+        responses=write_responses(201, PatientWeightSerializer),
+        description="Record a dated weight. A dose per kg uses the latest weight on or before its infusion day, so a "
+        "weight recorded later never changes an infusion already given; the patient's `weight_kg` shows the latest. "
+        "A weight outside 0.1-999.9 kg, or dated in the future or before birth, is a 400.",
+    )
+)
+class PatientWeightListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
+    """The patient's weights, latest first."""
+
+    serializer_class = PatientWeightSerializer
+    input_serializer_class = PatientWeightInputSerializer
+    permission_classes = PATIENT_DATA
+    filterset_class = None
+
+    def patient(self) -> Model:
+        return get_object_or_404(patients_visible_to(self.request.user), id=self.kwargs["id"])
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # the schema generator has no patient id
+            return PatientWeight.objects.none()
+        return weights_visible_to(self.request.user).filter(patient=self.patient()).order_by("-measured_on", "-id")
+
+    def perform_service(self, data: dict[str, Any]) -> Model:
+        return patient_weight_record(actor=actor_of(self.request), patient_id=self.patient().pk, **data)
 
 
 @extend_schema_view(

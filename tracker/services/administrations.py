@@ -1,52 +1,69 @@
-"""Administration with bedside verification: the right product into the right patient, once."""
+"""Administration with bedside verification: the right product into the right patient, once, checked by two people.
 
-from datetime import datetime
-from typing import Any
+The order of the checks is the rule (CONTRACT 1.1, hard stops): the caller's own rights, the order, the identity
+(bag, wristband MRN and birth date), the unit's state and who the verifier is are all checked first, and only then
+is the verifier's password tried. So a caller who may not record this administration (wrong role, another
+facility, the wrong patient, a unit that may not be given...) learns nothing about anyone's password and adds no
+signature failure to anyone's record: the §11.300(d) lockout cannot be used to lock a colleague out of signing.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from products.choices import BatchStatus, CoiStatus, SignatureMeaning, UnitStatus
+from products.access import user_roles
+from products.choices import BatchStatus, CoiStatus, Role, SignatureMeaning, UnitStatus
 from products.errors import OutOfSequence, UnitExpired, UnitNotReleased
-from products.models import ChainOfIdentity, Unit
+from products.models import ChainOfIdentity, FacilityMembership, Unit
 from products.rules.isbt128 import normalize
 from products.services.chains import chain_advance
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
+from products.services.holds import require_not_on_hold
 from products.services.signatures import signature_capture, signature_verify
 from products.services.units import unit_mark_administered
 from tracker.errors import AlreadyAdministered, IdentityMismatch, UnitNotAtSite, UnitNotThawed
-from tracker.models import Administration, TherapyOrder
-from tracker.services.monitoring import schedule_instantiate
+from tracker.models import Administration, Patient, TherapyOrder
+from tracker.selectors import weight_on
+from tracker.services.monitoring import course_schedule_sync
 from tracker.services.orders import PATIENT_ROLES
 
 AT_SITE = {UnitStatus.RECEIVED, UnitStatus.STORED, UnitStatus.THAWED, UnitStatus.DISPENSED}
+# The second person at the bedside: a nurse or doctor of the patient's facility (a role itself, not superuser).
+VERIFIER_ROLES = frozenset({Role.CLINICIAN, Role.COORDINATOR})
+
+
+@dataclass(frozen=True)
+class BedsideScan:
+    """What the bedside check compares: the order, the bag, the wristband's two identifiers, the second person."""
+
+    coi: str
+    unit_id: str
+    administered_at: datetime
+    scanned_unit: str
+    scanned_patient: str
+    scanned_birth_date: date | None
+    verifier_username: str
+
+
+@dataclass(frozen=True)
+class Checked:
+    order: TherapyOrder
+    patient: Patient
+    unit: Unit
+    verifier: AbstractBaseUser
 
 
 def _same(scanned: str, expected: str) -> bool:
     return normalize(scanned) == normalize(expected)
 
 
-def administration_record(**kwargs: Any) -> Administration:
-    """Record an administration after the bedside check; refuse (and write nothing) if any check fails.
-
-    A second person's signature password is verified first, outside the transaction, so that a wrong
-    password stays on record (21 CFR 11.300(d)) although the administration is refused.
-    """
-    verifier_username = kwargs.get("verifier_username") or ""
-    if verifier_username:
-        verifier = get_user_model().objects.filter(username=verifier_username, is_active=True).first()
-        if verifier is not None and verifier.pk != kwargs["actor"].pk:
-            signature_verify(
-                signer=verifier, password=kwargs.get("verifier_password") or "", record=f"unit:{kwargs['unit_id']}"
-            )
-    return _administration_record(**kwargs)
-
-
-@transaction.atomic
-def _administration_record(
+def administration_record(
     *,
     actor: AbstractBaseUser,
     coi: str,
@@ -55,36 +72,99 @@ def _administration_record(
     route: str,
     scanned_unit: str,
     scanned_patient: str,
-    verifier_username: str = "",
-    verifier_password: str = "",
+    scanned_birth_date: date | None,
+    verifier_username: str,
+    verifier_password: str,
     premedication: str = "",
     infusion_reaction: str = "",
     note: str = "",
 ) -> Administration:
+    """Record an administration after the bedside check; refuse (and write nothing) if any check fails.
+
+    Every check runs first without writing (`_bedside_check`); then the verifier's password is verified outside
+    the transaction, so that a wrong one stays on record (21 CFR 11.300(d)) although the administration is
+    refused; then, in one transaction under the unit's row lock, everything is checked again and written.
+    """
+    scan = BedsideScan(
+        coi=coi,
+        unit_id=unit_id,
+        administered_at=administered_at,
+        scanned_unit=scanned_unit,
+        scanned_patient=scanned_patient,
+        scanned_birth_date=scanned_birth_date,
+        verifier_username=(verifier_username or "").strip(),
+    )
+    _require_input(scan, verifier_password)
+    checked = _bedside_check(actor, scan, lock=False)
+    # Only now, with every other check passed, is anyone's password tried.
+    signature_verify(signer=checked.verifier, password=verifier_password, record=f"unit:{checked.unit.unit_id}")
+    return _administration_write(
+        actor,
+        scan,
+        verifier_password=verifier_password,
+        route=route,
+        premedication=premedication,
+        infusion_reaction=infusion_reaction,
+        note=note,
+    )
+
+
+def _require_input(scan: BedsideScan, verifier_password: str) -> None:
+    errors = {}
+    if not scan.verifier_username:
+        errors["verifier_username"] = ["A second person checks every administration: give their username."]
+    elif not verifier_password:
+        errors["verifier_password"] = ["The second person signs with their own password."]
+    if scan.scanned_birth_date is None:
+        errors["scanned_birth_date"] = ["Scan or type the birth date on the wristband (the second identifier)."]
+    if errors:
+        raise ValidationError(errors)
+
+
+def _bedside_check(actor: AbstractBaseUser, scan: BedsideScan, *, lock: bool) -> Checked:
+    """Every refusal but the password's, in the contract's order. Reads only (`lock` takes the unit's row lock)."""
+    # 1. The caller's own rights.
     require_role(actor, *PATIENT_ROLES, action="record administrations")
-    order = TherapyOrder.objects.select_related("patient__facility", "chain").filter(chain__coi=coi).first()
+    # 2. The order, at one of the caller's facilities.
+    order = TherapyOrder.objects.select_related("patient__facility", "chain").filter(chain__coi=scan.coi).first()
     if order is None:
-        raise ValidationError({"coi": [f"No order with COI {coi}."]})
+        raise ValidationError({"coi": [f"No order with COI {scan.coi}."]})
     patient = order.patient
     require_member(actor, patient.facility)
-    not_in_future(administered_at, "administered_at")
-    # The unit row lock makes a concurrent second administration of this bag wait, then fail below.
-    unit = (
-        Unit.objects.select_for_update(of=("self",))
-        .select_related("batch__product", "current_facility")
-        .filter(unit_id=unit_id)
-        .first()
-    )
+    not_in_future(scan.administered_at, "administered_at")
+    units = Unit.objects.select_related("batch__product", "current_facility")
+    if lock:
+        # The unit row lock makes a concurrent second administration of this bag wait, then fail below.
+        units = units.select_for_update(of=("self",))
+    unit = units.filter(unit_id=scan.unit_id).first()
     if unit is None:
-        raise ValidationError({"unit": [f"No unit {unit_id}."]})
+        raise ValidationError({"unit": [f"No unit {scan.unit_id}."]})
+    # 3. Chain of identity: the wrong bag or the wrong patient is the fatal error.
+    _check_identity(order=order, patient=patient, unit=unit, scan=scan)
+    # 4. The unit's own state.
+    check_unit_usable(unit=unit, patient=patient, administered_at=scan.administered_at)
+    # 5. Who the second person is (never their password: that comes after every check).
+    verifier = _verifier(actor=actor, patient=patient, username=scan.verifier_username)
+    return Checked(order=order, patient=patient, unit=unit, verifier=verifier)
 
-    # Chain of identity first: the wrong bag or the wrong patient is the fatal error.
-    if not (_same(scanned_unit, unit.unit_id) and unit.chain_id == order.chain_id):
+
+def _check_identity(*, order: TherapyOrder, patient: Patient, unit: Unit, scan: BedsideScan) -> None:
+    if not (_same(scan.scanned_unit, unit.unit_id) and unit.chain_id == order.chain_id):
         raise IdentityMismatch("The scanned bag is not this order's unit.")
-    if not _same(scanned_patient, patient.mrn):
+    # Two patient identifiers (Joint Commission NPSG.01.01.01): the MRN and the birth date on the wristband.
+    if not _same(scan.scanned_patient, patient.mrn):
         raise IdentityMismatch("The scanned wristband is not this order's patient.")
+    if scan.scanned_birth_date != patient.birth_date:
+        raise IdentityMismatch("The birth date on the wristband is not this order's patient's birth date.")
+
+
+def check_unit_usable(*, unit: Unit, patient: Patient, administered_at: datetime) -> None:
+    """Every refusal about the unit's own state, and the only place they are made: given already, on hold, not
+    released, not here, expired, not thawed, or given before its last custody event. Checked before any password."""
     if unit.status == UnitStatus.ADMINISTERED or Administration.objects.filter(unit=unit, voided_at=None).exists():
         raise AlreadyAdministered(f"Unit {unit.unit_id} has already been administered.")
+    # An open hold on the bag or its batch (an excursion, an OOS result, a recall) stops it at the bedside.
+    require_not_on_hold(unit=unit)
     if unit.batch.status != BatchStatus.RELEASED:
         raise UnitNotReleased(f"Unit {unit.unit_id}'s batch is {unit.batch.status}.")
     if unit.current_facility_id != patient.facility_id or unit.status not in AT_SITE:
@@ -96,31 +176,65 @@ def _administration_record(
     if unit.last_event_at is not None and administered_at < unit.last_event_at:
         raise OutOfSequence(f"Unit {unit.unit_id}'s last custody event was at {unit.last_event_at.isoformat()}.")
 
-    signature = None
-    if verifier_username:
-        verifier = get_user_model().objects.filter(username=verifier_username, is_active=True).first()
-        if verifier is None or verifier.pk == actor.pk:
-            raise ValidationError({"verifier_username": ["A second, different user verifies the bedside check."]})
-        require_member(verifier, patient.facility)
-        signature = signature_capture(
-            signer=verifier,
-            password=verifier_password,
-            meaning=SignatureMeaning.VERIFICATION,
-            statement="Bedside identity check verified",
-            record=f"unit:{unit.unit_id}",
-        )
 
-    weight = patient.weight_kg
+def _verifier(*, actor: AbstractBaseUser, patient: Patient, username: str) -> AbstractBaseUser:
+    """The second person: another active clinician or coordinator who is a member of the patient's facility.
+    One message for every way a name fails, so the answer tells nobody which usernames exist elsewhere."""
+    if username.casefold() == actor.get_username().casefold():
+        raise ValidationError({"verifier_username": ["You cannot verify your own check: a second person does."]})
+    verifier = get_user_model().objects.filter(username=username, is_active=True).first()
+    eligible = (
+        verifier is not None
+        and verifier.pk != actor.pk
+        and bool(user_roles(verifier) & VERIFIER_ROLES)
+        and FacilityMembership.objects.filter(user=verifier, facility_id=patient.facility_id).exists()
+    )
+    if not eligible:
+        raise ValidationError(
+            {
+                "verifier_username": [
+                    f"{username} cannot verify this check: the second person is another active clinician or "
+                    f"coordinator of {patient.facility.name}."
+                ]
+            }
+        )
+    return verifier
+
+
+@transaction.atomic
+def _administration_write(
+    actor: AbstractBaseUser,
+    scan: BedsideScan,
+    *,
+    verifier_password: str,
+    route: str,
+    premedication: str,
+    infusion_reaction: str,
+    note: str,
+) -> Administration:
+    # Everything again under the unit's row lock: the state may have changed since the first pass.
+    checked = _bedside_check(actor, scan, lock=True)
+    order, patient, unit = checked.order, checked.patient, checked.unit
+    signature = signature_capture(
+        signer=checked.verifier,
+        password=verifier_password,
+        meaning=SignatureMeaning.VERIFICATION,
+        statement="Bedside identity check verified",
+        record=f"unit:{unit.unit_id}",
+    )
+    # The weight of the infusion day, not whatever the patient record says later.
+    weight = weight_on(patient_id=patient.id, day=timezone.localdate(scan.administered_at))
     try:
         with transaction.atomic():
             administration = Administration.objects.create(
                 order=order,
                 patient=patient,
                 unit=unit,
-                administered_at=administered_at,
+                administered_at=scan.administered_at,
                 route=route,
-                scanned_unit=scanned_unit,
-                scanned_patient=scanned_patient,
+                scanned_unit=scan.scanned_unit,
+                scanned_patient=scan.scanned_patient,
+                scanned_birth_date=scan.scanned_birth_date,
                 dose_cells=unit.dose_cells,
                 weight_kg=weight,
                 dose_cells_per_kg=round(unit.dose_cells / weight) if weight else None,
@@ -133,10 +247,10 @@ def _administration_record(
             )
     except IntegrityError as exc:  # the unique constraint on unit: a backstop should the lock ever be bypassed
         raise AlreadyAdministered() from exc
-    unit_mark_administered(unit=unit, at=administered_at)
+    unit_mark_administered(unit=unit, at=scan.administered_at)
     chain = ChainOfIdentity.objects.select_for_update().get(id=order.chain_id)
     if chain.status != CoiStatus.ADMINISTERED:
         chain_advance(chain=chain, to=CoiStatus.ADMINISTERED)
-    # In the same transaction: an administration never exists without its monitoring schedule.
-    schedule_instantiate(administration=administration)
+    # In the same transaction: an administration never exists without its monitoring schedule (one per course).
+    course_schedule_sync(order_id=order.id, resolution="Rescheduled: an earlier infusion of the course was recorded")
     return administration

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import CharField, F, Value
+from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -17,16 +17,17 @@ from products.models import ChainOfIdentity, Unit
 from products.rules.schedules import protocol_occurrences
 from products.selectors import protocol_step_rules
 from products.services.guards import require_member, require_role
-from tracker.choices import CheckSource, CheckStatus, ReminderKind, ReminderStatus
-from tracker.models import Administration, Assessment, Reminder, ScheduledCheck
+from tracker.choices import CheckSource, CheckStatus, ReminderKind, ReminderStatus, SurvivalStatus
+from tracker.models import Administration, AdverseEvent, Assessment, FollowUpVisit, Reminder, ScheduledCheck
+from tracker.rules import adverse_events as ae_rules
+from tracker.rules.grading import URGENT_GRADE
 from tracker.services.notifications import notifications_for
 from tracker.services.orders import PATIENT_ROLES
 
-# CAR-T consensus practice: after CRS or ICANS grade >= 2, assess every 4 hours until two consecutive
-# assessments grade below 2 (ASTCT 2019 grades; frequency per the issue's clinical rule).
+# CAR-T consensus practice: after CRS or ICANS grade >= 2 (URGENT_GRADE), assess every 4 hours until two
+# consecutive assessments grade below 2 (ASTCT 2019 grades; frequency per the issue's clinical rule).
 ESCALATED_INTERVAL = timedelta(hours=4)
 ESCALATED_GRACE = timedelta(hours=1)
-URGENT_GRADE = 2
 
 # Which clinical record completes which kind of check.
 ASSESSMENT_KINDS = (CheckKind.TOXICITY, CheckKind.INFUSION_REACTION, CheckKind.INFECTION)
@@ -57,19 +58,71 @@ def schedule_instantiate(*, administration: Administration) -> list[ScheduledChe
 
 def _resolve_reminders(checks: Iterable[int], *, resolution: str, at: datetime) -> None:
     """Resolve the checks' reminders and retire their dedupe keys, so a rescheduled check can be reminded again."""
-    Reminder.objects.filter(check_item_id__in=list(checks)).exclude(status=ReminderStatus.RESOLVED).update(
+    _resolve(Reminder.objects.filter(check_item_id__in=list(checks)), resolution=resolution, at=at)
+
+
+def _resolve(reminders: QuerySet[Reminder], *, resolution: str, at: datetime) -> None:
+    reminders.exclude(status=ReminderStatus.RESOLVED).update(
         status=ReminderStatus.RESOLVED,
         resolved_at=at,
-        resolution=resolution,
+        resolution=resolution[:200],
         dedupe_key=Concat(F("dedupe_key"), Value("~"), Cast("id", output_field=CharField())),
     )
+
+
+def course_schedule_sync(*, order_id: int, resolution: str) -> None:
+    """One course, one schedule: every unit given under one order (a multi-bag dose, CD4 and CD8 components)
+    shares one monitoring schedule, counted from the order's first infusion that stands (not voided).
+
+    Runs in the caller's transaction whenever an administration is recorded, voided or its time corrected:
+    the first infusion of a course instantiates the schedule; a later one joins it; when the first is voided or
+    another one moves before it, the schedule passes to the new first infusion and its open checks move to that
+    time (`resolution` says why on the reminders this retires); when none stands, the open checks are cancelled.
+    """
+    # The order's chain row lock: two units of one course recorded at once see each other's schedule, never
+    # start two (administration_record already holds it; taking it again in the same transaction is free).
+    ChainOfIdentity.objects.select_for_update(of=("self",)).filter(order__id=order_id).first()
+    now = timezone.now()
+    first = (
+        Administration.objects.filter(order_id=order_id, voided_at=None)
+        .select_related("unit__batch__product")
+        .order_by("administered_at", "id")
+        .first()
+    )
+    course = ScheduledCheck.objects.filter(administration__order_id=order_id).exclude(status=CheckStatus.CANCELLED)
+    if first is None:
+        cancelled = list(course.filter(status=CheckStatus.OPEN).values_list("id", flat=True))
+        ScheduledCheck.objects.filter(id__in=cancelled).update(status=CheckStatus.CANCELLED)
+        _resolve_reminders(cancelled, resolution="Administration voided", at=now)
+        return
+    if not course.filter(source=CheckSource.PROTOCOL).exists():
+        schedule_instantiate(administration=first)
+        return
+    ScheduledCheck.objects.filter(id__in=course.exclude(administration=first).values("id")).update(administration=first)
+    rules = protocol_step_rules(first.unit.batch.product.monitoring_protocol_id)
+    new_times = {(o.step_id, o.sequence): o for o in protocol_occurrences(rules, first.administered_at)}
+    open_checks = ScheduledCheck.objects.select_for_update().filter(
+        administration=first, status=CheckStatus.OPEN, source=CheckSource.PROTOCOL
+    )
+    moved = []
+    for check in open_checks:
+        occurrence = new_times.get((check.protocol_step_id, check.sequence))
+        if occurrence is None or check.due_at == occurrence.due_at:
+            continue
+        check.due_at, check.grace_until = occurrence.due_at, occurrence.due_at + occurrence.grace
+        if check.due_at > now:
+            check.reminded_at = None  # not due any more: its reminder goes, and a new one comes when due
+        moved.append(check)
+    ScheduledCheck.objects.bulk_update(moved, ["due_at", "grace_until", "reminded_at"])
+    _resolve_reminders([c.id for c in moved if c.reminded_at is None], resolution=resolution, at=now)
 
 
 @transaction.atomic
 def schedule_reschedule(
     *, administration_id: int, actor: AbstractBaseUser, administered_at: datetime, reason: str
 ) -> Administration:
-    """Correct the administration time: every still-open protocol check moves with it."""
+    """Correct the administration time: when it is (or becomes) the course's first infusion, every still-open
+    protocol check moves with it."""
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the administration time is corrected (21 CFR 11.10(e))."]})
     administration = (
@@ -91,32 +144,14 @@ def schedule_reschedule(
     audit_reason(reason)
     administration.administered_at = administered_at
     administration.save(update_fields=["administered_at", "updated_at"])
-    rules = protocol_step_rules(administration.unit.batch.product.monitoring_protocol_id)
-    new_times = {(o.step_id, o.sequence): o for o in protocol_occurrences(rules, administered_at)}
-    open_checks = ScheduledCheck.objects.select_for_update().filter(
-        administration=administration, status=CheckStatus.OPEN, source=CheckSource.PROTOCOL
-    )
-    moved = []
-    for check in open_checks:
-        occurrence = new_times.get((check.protocol_step_id, check.sequence))
-        if occurrence is None:
-            continue
-        check.due_at, check.grace_until = occurrence.due_at, occurrence.due_at + occurrence.grace
-        if check.due_at > timezone.now():
-            check.reminded_at = None  # not due any more: its reminder goes, and a new one comes when due
-        moved.append(check)
-    ScheduledCheck.objects.bulk_update(moved, ["due_at", "grace_until", "reminded_at"])
-    _resolve_reminders(
-        [c.id for c in moved if c.reminded_at is None],
-        resolution="Rescheduled: administration time corrected",
-        at=timezone.now(),
-    )
+    course_schedule_sync(order_id=administration.order_id, resolution="Rescheduled: administration time corrected")
     return administration
 
 
 @transaction.atomic
 def administration_void(*, administration_id: int, actor: AbstractBaseUser, reason: str) -> Administration:
-    """Mark an administration as entered in error: its open checks are cancelled and the unit goes back."""
+    """Mark an administration as entered in error: the unit goes back, and the course's schedule follows the
+    infusions that stand (cancelled when none does; see course_schedule_sync)."""
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the administration is voided."]})
     administration = (
@@ -132,17 +167,14 @@ def administration_void(*, administration_id: int, actor: AbstractBaseUser, reas
     now = timezone.now()
     administration.voided_at, administration.voided_by, administration.void_reason = now, actor, reason.strip()
     administration.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
-    cancelled = list(
-        ScheduledCheck.objects.filter(administration=administration, status=CheckStatus.OPEN).values_list(
-            "id", flat=True
-        )
-    )
-    ScheduledCheck.objects.filter(id__in=cancelled).update(status=CheckStatus.CANCELLED)
-    _resolve_reminders(cancelled, resolution="Administration voided", at=now)
+    # Locks in the order administration_record takes them (the unit, then the chain): no deadlock between them.
     unit = Unit.objects.select_for_update().get(id=administration.unit_id)
     unit.status = administration.unit_status_before
     unit.save(update_fields=["status", "updated_at"])
     chain = ChainOfIdentity.objects.select_for_update().get(id=administration.order.chain_id)
+    course_schedule_sync(
+        order_id=administration.order_id, resolution="Rescheduled: the course's first infusion was voided"
+    )
     if not Administration.objects.filter(order__chain=chain, voided_at=None).exists():
         chain.status = CoiStatus.RELEASED
         chain.save(update_fields=["status", "updated_at"])
@@ -192,6 +224,8 @@ def assessment_followups(*, assessment: Assessment) -> Reminder | None:
     reminder = None
     worst = max(assessment.crs_grade, assessment.icans_grade)
     patient = assessment.patient
+    if patient_deceased(patient.id):
+        return None  # monitoring ended with the patient's death: no urgent reminder, no 4-hourly checks
     administration = (
         Administration.objects.filter(patient=patient, voided_at=None, administered_at__lte=assessment.assessed_at)
         .order_by("-administered_at")
@@ -240,6 +274,37 @@ def assessment_followups(*, assessment: Assessment) -> Reminder | None:
                 severity=Severity.URGENT,
             )
     return reminder
+
+
+def patient_deceased(patient_id: int) -> bool:
+    """A death is on record: a follow-up visit recording it, or a fatal (grade 5) adverse event."""
+    fatal = Q(outcome=ae_rules.FATAL_OUTCOME) | Q(grade=ae_rules.FATAL_GRADE)
+    return (
+        FollowUpVisit.objects.filter(patient_id=patient_id, survival_status=SurvivalStatus.DEAD).exists()
+        or AdverseEvent.objects.filter(fatal, patient_id=patient_id).exists()
+    )
+
+
+def monitoring_end_for_death(*, patient_id: int, record: str) -> list[int]:
+    """Death ends the monitoring schedule: the patient's open checks close as `deceased` (naming the record that
+    says so) and their reminders, and the toxicity reminders asking to assess the patient, are resolved with
+    that reason. The scan reads only open checks, so it raises nothing more for the patient. Expedited-report
+    reminders stay: a fatal event's report is still due to the regulator."""
+    now = timezone.now()
+    ended = list(
+        ScheduledCheck.objects.select_for_update()
+        .filter(patient_id=patient_id, status=CheckStatus.OPEN)
+        .values_list("id", flat=True)
+    )
+    ScheduledCheck.objects.filter(id__in=ended).update(
+        status=CheckStatus.DECEASED, completed_at=now, completed_by=record
+    )
+    resolution = f"Monitoring ended: the patient died ({record})"
+    _resolve_reminders(ended, resolution=resolution, at=now)
+    _resolve(
+        Reminder.objects.filter(patient_id=patient_id, kind=ReminderKind.TOXICITY_GRADE), resolution=resolution, at=now
+    )
+    return ended
 
 
 def _was_escalated(patient_id: int, assessment: Assessment) -> bool:

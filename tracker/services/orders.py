@@ -6,12 +6,14 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from products.choices import FacilityKind, Role
 from products.models import Facility, Product
 from products.services.chains import chain_create
 from products.services.guards import require_member, require_role
-from tracker.models import Patient, TherapyOrder
+from tracker.models import Patient, PatientWeight, TherapyOrder
+from tracker.rules.ranges import WEIGHT_KG
 
 PATIENT_ROLES = (Role.COORDINATOR, Role.CLINICIAN, Role.INTEGRATION)
 
@@ -27,21 +29,23 @@ def patient_create(
     birth_date: date,
     sex: str,
     weight_kg: Decimal | None = None,
+    weighed_on: date | None = None,
 ) -> Patient:
+    """Register a patient; a weight given is the first of the patient's dated weights (default: weighed today)."""
     require_role(actor, *PATIENT_ROLES, action="register patients")
     require_member(actor, facility)
     if facility.kind != FacilityKind.TREATMENT:
         raise ValidationError({"facility": ["Patients are registered at a treatment facility."]})
     if birth_date > date.today():  # noqa: DTZ011 - a birth date is a calendar date, not an instant
         raise ValidationError({"birth_date": ["Cannot be in the future."]})
-    if weight_kg is not None and not Decimal("0") < Decimal(weight_kg) < Decimal("1000"):
-        raise ValidationError({"weight_kg": ["Must be more than 0 and less than 1000 kg."]})
+    if weight_kg is not None:
+        _check_weight(weight_kg, weighed_on, birth_date)
     mrn = mrn.strip()
     if not mrn:
         raise ValidationError({"mrn": ["Required."]})
     if Patient.objects.filter(facility=facility, mrn=mrn).exists():
         raise ValidationError({"mrn": [f"A patient with this MRN is already registered at {facility.code}."]})
-    return Patient.objects.create(
+    patient = Patient.objects.create(
         facility=facility,
         mrn=mrn,
         given_name=given_name.strip(),
@@ -50,6 +54,44 @@ def patient_create(
         sex=sex,
         weight_kg=weight_kg,
     )
+    if weight_kg is not None:
+        PatientWeight.objects.create(
+            patient=patient,
+            weight_kg=weight_kg,
+            measured_on=weighed_on or timezone.localdate(),
+            recorded_by=actor,
+            note="At registration",
+        )
+    return patient
+
+
+def _check_weight(weight_kg: Decimal, measured_on: date | None, birth_date: date) -> None:
+    if Decimal(weight_kg) not in WEIGHT_KG:
+        raise ValidationError({"weight_kg": [WEIGHT_KG.message]})
+    if measured_on is not None and measured_on > timezone.localdate():
+        raise ValidationError({"measured_on": ["A weight cannot be dated in the future."]})
+    if measured_on is not None and measured_on < birth_date:
+        raise ValidationError({"measured_on": ["A weight cannot be dated before the patient's birth."]})
+
+
+@transaction.atomic
+def patient_weight_record(
+    *, actor: AbstractBaseUser, patient_id: int, weight_kg: Decimal, measured_on: date, note: str = ""
+) -> PatientWeight:
+    """Record a dated weight. Doses per kg use the latest weight on or before the infusion day, so a weight
+    recorded later never changes the dose of an infusion already given; the patient record shows the latest."""
+    patient = Patient.objects.select_for_update(of=("self",)).select_related("facility").get(id=patient_id)
+    require_role(actor, *PATIENT_ROLES, action="record weights")
+    require_member(actor, patient.facility)
+    _check_weight(weight_kg, measured_on, patient.birth_date)
+    weight = PatientWeight.objects.create(
+        patient=patient, weight_kg=weight_kg, measured_on=measured_on, recorded_by=actor, note=note.strip()
+    )
+    latest = PatientWeight.objects.filter(patient=patient).order_by("-measured_on", "-id").first()
+    if latest is not None and patient.weight_kg != latest.weight_kg:
+        patient.weight_kg = latest.weight_kg
+        patient.save(update_fields=["weight_kg", "updated_at"])
+    return weight
 
 
 @transaction.atomic
