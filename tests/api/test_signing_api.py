@@ -181,6 +181,7 @@ def test_the_bedside_verification_joins_the_signature_chain(world, client_for):
             "route": "iv_infusion",
             "scanned_unit": unit.unit_id,
             "scanned_patient": order.patient.mrn,
+            "scanned_birth_date": order.patient.birth_date.isoformat(),
             "verifier_username": world.coordinator.username,
             "verifier_password": world.password,
         },

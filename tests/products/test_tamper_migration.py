@@ -1,4 +1,4 @@
-"""Migration 0008 chains the custody records and signatures that existed before the chains did."""
+"""Migration 0011 chains the custody records and signatures that existed before the chains did."""
 
 import pytest
 from django.db import connection
@@ -10,7 +10,7 @@ from tests import journey
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("products", "0006_clinical_role_permissions")]
+BEFORE = [("products", "0009_coi_format")]  # the migration before the chains
 
 
 def migrate(targets: list[tuple[str, str]] | None) -> None:

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('pghistory', '0007_auto_20250421_0444'),
-        ('products', '0012_coi_format'),
+        ('products', '0009_coi_format'),
         ('tracker', '0002_hold_open_reminder'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("products", "0006_clinical_role_permissions"),
+        ("products", "0009_coi_format"),
     ]
 
     operations = [

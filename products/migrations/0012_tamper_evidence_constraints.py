@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("products", "0008_tamper_evidence_chains"),
+        ("products", "0011_tamper_evidence_chains"),
     ]
 
     operations = [

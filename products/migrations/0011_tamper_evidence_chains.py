@@ -48,7 +48,7 @@ def chain_existing_rows(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("products", "0007_tamper_evidence"),
+        ("products", "0010_tamper_evidence"),
     ]
 
     operations = [migrations.RunPython(chain_existing_rows, migrations.RunPython.noop)]

@@ -37,7 +37,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0011_hold_role_permissions'),
+        ('products', '0008_hold_role_permissions'),
     ]
 
     operations = [

@@ -57,7 +57,7 @@ def revoke_permissions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("products", "0010_holds_and_qc_invalidation"),
+        ("products", "0007_holds_and_qc_invalidation"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 
