@@ -71,6 +71,17 @@ def celery_worker(celery_worker_session, transactional_db) -> object:
     return celery_worker_session
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http() -> Iterator[None]:
+    """The test client and the live server speak plain HTTP: no redirect to HTTPS (production's default without
+    DEBUG). For the whole session, as the live server builds its middleware once; tests/security checks the
+    redirect itself."""
+    from django.test import override_settings
+
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings) -> None:
     # A fast hasher: the production one is slow on purpose, and tests create many users.
@@ -80,8 +91,6 @@ def _test_settings(settings) -> None:
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
-    # The test client speaks plain HTTP; tests/test_security_headers.py checks the redirect to HTTPS itself.
-    settings.SECURE_SSL_REDIRECT = False
     # The API's throttle counts start from zero in every test (the real Redis, a key prefix of the test's own):
     # the whole suite comes from one address, and would otherwise run into the per-address rate.
     settings.CACHES = {

@@ -433,6 +433,7 @@ class NotificationAdmin(ProjectAdmin):
     fields = [
         "reminder_link",
         "channel",
+        "webhook",
         "recipient",
         "reason",
         "status",
