@@ -76,10 +76,10 @@ def test_a_delivery_is_signed_and_carries_no_patient(world, trusted):
         "kind": reminder.kind,
         "severity": reminder.severity,
         "status": reminder.status,
-        "reason": "raised",
+        "reason": notification.reason,
         "due_at": reminder.due_at.isoformat(),
         "facility": world.hospital.code,
-        "escalated": False,
+        "escalated": reminder.escalated_at is not None,
         "api": f"/api/v1/reminders/{reminder.id}/",
     }
     patient = reminder.patient

@@ -28,6 +28,7 @@ from tracker.rules.webhooks import IPAddress, Target, address_refusal, parse_web
 SECRET_MIN_LENGTH = 32  # characters; HMAC-SHA256 keys shorter than the hash (32 bytes) weaken it (RFC 2104, 3)
 SECRET_MAX_LENGTH = 256
 WEBHOOK_ROLES = (Role.COORDINATOR,)
+WEBHOOK_FIELDS = frozenset({"name", "url", "secret", "facility", "is_active"})
 
 
 class UnsafeDestination(Exception):
@@ -108,17 +109,24 @@ def webhook_create(
 
 @transaction.atomic
 def webhook_update(*, actor: AbstractBaseUser, webhook_id: int, **changes: Any) -> Webhook:
-    """Change a webhook (name, url, secret, facility, is_active); deactivating stops its deliveries."""
+    """Change a webhook (name, url, secret, facility, is_active); deactivating stops its deliveries.
+
+    A new URL is checked as when created; an unchanged one is not, so that switching a webhook off never
+    depends on what its host resolves to today.
+    """
+    unknown = set(changes) - WEBHOOK_FIELDS
+    if unknown:
+        raise TypeError(f"webhook_update() got unexpected fields: {sorted(unknown)}")
     require_role(actor, *WEBHOOK_ROLES, action="manage webhooks")
+    if "url" in changes:
+        validate_webhook_url(changes["url"])  # before the row lock: resolving a name may take a while
+        changes["url"] = changes["url"].strip()
+    if "secret" in changes:
+        validate_webhook_secret(changes["secret"])
     hook = Webhook.objects.select_for_update().get(id=webhook_id)
     if not getattr(actor, "is_superuser", False) and hook.facility_id not in user_facility_ids(actor):
         raise PermissionDeniedError("This webhook belongs to a facility you are not a member of.")
     validate_webhook_facility(actor, changes.get("facility", hook.facility))
-    if "url" in changes:
-        validate_webhook_url(changes["url"])
-        changes["url"] = changes["url"].strip()
-    if "secret" in changes:
-        validate_webhook_secret(changes["secret"])
     for field, value in changes.items():
         setattr(hook, field, value)
     hook.save()
