@@ -21,6 +21,7 @@ Django is never imported.
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
 import ctypes
 import fcntl
@@ -905,6 +906,8 @@ def run_with_stack(signals: Signals, name: str, argv: Sequence[str]) -> int:
         # Tests and benchmarks run production-shaped (DEBUG off), which needs a key: a throw-away one.
         env = stack.env()
         env.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+        # A throw-away Fernet key too (32 random bytes, url-safe base64), for the encrypted webhook secrets.
+        env.setdefault("FIELD_ENCRYPTION_KEYS", base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
         return run_foreground(name, list(argv), env, signals)
     except Stopped as stop:
         return 128 + stop.signum

@@ -1,11 +1,14 @@
 """Settings. The environment is read here and nowhere else (see README, "Configuration")."""
 
+import base64
+import hashlib
 import os
 from datetime import timedelta
 
 import dj_database_url
 import pghistory
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from config import paths
 
@@ -53,6 +56,7 @@ INSTALLED_APPS = [
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
+    "axes",
     "products",
     "tracker",
 ]
@@ -60,7 +64,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Below WhiteNoise: static files keep their long cache; every other answer may carry patient data.
+    "products.middleware.NoStoreMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "products.middleware.IdleSessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -68,6 +76,8 @@ MIDDLEWARE = [
     "products.audit.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -84,6 +94,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -109,6 +120,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+# Login lockout (django-axes): after LOGIN_FAILURE_LIMIT failures for a username, each within
+# LOGIN_LOCKOUT_MINUTES of the last, that username is locked for LOGIN_LOCKOUT_MINUTES, whatever the address
+# (by username: an attacker spreading guesses over many addresses is still stopped).
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_RESET_ON_SUCCESS = True
+# A lockout lasts LOGIN_LOCKOUT_MINUTES from the failure that caused it; more tries do not prolong it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "products.lockout.lockout_response"
+# axes.W006 warns when the address is no lockout parameter. Here the username alone is the key on purpose: its
+# failures are summed over every address and user agent (rotating them gains nothing), while locking an
+# address would lock every user behind a hospital's NAT or proxy after five typos between them.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
@@ -132,9 +159,41 @@ STORAGES = {
     },
 }
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
+BEHIND_TLS_PROXY = env_bool("BEHIND_TLS_PROXY")
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+# Idle timeout: requests renew the session (products.middleware.IdleSessionMiddleware), so it expires
+# SESSION_IDLE_MINUTES after the last one.
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_MINUTES", 30) * 60
+# HTTPS only, when not in DEBUG. The health check stays reachable over plain HTTP for probes inside the network.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/$"]
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+# Pages load nothing from elsewhere and run no inline code but what carries the response's nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Error reports (mails to ADMINS) show no request data and no variable values: any of them may be PHI.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.NoDataReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "config.error_reports.NoDataExceptionReporter"
+
+# Encryption at rest (webhook secrets): Fernet keys, comma-separated; the first encrypts, all decrypt (rotation).
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+if not FIELD_ENCRYPTION_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off (see README).")
+    FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(hashlib.sha256(SECRET_KEY.encode()).digest()).decode()]
 
 # Email (Django 6.1 MAILERS): SMTP when EMAIL_HOST is set, the console otherwise.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
@@ -154,6 +213,8 @@ if EMAIL_HOST:
     }
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+# Password reset mails a link: without a mail server the reset pages would promise what cannot happen.
+PASSWORD_RESET_ENABLED = bool(EMAIL_HOST)
 del EMAIL_HOST  # only MAILERS carries mail settings (the EMAIL_* settings are deprecated in Django 6.1)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "tracker@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -186,6 +247,23 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TASK_PUBLISH_RETRY = False
 
+
+def redis_py_url(url: str) -> str:
+    """The broker URL in redis-py's spelling (kombu says redis+socket:// for a unix socket)."""
+    return "unix://" + url.removeprefix("redis+socket://") if url.startswith("redis+socket://") else url
+
+
+# The API's throttle counts, shared by every web process; the default cache stays per process.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": redis_py_url(REDIS_URL),
+        "KEY_PREFIX": "throttle",
+        "OPTIONS": {"socket_timeout": BROKER_TIMEOUT_SECONDS, "socket_connect_timeout": BROKER_TIMEOUT_SECONDS},
+    },
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "products.tokens.HashedTokenAuthentication",
@@ -198,8 +276,24 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "products.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Throttling limits load per user (whatever token or session) and per client address; it is not access
+    # control. Counts live in Redis so that every web process shares them.
+    "DEFAULT_THROTTLE_CLASSES": ["products.api.throttles.UserThrottle", "products.api.throttles.AddressThrottle"],
+    # The client address is the one the trusted proxies in front of us saw (X-Forwarded-For), never one a
+    # client may claim for itself.
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0),
 }
+API_THROTTLE_RATES = {
+    "user": os.environ.get("API_THROTTLE_USER_RATE", "600/minute"),
+    "address": os.environ.get("API_THROTTLE_ADDRESS_RATE", "1200/minute"),
+}
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = API_THROTTLE_RATES
 SPECTACULAR_SETTINGS = {
+    # Every operation may answer 429 (throttled): the hook documents it once for all.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "products.api.schema.document_throttling",
+    ],
     "TITLE": "Vein-to-vein tracker API",
     "DESCRIPTION": "Chain of identity, chain of custody and patient monitoring for cell therapy products.",
     "VERSION": "1.0.0",
@@ -261,3 +355,6 @@ BATCH_QUARANTINE_ALERT_DAYS = env_int("BATCH_QUARANTINE_ALERT_DAYS", 14)
 HOLD_OPEN_ALERT_HOURS = env_int("HOLD_OPEN_ALERT_HOURS", 24)
 # A pending notification older than this was not sent at once (broker down?): the scan enqueues it again.
 NOTIFICATION_REQUEUE_SECONDS = env_int("NOTIFICATION_REQUEUE_SECONDS", 30)
+# Tests only (tests/loopback_settings.py and the `settings` fixture), never from the environment: lets webhooks
+# reach a TLS test receiver on a loopback address. `check --deploy` reports an error while it is on.
+WEBHOOK_TEST_ALLOW_LOOPBACK = False

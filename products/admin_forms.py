@@ -30,8 +30,14 @@ class ServiceModelForm(forms.ModelForm):
             self._update_errors(exc)
 
 
+def does_not_exist(what: str, value: str) -> forms.ValidationError:
+    """The one answer for a value that does not exist *and* for one the user may not see: nothing leaks."""
+    return forms.ValidationError(f"{what} {value} does not exist.", code="does_not_exist")
+
+
 class CoiField(forms.CharField):
-    """A COI as printed on the label of the incoming material (scanned or typed)."""
+    """A COI as printed on the label of the incoming material (scanned or typed), among the chains the user may
+    see (the form sets `chains`; with none set, none is found)."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "COI")
@@ -40,16 +46,28 @@ class CoiField(forms.CharField):
             "help_text", "The chain-of-identity code on the label, e.g. COIW432126000042G (hyphens and spaces ignored)."
         )
         super().__init__(**kwargs)
+        self.chains: Any = ChainOfIdentity.objects.none()
 
     def clean(self, value: Any) -> ChainOfIdentity:  # type: ignore[override]
         text = normalize(super().clean(value))
-        chain = ChainOfIdentity.objects.select_related("product").filter(coi_lookup("", text)).first()
+        chain = self.chains.select_related("product").filter(coi_lookup("", text)).first()
         if chain is None:
-            raise forms.ValidationError(f"No chain of identity {text}.")
+            raise does_not_exist("Chain of identity", text)
         return chain
 
 
-class CollectionAddForm(ServiceModelForm):
+class ChainScopedForm(ServiceModelForm):
+    """A form with a `coi` field; the admin sets `visible_chains` per request (products.selectors)."""
+
+    visible_chains: Any = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.visible_chains is not None:
+            self.fields["coi"].chains = self.visible_chains  # type: ignore[attr-defined]
+
+
+class CollectionAddForm(ChainScopedForm):
     coi = CoiField()
     din = forms.CharField(
         label="DIN",
@@ -74,7 +92,7 @@ class CollectionAddForm(ServiceModelForm):
         ]
 
 
-class BatchAddForm(ServiceModelForm):
+class BatchAddForm(ChainScopedForm):
     coi = CoiField()
 
     class Meta:
@@ -122,10 +140,10 @@ class CustodyForm(ServiceModelForm):
 
     def clean_unit_ref(self) -> Unit:
         unit_id = self.cleaned_data["unit_ref"].strip()
-        units = self.visible_units if self.visible_units is not None else Unit.objects.all()
+        units = self.visible_units if self.visible_units is not None else Unit.objects.none()
         unit = units.filter(unit_id=unit_id).first()
         if unit is None:
-            raise forms.ValidationError(f"No unit {unit_id} that you may see.")
+            raise does_not_exist("Unit", unit_id)
         return unit
 
 

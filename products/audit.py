@@ -37,5 +37,19 @@ def audit_context(*, actor: str, user_id: int | None = None, reason: str | None 
 
 
 def audit_reason(reason: str) -> None:
-    """Record why a change was made (required when a released or signed record changes)."""
+    """Record why a product-side change was made (required when a released or signed record changes).
+
+    Shown in every history of the request's changes. A reason written about a patient goes through
+    `audit_patient_reason` instead.
+    """
     pghistory.context(reason=reason)
+
+
+def audit_patient_reason(reason: str) -> None:
+    """Record why a patient-side change was made (e.g. why an administration was voided).
+
+    Free text about a patient is PHI. The same request also changes product-side rows (the unit goes back to
+    stock), whose history product-side users read: so this reason is kept under its own key, which only the
+    patient side's history shows (products.admin.history).
+    """
+    pghistory.context(patient_reason=reason)

@@ -1,5 +1,6 @@
 """Fixtures shared by the whole suite: real PostgreSQL (pytest-django), real Redis, a real Celery worker."""
 
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -70,6 +71,17 @@ def celery_worker(celery_worker_session, transactional_db) -> object:
     return celery_worker_session
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http() -> Iterator[None]:
+    """The test client and the live server speak plain HTTP: no redirect to HTTPS (production's default without
+    DEBUG). For the whole session, as the live server builds its middleware once; tests/security checks the
+    redirect itself."""
+    from django.test import override_settings
+
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings) -> None:
     # A fast hasher: the production one is slow on purpose, and tests create many users.
@@ -78,6 +90,12 @@ def _test_settings(settings) -> None:
     settings.STORAGES = {
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # The API's throttle counts start from zero in every test (the real Redis, a key prefix of the test's own):
+    # the whole suite comes from one address, and would otherwise run into the per-address rate.
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {**settings.CACHES["throttle"], "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}"},
     }
 
 
@@ -106,3 +124,26 @@ def _reference_data_after_flush(request) -> None:
 def _marked_transactional(request) -> bool:
     marker = request.node.get_closest_marker("django_db")
     return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+
+
+@pytest.fixture
+def dns(monkeypatch) -> dict[str, list[str]]:
+    """Name resolution of webhook hosts as the test declares it: `dns["ehr.example.org"] = ["93.184.215.14"]`.
+
+    Tests have no DNS of the outside world; names the test does not declare (localhost, IP literals) resolve
+    for real. A test may change an answer between saving and sending (DNS rebinding).
+    """
+    import ipaddress
+
+    from tracker.services import webhooks
+
+    names: dict[str, list[str]] = {}
+    real = webhooks.resolve
+
+    def resolve(host: str, port: int) -> list:
+        if host in names:
+            return [ipaddress.ip_address(a) for a in names[host]]
+        return real(host, port)
+
+    monkeypatch.setattr(webhooks, "resolve", resolve)
+    return names

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from products.choices import CheckKind, Severity
+from products.crypto import EncryptedTextField
 from products.models import ChainOfIdentity, Facility, Product
 from tracker.choices import (
     AdverseEventTerm,
@@ -486,7 +487,11 @@ class Notification(models.Model):
 
     reminder = models.ForeignKey(Reminder, on_delete=models.PROTECT, related_name="notifications")
     channel = models.CharField(max_length=8, choices=Channel.choices)
-    recipient = models.CharField(max_length=300, help_text="Email address or webhook URL.")
+    recipient = models.CharField(max_length=300, help_text="Email address, or the webhook's URL when raised.")
+    # A webhook delivery goes to this hook (found by id: two hooks may share a URL, and a URL may change).
+    webhook = models.ForeignKey(
+        "Webhook", on_delete=models.PROTECT, related_name="notifications", null=True, blank=True
+    )
     reason = models.CharField(max_length=20, default="raised", help_text="raised or escalated")
     status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -501,7 +506,16 @@ class Notification(models.Model):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["next_attempt_at"], name="notification_pending", condition=Q(status="pending"))]
         constraints = [
-            models.UniqueConstraint(fields=["reminder", "channel", "recipient", "reason"], name="notification_once")
+            models.UniqueConstraint(
+                fields=["reminder", "channel", "recipient", "reason"],
+                condition=Q(webhook__isnull=True),
+                name="notification_once",
+            ),
+            models.UniqueConstraint(
+                fields=["reminder", "webhook", "reason"],
+                condition=Q(webhook__isnull=False),
+                name="notification_once_per_hook",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -514,8 +528,9 @@ class Webhook(models.Model):
     """An endpoint that receives reminders as JSON, signed with HMAC-SHA256."""
 
     name = models.CharField(max_length=100)
-    url = models.URLField()
-    secret = models.CharField(max_length=128, help_text="Shared secret for the X-Tracker-Signature header.")
+    url = models.URLField(help_text="https only, to a public address (checked when saved and again when sending).")
+    # Encrypted at rest (FIELD_ENCRYPTION_KEYS): the column holds a Fernet token, never the secret itself.
+    secret = EncryptedTextField(help_text="Shared secret for the X-Tracker-Signature header (HMAC-SHA256).")
     facility = models.ForeignKey(
         Facility, on_delete=models.CASCADE, null=True, blank=True, help_text="Empty: every facility."
     )

@@ -6,7 +6,8 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Sum, When
 
-from products.access import may_see_patients, user_facility_ids
+from products.access import has_role, may_see_patients, user_facility_ids
+from products.choices import Role
 from tracker.models import (
     Administration,
     AdverseEvent,
@@ -19,6 +20,7 @@ from tracker.models import (
     Reminder,
     ScheduledCheck,
     TherapyOrder,
+    Webhook,
 )
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -138,3 +140,13 @@ def reminders_visible_to(user: AnyUser) -> QuerySet[Reminder]:
     if not may_see_patients(user):
         return reminders.filter(product_side)
     return reminders.filter(product_side | Q(patient__facility_id__in=facilities))
+
+
+def webhooks_visible_to(user: AnyUser) -> QuerySet[Webhook]:
+    """Coordinators see their facilities' webhooks; a webhook of every facility (none set) only superusers."""
+    webhooks = Webhook.objects.select_related("facility")
+    if getattr(user, "is_superuser", False):
+        return webhooks
+    if not has_role(user, Role.COORDINATOR):
+        return webhooks.none()
+    return webhooks.filter(facility_id__in=user_facility_ids(user))

@@ -43,7 +43,7 @@ from products.errors import DomainError, PermissionDeniedError
 from products.models import Batch, ProcessingStep, QCResult, Signature, Unit
 from products.rules.hashchain import digest
 from products.rules.qc import Verdict
-from products.selectors import batches_visible_to, qc_results_of
+from products.selectors import batches_visible_to, chains_visible_to, qc_results_of
 from products.services.batches import (
     OPEN,
     QC_RECORDABLE,
@@ -93,12 +93,10 @@ def qc_recordable_batches(request: HttpRequest) -> models.QuerySet[Batch]:
 
 def verdict_html(verdict: Verdict) -> str:
     if verdict.releasable:
-        return format_html(
-            '<strong style="color:#2e7d32">{}</strong>', "✔ Every test of the release specification passed."
-        )
+        return format_html('<strong class="tone-ok">{}</strong>', "✔ Every test of the release specification passed.")
     parts = []
     if verdict.failed:
-        parts.append(format_html('<strong style="color:#ba2121">✘ Failed: {}</strong>', ", ".join(verdict.failed)))
+        parts.append(format_html('<strong class="tone-alert">✘ Failed: {}</strong>', ", ".join(verdict.failed)))
     if verdict.missing:
         parts.append(format_html("<strong>No result yet: {}</strong>", ", ".join(verdict.missing)))
     return format_html_join(mark_safe("<br>"), "{}", ((p,) for p in parts))
@@ -148,9 +146,9 @@ def review_html(signature: Signature | None) -> str:
         spec_rows,
         result_rows,
         signature.reviewed_digest,
-        format_html('<strong style="color:#2e7d32">{}</strong>', "✔ matches what is shown")
+        format_html('<strong class="tone-ok">{}</strong>', "✔ matches what is shown")
         if intact
-        else format_html('<strong style="color:#ba2121">{}</strong>', "✘ does not match: the record was altered"),
+        else format_html('<strong class="tone-alert">{}</strong>', "✘ does not match: the record was altered"),
     )
 
 
@@ -349,6 +347,13 @@ class BatchAdmin(ServiceAdmin):
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"coi": request.GET.get("coi", "")}
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            # A COI is looked up only among the chains this user may see (else: "does not exist").
+            form = type(form.__name__, (form,), {"visible_chains": chains_visible_to(request.user)})
+        return form
 
     @admin.display(description="COI", ordering="chain__coi")
     def coi(self, obj: Batch) -> str:

@@ -154,6 +154,13 @@ class CollectionAdmin(ServiceAdmin):
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"coi": request.GET.get("coi", "")}
 
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            # A COI is looked up only among the chains this user may see (else: "does not exist").
+            form = type(form.__name__, (form,), {"visible_chains": chains_visible_to(request.user)})
+        return form
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "facility":
             kwargs["queryset"] = member_facilities(request)

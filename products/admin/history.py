@@ -11,6 +11,10 @@ from pghistory.models import Events
 
 # Bookkeeping columns that change with every write and say nothing a reader needs.
 NOISE = frozenset({"updated_at"})
+# Apps whose history may show reasons written about a patient (products.audit.audit_patient_reason). Any other
+# history, above all the product side's, never shows them: a void reason is PHI, and it travels in the context
+# of the product-side rows the same request changed.
+PATIENT_SIDE_APPS = frozenset({"tracker"})
 
 
 def _tracked_models() -> set[type[models.Model]]:
@@ -44,9 +48,13 @@ class AuditTrail:
     tracked: bool
     events: Any  # a queryset (paginated by the view)
     redacted: frozenset[str] = frozenset()  # columns shown as changed, never with their values (secrets)
+    patient_side: bool = False  # may show reasons written about a patient
 
     def describe(self, event: Any) -> EventRow:
         context = event.pgh_context or {}
+        reasons = [str(context.get("reason") or "")]
+        if self.patient_side:
+            reasons.append(str(context.get("patient_reason") or ""))
         if event.pgh_diff:
             changes = [(field, old, new) for field, (old, new) in event.pgh_diff.items() if field not in NOISE]
         elif event.pgh_label == "insert":
@@ -63,7 +71,7 @@ class AuditTrail:
             user=self._user_name(context.get("user")),
             channel=str(context.get("channel", "")),
             url=str(context.get("url", "")),
-            reason=str(context.get("reason", "")),
+            reason=" · ".join(r for r in reasons if r),
             changes=changes,
         )
 
@@ -80,4 +88,5 @@ class AuditTrail:
 def audit_trail(obj: models.Model, redacted: frozenset[str] = frozenset()) -> AuditTrail:
     tracked = obj._meta.concrete_model in _tracked_models()
     events = Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id") if tracked else Events.objects.none()
-    return AuditTrail(obj=obj, tracked=tracked, events=events, redacted=redacted)
+    patient_side = obj._meta.app_label in PATIENT_SIDE_APPS
+    return AuditTrail(obj=obj, tracked=tracked, events=events, redacted=redacted, patient_side=patient_side)

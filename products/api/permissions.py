@@ -19,6 +19,18 @@ def roles_may_write(*roles: str) -> type[BasePermission]:
     return RoleWritePermission
 
 
+def roles_required(*roles: str) -> type[BasePermission]:
+    """Reads and writes only for these roles (and superusers)."""
+
+    class RolePermission(BasePermission):
+        message = f"Only users with role {' or '.join(roles)} may use this."
+
+        def has_permission(self, request: Request, view: Any) -> bool:
+            return has_role(request.user, *roles)
+
+    return RolePermission
+
+
 class MaySeePatients(BasePermission):
     """Patient data is closed to the product-side-only `manufacturing` role."""
 

@@ -36,7 +36,9 @@ SIGNATURE_CHAIN_LOCK = 0x5349_474E  # "SIGN"
 def require_signing_role(user: AbstractBaseUser, *, action: str) -> None:
     """Signing needs the qa role itself: being a superuser is not enough (21 CFR 11.10(g) authority checks)."""
     if not getattr(user, "is_active", False) or Role.QA not in user_roles(user):
-        raise PermissionDeniedError(f"Only users with the qa role itself may {action}; being a superuser is not enough.")
+        raise PermissionDeniedError(
+            f"Only users with the qa role itself may {action}; being a superuser is not enough."
+        )
 
 
 def signature_verify(*, signer: AbstractBaseUser, password: str, record: str) -> None:

@@ -181,7 +181,7 @@ def test_a_coi_the_user_may_not_see_is_not_found(client_for, world):
 
     response = administration_post(client_for(stranger), order, unit)
 
-    assert "No therapy order with COI" in str(response.context["adminform"].form.errors["coi"])
+    assert "Therapy order with COI" in str(response.context["adminform"].form.errors["coi"])
     assert_nothing_written(order, unit)
 
 

@@ -132,7 +132,7 @@ def test_the_assessment_list_shows_the_grades_and_filters_by_grade_facility_and_
     assert listed(f"patient_facility_id={world.hospital.pk}") == [calm.pk, grade2.pk]
     assert listed(f"patient_facility_id={world.collection_site.pk}") == []
     page = client.get(url(Assessment, "changelist")).content.decode()
-    assert '<strong style="color:#ba2121">2</strong>' in page
+    assert '<strong class="tone-alert">2</strong>' in page
 
 
 # --- adverse events -------------------------------------------------------------------------------------------

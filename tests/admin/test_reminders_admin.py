@@ -198,15 +198,20 @@ def test_deliveries_are_listed_read_only_with_their_state(client_for, world):
 # --- webhooks ------------------------------------------------------------------------------------------------
 
 
-def test_a_webhooks_secret_is_never_shown_back(client_for, world):
+SECRET_1 = "very-secret-1-" + "a" * 32
+SECRET_2 = "very-secret-2-" + "b" * 32
+
+
+def test_a_webhooks_secret_is_never_shown_back(client_for, world, dns):
+    dns["ehr.example.org"] = ["93.184.215.14"]
     client = client_for(world.coordinator)
     data = form_data(client.get(url(Webhook, "add")), "webhook_form")
-    data.update(name="EHR", url="https://ehr.example.org/hook", secret="very-secret-1", facility=str(world.hospital.pk))
+    data.update(name="EHR", url="https://ehr.example.org/hook", secret=SECRET_1, facility=str(world.hospital.pk))
 
     assert client.post(url(Webhook, "add"), data).status_code == 302
 
     hook = Webhook.objects.get()
-    assert hook.secret == "very-secret-1"
+    assert hook.secret == SECRET_1
     pages = [
         client.get(url(Webhook, "changelist")),
         client.get(url(Webhook, "change", hook.pk)),
@@ -214,7 +219,7 @@ def test_a_webhooks_secret_is_never_shown_back(client_for, world):
     ]
     for page in pages:
         assert page.status_code == 200
-        assert "very-secret-1" not in page.content.decode()
+        assert SECRET_1 not in page.content.decode()
 
     # Saved again without typing it: the secret stays. Typed anew: replaced, and still never shown.
     data = form_data(pages[1], "webhook_form")
@@ -222,15 +227,60 @@ def test_a_webhooks_secret_is_never_shown_back(client_for, world):
     data["name"] = "EHR (renamed)"
     client.post(url(Webhook, "change", hook.pk), data)
     hook.refresh_from_db()
-    assert (hook.name, hook.secret) == ("EHR (renamed)", "very-secret-1")
-    data["secret"] = "very-secret-2"
+    assert (hook.name, hook.secret) == ("EHR (renamed)", SECRET_1)
+    data["secret"] = SECRET_2
     client.post(url(Webhook, "change", hook.pk), data)
     hook.refresh_from_db()
-    assert hook.secret == "very-secret-2"
+    assert hook.secret == SECRET_2
     history = client.get(url(Webhook, "history", hook.pk)).content.decode()
     assert "very-secret" not in history
     # the history table does not even store it
     assert "secret" not in {field.name for field in WebhookEvent._meta.get_fields()}
+
+
+@pytest.mark.parametrize(
+    ("address", "field"),
+    [
+        ("http://ehr.example.org/hook", "url"),
+        ("https://127.0.0.1/hook", "url"),
+        ("https://169.254.169.254/latest/meta-data/", "url"),
+        ("https://[::ffff:10.0.0.1]/hook", "url"),
+        ("https://intranet.example.org/hook", "url"),
+    ],
+)
+def test_the_admin_refuses_a_webhook_url_that_is_not_https_to_a_public_address(client_for, world, dns, address, field):
+    dns["intranet.example.org"] = ["172.16.5.5"]
+    client = client_for(world.coordinator)
+    data = form_data(client.get(url(Webhook, "add")), "webhook_form")
+    data.update(name="EHR", url=address, secret=SECRET_1, facility=str(world.hospital.pk))
+
+    response = client.post(url(Webhook, "add"), data)
+
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not Webhook.objects.exists()
+
+
+def test_the_admin_refuses_a_short_secret_and_rechecks_a_changed_url(client_for, world, dns):
+    dns["ehr.example.org"] = ["93.184.215.14"]
+    client = client_for(world.coordinator)
+    data = form_data(client.get(url(Webhook, "add")), "webhook_form")
+    data.update(name="EHR", url="https://ehr.example.org/", secret="x" * 31, facility=str(world.hospital.pk))
+    short = client.post(url(Webhook, "add"), data)
+    assert "At least 32 characters" in str(short.context["adminform"].form.errors["secret"])
+    data["secret"] = SECRET_1
+    assert client.post(url(Webhook, "add"), data).status_code == 302
+    hook = Webhook.objects.get()
+
+    dns["ehr.example.org"] = ["10.0.0.7"]  # the name now points inside the network
+    data = form_data(client.get(url(Webhook, "change", hook.pk)), "webhook_form")
+    data["is_active"] = ""  # switching it off never depends on the URL
+    assert client.post(url(Webhook, "change", hook.pk), data).status_code == 302
+    data["url"] = "https://ehr.example.org/other"
+    changed = client.post(url(Webhook, "change", hook.pk), data)
+    assert "private address" in str(changed.context["adminform"].form.errors["url"])
+    hook.refresh_from_db()
+    assert (hook.url, hook.is_active) == ("https://ehr.example.org/", False)
 
 
 def test_a_coordinator_adds_webhooks_for_their_own_facilities_only(client_for, world):

@@ -49,6 +49,25 @@ def test_app_services_read_only_variables_the_settings_know(name):
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
+def test_app_services_need_the_keys_production_requires(name):
+    # Without DEBUG the settings refuse to start without these: compose says so up front (`:?`).
+    environment = SERVICES[name]["environment"]
+    for variable in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS"):
+        assert environment[variable].startswith(f"${{{variable}:?"), variable
+
+
+def test_the_plain_http_stack_turns_the_https_redirect_off_and_the_health_check_is_exempt():
+    from django.conf import settings
+
+    environment = SERVICES["web"]["environment"]
+    assert environment["SECURE_SSL_REDIRECT"] == "${SECURE_SSL_REDIRECT:-0}"
+    assert environment["SECURE_COOKIES"] == "${SECURE_COOKIES:-0}"
+    # The health check is reached over plain HTTP even when the redirect is on.
+    assert "/api/v1/health/" in " ".join(SERVICES["web"]["healthcheck"]["test"])
+    assert any(re.match(pattern, "api/v1/health/") for pattern in settings.SECURE_REDIRECT_EXEMPT)
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
 def test_app_services_wait_for_healthy_dependencies(name):
     depends = SERVICES[name]["depends_on"]
     assert depends == {

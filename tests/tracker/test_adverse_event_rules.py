@@ -144,7 +144,9 @@ def test_a_reasoned_move_keeps_who_when_and_why_on_the_event_and_in_the_audit_tr
     assert event.aware_at_changed_by == world.clinician and event.aware_at_changed_at is not None
     assert event.aware_at_change_reason == "The email came the next morning"
     history = AdverseEventEvent.objects.filter(pgh_obj_id=event.id, pgh_label="update").select_related("pgh_context")
-    assert history.get().pgh_context.metadata["reason"] == "Awareness time moved: The email came the next morning"
+    # A reason about a patient: kept under the key only patient-side history shows.
+    metadata = history.get().pgh_context.metadata
+    assert metadata["patient_reason"] == "Awareness time moved: The email came the next morning"
 
 
 def test_an_unchanged_awareness_time_needs_no_reason(world, patient):

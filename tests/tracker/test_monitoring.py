@@ -293,10 +293,13 @@ def test_emails_name_no_patient(world):
         assert notification_send(notification_id=notification.id) == "sent"
     assert mail.outbox
     patient = order.patient
+    reminders = list(Reminder.objects.filter(patient=patient))
     for message in mail.outbox:
         text = message.subject + message.body
         assert patient.mrn not in text and patient.family_name not in text and patient.given_name not in text
-        assert f"Patient {patient.id}" in text
+        # nor what the reminder is about (its message names the check): the reader signs in to see it
+        assert not any(r.message in text or r.check_item.label in text for r in reminders)
+        assert f"/patients/{patient.id}/" in text and any(f"Reminder {r.id} " in text for r in reminders)
 
 
 def test_a_late_assessment_completes_the_overdue_check_it_answers(world):

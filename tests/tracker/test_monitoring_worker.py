@@ -7,16 +7,19 @@
 
 import hashlib
 import hmac
+import os
+import signal
 import time
 from datetime import timedelta
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, F
 from django.utils import timezone
 
 from tests import journey
 from tests.worker import PrivateRedis, WebhookReceiver, beat_process, wait_for, worker_process
 from tracker.models import Notification, Reminder, ScheduledCheck, Webhook
+from tracker.services.notifications import CLAIM_TIMEOUT
 from tracker.tasks import monitoring_scan_task, notification_send_task
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
@@ -37,10 +40,13 @@ def receiver():
     receiver.close()
 
 
+SECRET = "s3cret-" + "x" * 32
+
+
 @pytest.fixture
 def world(receiver):
     world = journey.build_world()
-    Webhook.objects.create(name="ward board", url=receiver.url, secret="s3cret")
+    Webhook.objects.create(name="ward board", url=receiver.url, secret=SECRET)
     return world
 
 
@@ -63,7 +69,7 @@ def test_beat_and_a_worker_turn_a_newly_due_check_into_a_reminder_without_a_manu
 
 def test_a_notification_task_delivered_twice_sends_once(redis, receiver, world):
     order, _ = journey.infused_patient(world, days_ago=1.5)
-    with worker_process(redis, queue="reliability-double"):
+    with worker_process(redis, queue="reliability-double", extra_env=receiver.env):
         monitoring_scan_task.delay()
         assert wait_for(
             lambda: Notification.objects.exists() and not Notification.objects.filter(status="pending").exists()
@@ -82,18 +88,21 @@ def test_a_notification_task_delivered_twice_sends_once(redis, receiver, world):
     delivered = [d for d in receiver.deliveries if d["headers"]["X-Tracker-Delivery"] == str(notification.id)]
     assert len(delivered) == 1
     headers, body = delivered[0]["headers"], delivered[0]["body"]
-    expected = hmac.new(b"s3cret", headers["X-Tracker-Timestamp"].encode() + b"." + body, hashlib.sha256).hexdigest()
-    assert headers["X-Tracker-Signature"] == f"sha256={expected}"
-    assert delivered[0]["json"]["patient"] == order.patient.id
+    expected = hmac.new(SECRET.encode(), headers["X-Tracker-Timestamp"].encode() + b"." + body, hashlib.sha256)
+    assert headers["X-Tracker-Signature"] == f"sha256={expected.hexdigest()}"
+    # the fewest identifiers: the reminder, to look up through the API; no patient, no free text
+    assert delivered[0]["json"]["reminder"] == notification.reminder_id
+    assert "patient" not in delivered[0]["json"] and "message" not in delivered[0]["json"]
+    assert notification.reminder.patient_id == order.patient.id
 
 
-def test_scans_racing_on_several_workers_raise_each_reminder_once(redis, world):
+def test_scans_racing_on_several_workers_raise_each_reminder_once(redis, receiver, world):
     product = journey.make_product(world)
     for n in range(3):
         journey.infused_patient(world, days_ago=2 + n, product=product)
     due = ScheduledCheck.objects.filter(due_at__lte=timezone.now()).count()
 
-    with worker_process(redis, queue="reliability-race", concurrency=4):
+    with worker_process(redis, queue="reliability-race", concurrency=4, extra_env=receiver.env):
         for _ in range(6):
             monitoring_scan_task.delay()
         assert wait_for(
@@ -116,7 +125,7 @@ def test_with_the_broker_down_api_writes_succeed_and_the_next_scan_catches_up(
 ):
     settings.BROKER_TIMEOUT_SECONDS = 1
     order, _ = journey.infused_patient(world, days_ago=1)
-    with worker_process(redis, queue="reliability-outage"):
+    with worker_process(redis, queue="reliability-outage", extra_env=receiver.env):
         redis.stop()
 
         # when: a grade-2 CRS assessment arrives through the API while Redis is down
@@ -150,3 +159,32 @@ def test_with_the_broker_down_api_writes_succeed_and_the_next_scan_catches_up(
         # then: the pending delivery goes out
         assert wait_for(lambda: Notification.objects.filter(reminder=urgent, status="sent").exists(), timeout=45)
     assert any(d["json"]["reminder"] == urgent.id for d in receiver.deliveries)
+
+
+def test_a_delivery_whose_worker_died_mid_send_is_sent_again_by_the_next_scan(redis, world):
+    # The receiver holds the first delivery; meanwhile its worker is killed (SIGKILL: no clean-up, no ack).
+    slow = WebhookReceiver(hold_first_seconds=4)
+    try:
+        Webhook.objects.update(url=slow.url)
+        journey.infused_patient(world, days_ago=1.5)
+        with worker_process(redis, queue="reliability-dead-claim", concurrency=1, extra_env=slow.env) as worker:
+            monitoring_scan_task.delay()
+            assert wait_for(lambda: len(slow.deliveries) >= 1)
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+        stuck = Notification.objects.get(id=int(slow.deliveries[0]["headers"]["X-Tracker-Delivery"]))
+        assert (stuck.status, stuck.attempts) == ("pending", 1) and stuck.claimed_at is not None
+
+        # Later than the claim timeout: the claim belongs to a worker that died.
+        Notification.objects.filter(id=stuck.id).update(claimed_at=F("claimed_at") - CLAIM_TIMEOUT)
+        with worker_process(redis, queue="reliability-dead-claim", extra_env=slow.env):
+            monitoring_scan_task.delay()
+            assert wait_for(lambda: Notification.objects.get(id=stuck.id).status == "sent", timeout=45)
+            assert wait_for(lambda: not Notification.objects.filter(channel="webhook", status="pending").exists())
+    finally:
+        slow.close()
+
+    stuck.refresh_from_db()
+    assert stuck.attempts == 2
+    # at least once: the receiver saw the interrupted attempt and the one that succeeded, with the same id
+    assert [d["headers"]["X-Tracker-Delivery"] for d in slow.deliveries].count(str(stuck.id)) == 2

@@ -86,9 +86,9 @@ def schedule_summary(administration: Administration) -> str:
         ),
     )
     return format_html(
-        '<p style="margin:0 0 4px"><strong>Monitoring schedule:</strong> {} open ({} overdue), {} completed, {} '
+        '<p class="m-b4"><strong>Monitoring schedule:</strong> {} open ({} overdue), {} completed, {} '
         'cancelled &middot; <a href="{}">all scheduled checks</a></p>'
-        '<table style="width:100%"><thead><tr><th>Status</th><th>Next checks</th><th>Due</th><th>Overdue after</th>'
+        '<table class="w-full"><thead><tr><th>Status</th><th>Next checks</th><th>Due</th><th>Overdue after</th>'
         "<th>Severity</th></tr></thead><tbody>{}</tbody></table>",
         counts["open"],
         counts["overdue"],
@@ -253,7 +253,7 @@ class AdministrationAdmin(ClinicalAdmin):
     @admin.display(description="state")
     def state(self, obj: Administration) -> str:
         if obj.voided_at is not None:
-            return mark_safe('<strong style="color:#ba2121">VOIDED</strong> (entered in error)')
+            return mark_safe('<strong class="tone-alert">VOIDED</strong> (entered in error)')
         return "Given"
 
     # --- the page --------------------------------------------------------------------------------------------
@@ -262,8 +262,7 @@ class AdministrationAdmin(ClinicalAdmin):
         if obj.voided_at is not None:
             return panel(
                 format_html(
-                    '<p style="font-size:1.2em;margin:0"><strong>VOIDED</strong> as entered in error on {} by {}: '
-                    "{}</p>",
+                    '<p class="fs-lg m-0"><strong>VOIDED</strong> as entered in error on {} by {}: {}</p>',
                     when(obj.voided_at),
                     obj.voided_by,
                     obj.void_reason,
@@ -272,9 +271,9 @@ class AdministrationAdmin(ClinicalAdmin):
             )
         return panel(
             format_html(
-                '<p style="font-size:1.2em;margin:0 0 6px"><strong>{}</strong> given to <strong>{}</strong> on {} '
-                '({})</p><p style="margin:0 0 8px">Dose {} &middot; {} &middot; weight {} kg (on the infusion day)'
-                '</p><p style="margin:0 0 8px">Course: {}</p>{}',
+                '<p class="fs-lg m-b6"><strong>{}</strong> given to <strong>{}</strong> on {} '
+                '({})</p><p class="m-b8">Dose {} &middot; {} &middot; weight {} kg (on the infusion day)'
+                '</p><p class="m-b8">Course: {}</p>{}',
                 obj.unit.unit_id,
                 obj.patient.display_name,
                 when(obj.administered_at),

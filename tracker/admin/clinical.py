@@ -156,7 +156,7 @@ class AssessmentAdmin(ClinicalAdmin):
         urgent = max(obj.crs_grade, obj.icans_grade) >= URGENT_GRADE
         advice = (
             format_html(
-                '<p style="margin:4px 0;color:#ba2121"><strong>Grade {} or more: an urgent reminder was raised and '
+                '<p class="m-y4 tone-alert"><strong>Grade {} or more: an urgent reminder was raised and '
                 "the patient is assessed every 4 hours until two checks in a row grade below {}.</strong></p>",
                 URGENT_GRADE,
                 URGENT_GRADE,
@@ -166,8 +166,8 @@ class AssessmentAdmin(ClinicalAdmin):
         )
         return panel(
             format_html(
-                '<p style="font-size:1.5em;margin:0 0 6px">CRS grade {} &middot; ICANS grade {}</p>'
-                '<p style="margin:0">Computed from the measurements below (ASTCT 2019 consensus grading, Lee et al.) '
+                '<p class="fs-xl m-b6">CRS grade {} &middot; ICANS grade {}</p>'
+                '<p class="m-0">Computed from the measurements below (ASTCT 2019 consensus grading, Lee et al.) '
                 "for {} at {}.</p>{}",
                 grade_badge(obj.crs_grade),
                 grade_badge(obj.icans_grade),
@@ -312,11 +312,11 @@ class ReportSubmittedForm(forms.Form):
 
 def report_state(event: AdverseEvent) -> str:
     if event.report_submitted_at is not None:
-        return format_html('<span style="color:#2e7d32">submitted {}</span>', when(event.report_submitted_at))
+        return format_html('<span class="tone-ok">submitted {}</span>', when(event.report_submitted_at))
     if event.report_due_at is None:
         return "-"
     if event.report_due_at <= timezone.now():
-        return format_html('<strong style="color:#ba2121">OVERDUE since {}</strong>', when(event.report_due_at))
+        return format_html('<strong class="tone-alert">OVERDUE since {}</strong>', when(event.report_due_at))
     return format_html("<strong>due {}</strong>", when(event.report_due_at))
 
 
@@ -431,8 +431,7 @@ class AdverseEventAdmin(ClinicalAdmin):
             )
         return panel(
             format_html(
-                '<p style="font-size:1.3em;margin:0 0 6px"><strong>{}</strong></p><p style="margin:0">{}: grade {}, '
-                "{}, {}. Rule: {}</p>",
+                '<p class="fs-lg m-b6"><strong>{}</strong></p><p class="m-0">{}: grade {}, {}, {}. Rule: {}</p>',
                 headline,
                 obj.get_term_display(),
                 obj.grade,

@@ -109,8 +109,8 @@ def grade_badge(grade: int | None) -> str:
     """A computed grade, red from the grade that raises an urgent reminder."""
     if grade is None:
         return "-"
-    colour = "#ba2121" if grade >= URGENT_GRADE else "#b26b00" if grade > 0 else "#2e7d32"
-    return format_html('<strong style="color:{}">{}</strong>', colour, grade)
+    tone = "tone-alert" if grade >= URGENT_GRADE else "tone-warn" if grade > 0 else "tone-ok"
+    return format_html('<strong class="{}">{}</strong>', tone, grade)
 
 
 def cells(count: int | None, unit: str = "cells") -> str:
@@ -123,7 +123,7 @@ def cells(count: int | None, unit: str = "cells") -> str:
 
 def check_state(check: Any) -> str:
     if check.status == CheckStatus.OPEN and check.grace_until < timezone.now():
-        return mark_safe('<strong style="color:#ba2121">OVERDUE</strong>')
+        return mark_safe('<strong class="tone-alert">OVERDUE</strong>')
     if check.status == CheckStatus.OPEN and check.due_at <= timezone.now():
         return mark_safe("<strong>due now</strong>")
     return check.get_status_display()

@@ -13,7 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import router
 from django.forms.models import construct_instance
 
-from products.admin_forms import ServiceModelForm
+from products.admin_forms import ServiceModelForm, does_not_exist
 from products.rules.isbt128 import normalize
 from products.selectors import coi_lookup
 from tracker.choices import Route
@@ -31,6 +31,13 @@ from tracker.models import (
 from tracker.rules import adverse_events as ae_rules
 from tracker.rules.grading import CAPD_SCORE, FEVER_C, ICE_ITEMS, ICE_SCORE
 from tracker.rules.ranges import TEMPERATURE_C, VITALS, WEIGHT_KG, WELLBEING_SCORE, Range
+from tracker.services.webhooks import (
+    SECRET_MAX_LENGTH,
+    SECRET_MIN_LENGTH,
+    validate_webhook_facility,
+    validate_webhook_secret,
+    validate_webhook_url,
+)
 
 
 def bound(field: forms.Field, bounds: Range) -> None:
@@ -95,7 +102,7 @@ class OrderByCoiField(forms.CharField):
         text = normalize(super().clean(value))
         order = self.orders.filter(coi_lookup("chain", text)).first()
         if order is None:
-            raise forms.ValidationError(f"No therapy order with COI {text} that you may see.")
+            raise does_not_exist("Therapy order with COI", text)
         return order
 
 
@@ -173,6 +180,16 @@ class AdministrationAddForm(ClinicalForm):
         super().__init__(*args, **kwargs)
         _orders_for(self)
         self.fields["route"].initial = Route.IV_INFUSION
+
+    def clean_unit_ref(self) -> str:
+        # The bag is looked up among the units this user may see, so another facility's unit id gets the same
+        # answer as an unknown one; the service then checks it belongs to the order.
+        from products.selectors import units_visible_to
+
+        unit_id = self.cleaned_data["unit_ref"].strip()
+        if not units_visible_to(self.request_user).filter(unit_id=unit_id).exists():
+            raise does_not_exist("Unit", unit_id)
+        return unit_id
 
 
 class ConditioningAddForm(ClinicalForm):
@@ -517,19 +534,22 @@ class WriteOnlyField(forms.CharField):
 
 
 class WebhookForm(forms.ModelForm):
+    """The admin's webhook form: the same rules as the API (tracker.services.webhooks), checked on save."""
+
     # Set per request by the admin: a webhook of every facility (no facility) is for superusers only.
     request_user: Any = None
 
     secret = WriteOnlyField(
-        max_length=128,
+        max_length=SECRET_MAX_LENGTH,
         strip=False,
-        help_text="The shared secret the receiver checks the X-Tracker-Signature header (HMAC-SHA256) with. "
-        "It is never shown again after saving.",
+        help_text=f"The shared secret (at least {SECRET_MIN_LENGTH} random characters) the receiver checks the "
+        "X-Tracker-Signature header (HMAC-SHA256) with. It is stored encrypted and never shown again.",
     )
 
     class Meta:
         model = Webhook
         fields = ["name", "url", "secret", "facility", "is_active"]
+        help_texts = {"url": "https only, to a public address; checked when saved and again at every delivery."}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -543,10 +563,16 @@ class WebhookForm(forms.ModelForm):
             return self.instance.secret
         return secret
 
-    def clean_facility(self) -> Any:
-        facility = self.cleaned_data.get("facility")
-        user = self.request_user
-        if facility is None and user is not None and not user.is_superuser:
-            # Reminders of every facility name other hospitals' patients (by id): not for a facility's staff.
-            raise forms.ValidationError("Choose the facility whose reminders this endpoint receives.")
-        return facility
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        checks = [lambda: validate_webhook_facility(self.request_user, cleaned.get("facility"))]
+        if cleaned.get("url") and "url" in self.changed_data:
+            checks.append(lambda: validate_webhook_url(cleaned["url"]))
+        if "secret" in self.changed_data and cleaned.get("secret"):
+            checks.append(lambda: validate_webhook_secret(cleaned["secret"]))
+        for check in checks:
+            try:
+                check()
+            except ValidationError as exc:
+                self.add_error(None, exc)
+        return cleaned

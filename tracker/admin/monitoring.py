@@ -270,7 +270,7 @@ class ReminderAdmin(ProjectAdmin):
     @admin.display(description="severity", ordering="severity")
     def severity_badge(self, obj: Reminder) -> str:
         if obj.severity == Severity.URGENT:
-            return mark_safe('<strong style="color:#ba2121">URGENT</strong>')
+            return mark_safe('<strong class="tone-alert">URGENT</strong>')
         return obj.get_severity_display()
 
     @admin.display(description="patient", ordering="patient__family_name")
@@ -310,8 +310,7 @@ class ReminderAdmin(ProjectAdmin):
             done = f" · resolved {self.resolved(reminder)}: {reminder.resolution}" if reminder.resolved_at else ""
             extra_context["record_panel"] = panel(
                 format_html(
-                    '<p style="font-size:1.2em;margin:0 0 6px">{}<strong>{}</strong></p>'
-                    '<p style="margin:0">{} &middot; due {}{}</p>',
+                    '<p class="fs-lg m-b6">{}<strong>{}</strong></p><p class="m-0">{} &middot; due {}{}</p>',
                     "URGENT: " if reminder.severity == Severity.URGENT else "",
                     reminder.message,
                     reminder.get_status_display(),
@@ -434,6 +433,7 @@ class NotificationAdmin(ProjectAdmin):
     fields = [
         "reminder_link",
         "channel",
+        "webhook",
         "recipient",
         "reason",
         "status",

@@ -11,7 +11,7 @@ from django.db.models import CharField, F, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from products.audit import audit_reason
+from products.audit import audit_patient_reason
 from products.choices import CheckKind, CoiStatus
 from products.errors import IllegalTransition
 from products.services.collections import not_in_future
@@ -305,7 +305,7 @@ def adverse_event_update(
         # Who moved the clock, when and why: on the event, and (as the reason) on its audit-trail row.
         event.aware_at_changed_at, event.aware_at_changed_by = timezone.now(), actor
         event.aware_at_change_reason = aware_at_reason.strip()
-        audit_reason(f"Awareness time moved: {event.aware_at_change_reason}")
+        audit_patient_reason(f"Awareness time moved: {event.aware_at_change_reason}")
     clock = report_clock(serious=event.serious, expected=event.expected, aware_at=event.aware_at)
     if clock.due_at != event.report_due_at:
         # The old deadline's reminders no longer apply; the scan raises the new deadline's afresh.

@@ -10,7 +10,7 @@ from django.db.models import CharField, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
-from products.audit import audit_reason
+from products.audit import audit_patient_reason
 from products.choices import CheckKind, CoiStatus, Severity
 from products.errors import IllegalTransition, OutOfSequence, UnitExpired
 from products.models import ChainOfIdentity, Unit
@@ -141,7 +141,7 @@ def schedule_reschedule(
         raise OutOfSequence(f"Unit {unit.unit_id} was thawed at {unit.thawed_at.isoformat()}.")
     if unit.is_expired(administered_at):
         raise UnitExpired(f"Unit {unit.unit_id} was past its expiry or use-by time then.")
-    audit_reason(reason)
+    audit_patient_reason(reason)
     administration.administered_at = administered_at
     administration.save(update_fields=["administered_at", "updated_at"])
     course_schedule_sync(order_id=administration.order_id, resolution="Rescheduled: administration time corrected")
@@ -163,7 +163,7 @@ def administration_void(*, administration_id: int, actor: AbstractBaseUser, reas
     require_member(actor, administration.patient.facility)
     if administration.voided_at is not None:
         raise IllegalTransition("The administration is already voided.")
-    audit_reason(reason)
+    audit_patient_reason(reason)
     now = timezone.now()
     administration.voided_at, administration.voided_by, administration.void_reason = now, actor, reason.strip()
     administration.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])

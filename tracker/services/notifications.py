@@ -1,14 +1,19 @@
 """Delivering reminders: in-app (the reminder itself), email to the responsible users, signed webhooks.
 
-Messages carry the patient's id and facility, never a name, MRN or birth date: they leave the system.
+Mails and webhooks leave the system, so they carry the fewest identifiers that still let the reader act:
+- a mail: what kind of reminder, how urgent, when due, which facility, and a link into the tracker (for a
+  patient's reminder the link names the patient's internal id; the reader signs in to see who it is). A
+  product-side reminder (unit, batch) also gives its message, which names the unit or lot and no patient.
+- a webhook: the reminder's id, kind, severity, status, reason, due time, facility code and whether it was
+  escalated. No patient id and no free text: the receiver asks the API (`reminders/{id}/`) with its own token,
+  which is scoped like any other caller.
+Never a name, MRN, birth date or clinical detail (grades, terms, notes).
 """
 
 import hashlib
 import hmac
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import NamedTuple
@@ -17,12 +22,15 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from products.choices import Role
+from products.models import FacilityMembership
 from tracker.choices import Channel, DeliveryStatus
 from tracker.models import Notification, Reminder, Webhook
+from tracker.services.webhooks import webhook_post
 
 logger = logging.getLogger(__name__)
 
@@ -36,16 +44,38 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=2 ** max(attempts - 1, 0))
 
 
+# Who owns the work of a reminder: clinicians for a patient's, the product side's roles for a unit's or batch's.
+OWNING_ROLES = {True: [Role.CLINICIAN], False: [Role.QA, Role.MANUFACTURING, Role.COORDINATOR]}
+# Who may be on call for its escalation: a coordinator may be the ward's on-call contact (never a role that may
+# not see patients, for a patient's reminder).
+ON_CALL_ROLES = {True: [Role.CLINICIAN, Role.COORDINATOR], False: OWNING_ROLES[False]}
+
+
+def _members(facility_id: int, roles: list[str], **membership: bool) -> QuerySet:
+    """Active users with one of the roles and a membership of this facility (with these flags) that has an email.
+
+    One Exists over one membership row: chained filters over the multi-valued memberships relation would join it
+    twice, and accept a user on call at *another* facility as on call here.
+    """
+    here = FacilityMembership.objects.filter(user=OuterRef("pk"), facility_id=facility_id, **membership)
+    return (
+        get_user_model().objects.filter(is_active=True, groups__name__in=roles).filter(Exists(here)).exclude(email="")
+    )
+
+
 def _recipients(facility_id: int, for_patient: bool, reason: str) -> list[str]:
-    users = get_user_model().objects.filter(is_active=True, memberships__facility_id=facility_id).exclude(email="")
-    # Escalations go to the facility's on-call clinicians; the rest to the role that owns the work.
-    if reason == "escalated" and users.filter(memberships__on_call=True).exists():
-        users = users.filter(memberships__on_call=True, memberships__facility_id=facility_id)
-    elif for_patient:
-        users = users.filter(groups__name=Role.CLINICIAN)
-    else:
-        users = users.filter(groups__name__in=[Role.QA, Role.MANUFACTURING, Role.COORDINATOR])
+    """The facility's members in the role that owns the work. An escalation goes to those on call at this
+    facility, and when nobody is on call here, to all the owners (the facility's clinicians for a patient)."""
+    users = _members(facility_id, OWNING_ROLES[for_patient])
+    if reason == "escalated":
+        on_call = _members(facility_id, ON_CALL_ROLES[for_patient], on_call=True)
+        if on_call.exists():
+            users = on_call
     return sorted(set(users.values_list("email", flat=True)))
+
+
+def _hooks_for(facility_id: int) -> QuerySet[Webhook]:
+    return Webhook.objects.filter(Q(facility_id=facility_id) | Q(facility__isnull=True), is_active=True)
 
 
 class ReminderRef(NamedTuple):
@@ -68,25 +98,23 @@ def notifications_for_many(*, reminders: Sequence[Reminder | ReminderRef], reaso
     if not reminders:
         return
     recipients: dict[tuple[int, bool], list[str]] = {}
-    hooks: dict[int, list[str]] = {}
+    hooks: dict[int, list[tuple[int, str]]] = {}
     rows = []
     for reminder in reminders:
         group = (reminder.facility_id, reminder.patient_id is not None)
         if group not in recipients:
             recipients[group] = _recipients(reminder.facility_id, group[1], reason)
         if reminder.facility_id not in hooks:
-            hooks[reminder.facility_id] = list(
-                Webhook.objects.filter(
-                    Q(facility_id=reminder.facility_id) | Q(facility__isnull=True), is_active=True
-                ).values_list("url", flat=True)
-            )
+            hooks[reminder.facility_id] = list(_hooks_for(reminder.facility_id).values_list("id", "url"))
         rows += [
             Notification(reminder_id=reminder.id, channel=Channel.EMAIL, recipient=email, reason=reason)
             for email in recipients[group]
         ]
         rows += [
-            Notification(reminder_id=reminder.id, channel=Channel.WEBHOOK, recipient=url, reason=reason)
-            for url in hooks[reminder.facility_id]
+            Notification(
+                reminder_id=reminder.id, channel=Channel.WEBHOOK, webhook_id=hook_id, recipient=url, reason=reason
+            )
+            for hook_id, url in hooks[reminder.facility_id]
         ]
     if not rows:
         return
@@ -114,17 +142,18 @@ def enqueue(ids: list[int]) -> None:
             return
 
 
-def payload(reminder: Reminder) -> dict:
+def payload(reminder: Reminder, reason: str) -> dict:
+    """A webhook's body: enough to find the reminder through the API, nothing about the patient."""
     return {
         "reminder": reminder.id,
         "kind": reminder.kind,
         "severity": reminder.severity,
         "status": reminder.status,
+        "reason": reason,
         "due_at": reminder.due_at.isoformat(),
-        "patient": reminder.patient_id,
         "facility": reminder.facility.code,
-        "message": reminder.message,
         "escalated": reminder.escalated_at is not None,
+        "api": reverse("reminder-detail", args=[reminder.id]),
     }
 
 
@@ -143,7 +172,7 @@ def _claim(notification_id: int) -> Notification | None:
     ).update(claimed_at=now, attempts=F("attempts") + 1)
     if claimed == 0:
         return None
-    return Notification.objects.select_related("reminder__facility").get(id=notification_id)
+    return Notification.objects.select_related("reminder__facility", "webhook").get(id=notification_id)
 
 
 def notification_send(*, notification_id: int) -> str:
@@ -158,7 +187,7 @@ def notification_send(*, notification_id: int) -> str:
         else:
             notification.response_status = _send_webhook(notification, reminder)
     except Exception as exc:  # noqa: BLE001 - any failure is retried with backoff
-        failed = notification.attempts >= MAX_ATTEMPTS
+        failed = isinstance(exc, PermanentFailure) or notification.attempts >= MAX_ATTEMPTS
         Notification.objects.filter(id=notification.id).update(
             status=DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING,
             claimed_at=None,
@@ -179,29 +208,39 @@ def notification_send(*, notification_id: int) -> str:
 
 
 def _send_email(notification: Notification, reminder: Reminder) -> None:
-    prefix = "URGENT: " if reminder.severity == "urgent" else ""
-    subject = f"{prefix}{reminder.get_kind_display()} at {reminder.facility.name}"
-    link = f"/patients/{reminder.patient_id}/" if reminder.patient_id else "/admin/"
-    body = f"{reminder.message}\n\nDue: {reminder.due_at:%Y-%m-%d %H:%M} UTC\nOpen the tracker: {link}\n"
+    urgent = reminder.severity == "urgent"
+    subject = f"{'URGENT: ' if urgent else ''}{reminder.get_kind_display()} at {reminder.facility.name}"
+    if reminder.patient_id is not None:
+        # A patient's reminder: which kind and when, never what (the message names checks, grades, events).
+        what = f"A patient's reminder ({reminder.get_kind_display().lower()}) needs attention."
+        link = reverse("patient-page", args=[reminder.patient_id]) + "#reminders"
+    else:
+        what = reminder.message
+        link = reverse("admin:tracker_reminder_change", args=[reminder.id])
+    escalated = "\nEscalated: nobody acknowledged it in time.\n" if notification.reason == "escalated" else ""
+    body = (
+        f"{what}\n\nReminder {reminder.id} · {reminder.get_severity_display()}\n"
+        f"Due: {reminder.due_at:%Y-%m-%d %H:%M} UTC\n{escalated}Open the tracker (sign in): {link}\n"
+    )
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [notification.recipient])
 
 
+class PermanentFailure(Exception):
+    """A delivery that no retry can make succeed (its webhook was deactivated or removed)."""
+
+
 def _send_webhook(notification: Notification, reminder: Reminder) -> int:
-    hook = Webhook.objects.filter(url=notification.recipient, is_active=True).first()
-    if hook is None:
-        raise RuntimeError("webhook no longer configured")
-    body = json.dumps(payload(reminder), sort_keys=True).encode()
+    hook = notification.webhook
+    if hook is None or not hook.is_active:
+        raise PermanentFailure("webhook deactivated or removed")
+    body = json.dumps(payload(reminder, notification.reason), sort_keys=True).encode()
     timestamp = str(int(timezone.now().timestamp()))
-    request = urllib.request.Request(  # noqa: S310 - the URL is an admin-configured http(s) webhook
-        hook.url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "X-Tracker-Timestamp": timestamp,
-            "X-Tracker-Signature": f"sha256={sign(hook.secret, body, timestamp)}",
-            "X-Tracker-Delivery": str(notification.id),
-        },
-    )
-    with urllib.request.urlopen(request, timeout=WEBHOOK_TIMEOUT_SECONDS) as response:  # noqa: S310
-        return response.status
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "vein-to-vein-tracker",
+        "X-Tracker-Timestamp": timestamp,
+        "X-Tracker-Signature": f"sha256={sign(hook.secret, body, timestamp)}",
+        "X-Tracker-Delivery": str(notification.id),
+    }
+    # Checked again now (DNS may have changed since the hook was saved) and sent to the checked address only.
+    return webhook_post(url=hook.url, body=body, headers=headers, timeout=WEBHOOK_TIMEOUT_SECONDS)

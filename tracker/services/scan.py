@@ -19,7 +19,7 @@ from products.choices import BatchStatus, HoldKind, HoldStatus, Severity, UnitSt
 from products.models import Batch, Hold, Unit
 from tracker.choices import DeliveryStatus, ReminderKind, ReminderStatus
 from tracker.models import AdverseEvent, Notification, Reminder, TherapyOrder
-from tracker.services.notifications import ReminderRef, enqueue, notifications_for_many
+from tracker.services.notifications import CLAIM_TIMEOUT, ReminderRef, enqueue, notifications_for_many
 
 # Rows per transaction: short transactions keep row locks brief and memory flat however much is due.
 BATCH_SIZE = 1000
@@ -287,12 +287,14 @@ def _decided_holds(now: datetime) -> int:
 
 
 def _requeue_notifications(now: datetime, batch_size: int) -> int:
-    """Pending deliveries whose time has come (a retry, or a broker outage when they were raised)."""
+    """Pending deliveries whose time has come: a retry, a broker outage when they were raised, or a claim by a
+    worker that died while sending (claimed longer ago than the claim timeout and still pending; the send
+    task's conditional claim accepts such a stale claim, so exactly one worker takes it over)."""
     ids = list(
         Notification.objects.filter(
+            Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
             status=DeliveryStatus.PENDING,
             next_attempt_at__lte=now - timedelta(seconds=settings.NOTIFICATION_REQUEUE_SECONDS),
-            claimed_at__isnull=True,
         ).values_list("id", flat=True)[:batch_size]
     )
     enqueue(ids)
