@@ -167,7 +167,7 @@ def test_moving_the_awareness_time_after_the_deadline_needs_a_reason_kept_on_the
     history = AdverseEventEvent.objects.filter(pgh_obj_id=created["id"], pgh_label="update").select_related(
         "pgh_context"
     )
-    assert history.get().pgh_context.metadata["reason"] == "Awareness time moved: Fax read the next morning"
+    assert history.get().pgh_context.metadata["patient_reason"] == "Awareness time moved: Fax read the next morning"
 
 
 def test_after_submission_the_awareness_time_is_a_409(world, patient, client_for):

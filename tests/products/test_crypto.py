@@ -60,7 +60,7 @@ def test_a_malformed_key_is_a_system_check_error(settings):
 
 
 def test_the_migration_encrypts_secrets_stored_in_plain_text_once():
-    migration = importlib.import_module("tracker.migrations.0002_webhook_security")
+    migration = importlib.import_module("tracker.migrations.0006_webhook_security")
     hook = make_hook()
     with connection.cursor() as cursor:  # as the column held it before the migration
         cursor.execute("UPDATE tracker_webhook SET secret = %s WHERE id = %s", ["plain-old-secret", hook.id])
@@ -80,7 +80,7 @@ def test_the_migration_links_each_webhook_delivery_to_its_hook_by_the_url_it_was
 
     from tracker.models import Notification, Reminder
 
-    migration = importlib.import_module("tracker.migrations.0002_webhook_security")
+    migration = importlib.import_module("tracker.migrations.0006_webhook_security")
     hook = make_hook()
     reminder = Reminder.objects.create(
         kind="unit_expiring", dedupe_key="m1", facility=hook.facility, due_at=timezone.now(), message="m"
