@@ -123,9 +123,11 @@ def cmd_clean_state(args: Sequence[str]) -> int:
     if busy:
         say("\n".join([f"clean-state: {paths.STATE_DIR} is in use; stop these first:", *busy]))
         return 1
-    removed = [str(folder) for folder in folders if folder.exists()]
-    for folder in removed:
-        shutil.rmtree(folder)
+    removed = []
+    for folder in folders:  # the socket dir may be inside the state dir
+        if folder.exists():
+            shutil.rmtree(folder)
+            removed.append(str(folder))
     say(f"clean-state: removed {', '.join(removed) or 'nothing'}")
     return 0
 

@@ -171,8 +171,20 @@ def test_services_keep_data_and_stop_cleanly(state_dir: StateDir) -> None:
     with postgres(state) as conn:
         assert conn.execute("SELECT value FROM marker").fetchall() == [("kept",)]
     assert redis_client(state).get("marker") == b"kept"
+    refused = clean_state(state)
+    assert refused.returncode == 1 and "is in use" in refused.stdout, refused.stdout
+    assert (state / "pgdata" / "PG_VERSION").exists()
+
     assert second.stop() == 0, second.output()
     assert not stack_processes(state)
+    assert clean_state(state).returncode == 0
+    assert not state.exists()
+
+
+def clean_state(state: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, TRACKER_STATE_DIR=str(state))
+    command = [sys.executable, "-m", "devstack", "clean-state"]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_the_servers_run_until_the_last_devstack_using_them_stops(state_dir: StateDir) -> None:
