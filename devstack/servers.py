@@ -32,11 +32,17 @@ TIMEOUT = 30.0  # for a server to start or to stop
 
 @contextlib.contextmanager
 def _locked() -> Iterator[None]:
-    """Serialise starting and stopping among the devstacks sharing one state dir."""
+    """Serialise starting and stopping among the devstacks sharing one state dir. A terminal's Ctrl-C or
+    hang-up reaches the wheel's initdb and pg_ctl too (our process group): they inherit them ignored."""
     paths.STATE_DIR.mkdir(parents=True, exist_ok=True)
-    with open(paths.STATE_DIR / "devstack.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
+    shielded = {signum: signal.signal(signum, signal.SIG_IGN) for signum in (signal.SIGINT, signal.SIGHUP)}
+    try:
+        with open(paths.STATE_DIR / "devstack.lock", "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            yield
+    finally:
+        for signum, handler in shielded.items():
+            signal.signal(signum, handler)
 
 
 def _running(pid: int, name: str | None = None) -> bool:
