@@ -147,3 +147,18 @@ def dns(monkeypatch) -> dict[str, list[str]]:
 
     monkeypatch.setattr(webhooks, "resolve", resolve)
     return names
+
+
+SLOW_MARKERS = ("browser", "celery_worker", "devstack")
+FIXTURE_MARKERS = {"celery_worker": "celery_worker", "browser_context": "browser"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test using the worker or browser fixture carries its marker, and every browser, worker and devstack
+    test is `slow`, so `make test-fast` (-m "not slow") skips even one whose author forgot to mark it."""
+    for item in items:
+        for fixture, marker in FIXTURE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()) and not item.get_closest_marker(marker):
+                item.add_marker(marker)
+        if any(item.get_closest_marker(name) for name in SLOW_MARKERS):
+            item.add_marker(pytest.mark.slow)
