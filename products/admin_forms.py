@@ -46,7 +46,7 @@ def check_constraints(
         try:
             constraint.validate(model, instance, exclude=exclude)
         except ValidationError as exc:
-            fields = getattr(constraint, "fields", ())
+            fields: Sequence[str] = getattr(constraint, "fields", ())
             on_field = getattr(exc, "code", None) == "unique" and len(fields) == 1 and fields[0] in form.fields
             form.add_error(fields[0] if on_field else None, exc)
 
@@ -97,7 +97,8 @@ class ServiceForm(forms.Form):
         self.fields = ordered | {name: field for name, field in declared.items() if name not in ordered}
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         model = self.Meta.model
         values = {}
         for field in model._meta.concrete_fields:
@@ -130,7 +131,7 @@ class CoiField(forms.CharField):
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> str:
-        return normalize(super().to_python(value))
+        return normalize(super().to_python(value) or "")
 
 
 class ChainForm(ServiceForm):

@@ -98,8 +98,16 @@ class ApiTokenAdmin(ProjectAdmin):
     search_fields = ["prefix", "name", "user__username"]
     date_hierarchy = "created_at"
     # Never the hash: nothing here needs it.
-    fields = ["prefix", "user", "name", "state", "created_at", "expires_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "prefix",
+        "user",
+        "name",
+        "state",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
     actions = ["revoke"]
 
     def visible(self, request: HttpRequest) -> models.QuerySet:

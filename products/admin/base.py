@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
@@ -32,6 +33,14 @@ def events_admin_url(request: HttpRequest, obj: models.Model) -> str | None:
         return None
     base = reverse("admin:pghistory_events_changelist")
     return f"{base}?{urlencode({'method': 'tracks', 'obj': f'{obj._meta.label}:{obj.pk}'})}"
+
+
+def acting_user(request: HttpRequest) -> AbstractUser:
+    """Who an admin page acts for: the signed-in staff user (admin_view lets nobody else in)."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied
+    return user
 
 
 class ProjectAdmin(admin.ModelAdmin):
@@ -80,6 +89,15 @@ class ProjectAdmin(admin.ModelAdmin):
             messages.WARNING,
         )
         return HttpResponseRedirect(reverse("admin:index", current_app=self.admin_site.name))
+
+    def changeable(self, request: HttpRequest, object_id: str) -> Any:
+        """The record a page changes, or the answer when it cannot: missing, or not the user's to change."""
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self.missing(request, object_id)
+        if not self.has_change_permission(request, obj):
+            raise PermissionDenied
+        return obj
 
     def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return False

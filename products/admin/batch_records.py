@@ -11,7 +11,7 @@ from django.db import models
 from django.forms import BaseFormSet
 from django.http import HttpRequest
 
-from products.admin.base import ProjectAdmin
+from products.admin.base import ProjectAdmin, acting_user
 from products.admin.links import admin_link
 from products.admin.service_pages import ServiceAdmin
 from products.admin.signing import invalidation_html, qc_value_html, review_html
@@ -68,7 +68,7 @@ class ProcessingStepAdmin(BatchRecordAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> ProcessingStep:
         return batch_step_record(
-            actor=request.user,
+            actor=acting_user(request),
             batch_id=data["batch"].pk,
             kind=data["kind"],
             started_at=data["started_at"],
@@ -120,7 +120,7 @@ class QCResultAdmin(BatchRecordAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> QCResult:
         return qc_result_record(
-            actor=request.user,
+            actor=acting_user(request),
             batch_id=data["batch"].pk,
             test=data["test"].strip(),
             value=data["value"],
@@ -138,7 +138,7 @@ class SignatureAdmin(ProjectAdmin):
     list_select_related = ["signer"]
     search_fields = ["printed_name", "record", "signer__username", "statement"]
     date_hierarchy = "signed_at"
-    fields = [
+    fields = readonly_fields = (
         "printed_name",
         "signer",
         "meaning",
@@ -148,8 +148,7 @@ class SignatureAdmin(ProjectAdmin):
         "what_was_signed",
         "prev_hash",
         "hash",
-    ]
-    readonly_fields = fields
+    )
 
     def visible(self, request: HttpRequest) -> models.QuerySet:
         return signatures_visible_to(request.user)

@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
-from products.admin.base import ReadOnlyInline
+from products.admin.base import ReadOnlyInline, acting_user
 from products.admin.holds import HoldLogInline, open_hold_url
 from products.admin.links import admin_link
 from products.admin.service_pages import RowInline, ServiceAdmin, domain_message
@@ -53,7 +53,7 @@ class StepRowInline(RowInline):
 
     def create(self, request: HttpRequest, parent: Batch, data: dict[str, Any]) -> ProcessingStep:
         return batch_step_record(
-            actor=request.user,
+            actor=acting_user(request),
             batch_id=parent.pk,
             kind=data["kind"],
             started_at=data["started_at"],
@@ -126,7 +126,7 @@ class QCRowInline(RowInline):
 
     def create(self, request: HttpRequest, parent: Batch, data: dict[str, Any]) -> QCResult:
         return qc_result_record(
-            actor=request.user,
+            actor=acting_user(request),
             batch_id=parent.pk,
             test=data["test"],
             value=data["value"],
@@ -158,7 +158,7 @@ class UnitRowInline(RowInline):
 
     def create(self, request: HttpRequest, parent: Batch, data: dict[str, Any]) -> Unit:
         return unit_create(
-            actor=request.user,
+            actor=acting_user(request),
             batch_id=parent.pk,
             unit_id=data["unit_id"],
             dose_cells=data["dose_cells"],
@@ -254,7 +254,7 @@ class BatchAdmin(BatchSigningPages, ServiceAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Batch:
         return batch_create(
-            actor=request.user,
+            actor=acting_user(request),
             chain=data["coi"],
             lot_number=data["lot_number"].strip(),
             facility=data["facility"],
@@ -292,7 +292,7 @@ class BatchAdmin(BatchSigningPages, ServiceAdmin):
     def complete(self, request: HttpRequest, queryset: models.QuerySet) -> None:
         for batch_id, lot in queryset.values_list("id", "lot_number"):
             try:
-                batch_complete(actor=request.user, batch_id=batch_id)
+                batch_complete(actor=acting_user(request), batch_id=batch_id)
             except DomainError as exc:
                 messages.error(request, f"{lot}: {domain_message(exc)}")
             else:

@@ -10,7 +10,7 @@ from django.db.models import Count
 from django.forms import BaseFormSet
 from django.http import HttpRequest
 
-from products.admin.base import ProjectAdmin
+from products.admin.base import ProjectAdmin, acting_user
 from products.admin.service_pages import ServiceAdmin
 from products.admin_forms import ProductAddForm
 from products.models import MonitoringProtocol, Product, ProtocolStep, ReleaseTest
@@ -163,5 +163,5 @@ class ProductAdmin(ServiceAdmin):
         ]
         fields = {name: value for name, value in data.items() if name != "monitoring_protocol"}
         return product_create(
-            actor=request.user, monitoring_protocol=data["monitoring_protocol"], release_spec=spec, **fields
+            actor=acting_user(request), monitoring_protocol=data["monitoring_protocol"], release_spec=spec, **fields
         )

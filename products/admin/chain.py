@@ -9,7 +9,7 @@ from django.db import models
 from django.forms import BaseFormSet
 from django.http import HttpRequest
 
-from products.admin.base import ProjectAdmin, ReadOnlyInline
+from products.admin.base import ProjectAdmin, ReadOnlyInline, acting_user
 from products.admin.links import add_url, admin_link
 from products.admin.service_pages import ServiceAdmin, domain_message
 from products.admin_forms import CollectionAddForm
@@ -51,8 +51,15 @@ class ChainOfIdentityAdmin(ProjectAdmin):
     list_select_related = ["product", "treatment_facility"]
     search_fields = ["coi", "legacy_coi", "collections__din", "batches__lot_number", "units__unit_id"]
     date_hierarchy = "created_at"
-    fields = ["coi", "legacy_coi", "product", "treatment_facility", "status", "created_at", "updated_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "coi",
+        "legacy_coi",
+        "product",
+        "treatment_facility",
+        "status",
+        "created_at",
+        "updated_at",
+    )
     inlines = [CollectionLogInline, BatchLogInline, UnitLogInline]
     actions = ["cancel"]
 
@@ -87,7 +94,7 @@ class ChainOfIdentityAdmin(ProjectAdmin):
 def chain_cancel_many(request: HttpRequest, chains: list[tuple[int, str]]) -> None:
     for chain_id, coi in chains:
         try:
-            chain_cancel(actor=request.user, chain_id=chain_id)
+            chain_cancel(actor=acting_user(request), chain_id=chain_id)
         except DomainError as exc:
             messages.error(request, f"{coi}: {domain_message(exc)}")
         else:
@@ -152,7 +159,7 @@ class CollectionAdmin(ServiceAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Collection:
         return collection_record(
-            actor=request.user,
+            actor=acting_user(request),
             chain=data["coi"],
             din=data["din"],
             facility=data["facility"],

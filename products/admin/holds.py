@@ -14,9 +14,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from products.admin.base import ReadOnlyInline
+from products.admin.base import ReadOnlyInline, acting_user
 from products.admin.links import add_url, admin_link
 from products.admin.service_pages import ServiceAdmin, domain_message, show_refusal
+from products.admin.signing import signer_name
 from products.admin_forms import HoldAddForm, HoldDecisionForm
 from products.choices import HoldStatus
 from products.errors import DomainError
@@ -53,7 +54,7 @@ def may_decide(request: HttpRequest) -> bool:
 
 
 def covered_units(hold: Hold) -> list[Unit]:
-    units = Unit.objects.filter(id=hold.unit_id) if hold.unit_id else Unit.objects.filter(batch_id=hold.batch_id)
+    units = Unit.objects.filter(id=hold.unit_id) if hold.unit_id else Unit.objects.filter(batch=hold.batch)
     return list(units.select_related("current_facility").order_by("unit_id"))
 
 
@@ -135,7 +136,7 @@ class HoldAdmin(ServiceAdmin):
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Hold:
         unit, batch = data.get("unit"), data.get("batch")
         return hold_open(
-            actor=request.user,
+            actor=acting_user(request),
             kind=data["kind"],
             reason=data["reason"],
             unit_id=unit.unit_id if unit is not None else None,
@@ -177,7 +178,7 @@ class HoldAdmin(ServiceAdmin):
             try:
                 hold = hold_decide(
                     hold_id=hold.pk,
-                    signer=request.user,
+                    signer=acting_user(request),
                     decision=data["decision"],
                     rationale=data["rationale"],
                     password=data["password"],
@@ -208,7 +209,7 @@ class HoldAdmin(ServiceAdmin):
             "units": [(u, u.status in FINISHED) for u in units],
             "form": form,
             "meaning": "Hold decision",
-            "signer_name": request.user.get_full_name() or request.user.get_username(),
+            "signer_name": signer_name(acting_user(request)),
             "media": self.media + form.media,
         }
         request.current_app = self.admin_site.name

@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.options import IS_POPUP_VAR, InlineModelAdmin
-from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.forms import BaseForm, BaseFormSet, all_valid
+from django.forms import BaseForm, BaseFormSet, ModelForm, all_valid
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
@@ -170,80 +170,57 @@ class ServiceAdmin(ProjectAdmin):
                 return self.response_add(request, obj)
         return self.form_page(request, form, formsets, inlines, obj=None, extra_context=extra_context)
 
-    # --- the record's page: changes through a service, and rows added on it -------------------------------
+    # --- the record's page: its changes and new rows, through the services ---------------------------------
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
-        if request.method == "POST" and self.service_change_fields:
-            return self.update_view(request, object_id, extra_context)
-        if request.method == "POST" and any(issubclass(inline, RowInline) for inline in self.inlines):
-            return self.add_rows_view(request, object_id, extra_context)
+        writes = self.service_change_fields or any(issubclass(inline, RowInline) for inline in self.inlines)
+        if request.method == "POST" and writes:
+            return self.change_post_view(request, object_id, extra_context)
         return super().change_view(request, object_id, form_url, extra_context)
 
-    def changeable(self, request: HttpRequest, object_id: str) -> Any:
-        """The record to change, or the answer when it cannot be (missing, or not the user's to change)."""
-        obj = self.get_object(request, unquote(object_id))
-        if obj is None:
-            return self.missing(request, object_id)
-        if not self.has_change_permission(request, obj):
-            raise PermissionDenied
-        return obj
-
-    def update_view(self, request: HttpRequest, object_id: str, extra_context: dict | None) -> HttpResponse:
-        """The changed fields through the record's service; a refusal comes back on the field it names."""
+    def change_post_view(self, request: HttpRequest, object_id: str, extra_context: dict | None) -> HttpResponse:
         obj = self.changeable(request, object_id)
         if isinstance(obj, HttpResponse):
             return obj
+        # The record's form: its service_change_fields, if any; else bound only to carry the page's errors.
         form = self.get_form(request, obj, change=True)(request.POST, instance=obj)
-        if form.is_valid():
-            changed = [name for name in form.changed_data if name in self.service_change_fields]
-            changes = {name: form.cleaned_data[name] for name in changed}
-            try:
-                if changes:
-                    self.update(request, obj, changes, form.cleaned_data)
-            except REFUSALS as exc:
-                show_refusal(form, exc, self.refusal_fields)
-            else:
-                self.log_change(request, obj, self.construct_change_message(request, form, [], False))
-                return self.response_change(request, obj)
-        return self.form_page(request, form, [], [], obj=obj, extra_context=extra_context)
-
-    def add_rows_view(self, request: HttpRequest, object_id: str, extra_context: dict | None) -> HttpResponse:
-        """Every filled-in row through its service, in one transaction: all are written, or none."""
-        obj = self.changeable(request, object_id)
-        if isinstance(obj, HttpResponse):
-            return obj
         formsets, inlines = self.inline_formsets(request, obj, bind=lambda inline: isinstance(inline, RowInline))
         rows = [(inline, formset) for inline, formset in zip(inlines, formsets, strict=True) if formset.is_bound]
-        # The record itself is read-only: its form is bound only to carry the page's errors.
-        record = self.get_form(request, obj, change=True)(request.POST, instance=obj)
-        if all_valid([formset for _, formset in rows]):
-            created = self.create_rows(request, obj, rows, record)
-            if created is not None:
-                added = [{"added": {"name": str(row._meta.verbose_name), "object": str(row)}} for row in created]
-                self.log_change(request, obj, added)
+        valid = form.is_valid()
+        if all_valid([formset for _, formset in rows]) and valid:
+            added = self.write_changes(request, obj, form, rows)
+            if added is not None:
+                changed = [str(form.fields[name].label or name) for name in self.changes(form)]
+                self.log_change(request, obj, ([{"changed": {"fields": changed}}] if changed else []) + added)
                 return self.response_change(request, obj)
-        return self.form_page(request, record, formsets, inlines, obj=obj, extra_context=extra_context)
+        return self.form_page(request, form, formsets, inlines, obj=obj, extra_context=extra_context)
 
-    def create_rows(
-        self, request: HttpRequest, obj: Any, rows: list[tuple[Any, BaseFormSet]], record: BaseForm
-    ) -> list[models.Model] | None:
-        created = []
-        with transaction.atomic():
-            for inline, formset in rows:
-                for form in formset.forms:
-                    if not form.has_changed():
-                        continue
-                    try:
-                        created.append(inline.create(request, obj, form.cleaned_data))
-                    except REFUSALS as exc:
-                        refused = show_refusal(form, exc)
-                        # The row may be far down the page: say it at the top too.
-                        record.add_error(None, f"Nothing was saved. {'; '.join(refused)}")
-                        transaction.set_rollback(True)
-                        return None
-        return created
+    def write_changes(
+        self, request: HttpRequest, obj: Any, form: BaseForm, rows: list[tuple[Any, BaseFormSet]]
+    ) -> list[dict] | None:
+        """The changed fields and every filled-in row through their services, in one transaction: all are
+        written, or none. A refusal goes on the field or the row it is about (and the row's at the top too)."""
+        added, current = [], form
+        try:
+            with transaction.atomic():
+                if changes := self.changes(form):
+                    self.update(request, obj, changes, form.cleaned_data)
+                for inline, formset in rows:
+                    for current in (row for row in formset.forms if row.has_changed()):
+                        new = inline.create(request, obj, current.cleaned_data)
+                        added.append({"added": {"name": str(new._meta.verbose_name), "object": str(new)}})
+        except REFUSALS as exc:
+            refused = show_refusal(current, exc, self.refusal_fields if current is form else None)
+            if current is not form:
+                # The row may be far down the page: say it at the top too.
+                form.add_error(None, f"Nothing was saved. {'; '.join(refused)}")
+            return None
+        return added
+
+    def changes(self, form: BaseForm) -> dict[str, Any]:
+        return {name: form.cleaned_data[name] for name in form.changed_data if name in self.service_change_fields}
 
     # --- building the page ------------------------------------------------------------------------------------
 
@@ -281,7 +258,9 @@ class ServiceAdmin(ProjectAdmin):
         editable = add or self.has_change_permission(request, obj)
         fieldsets = list(self.get_fieldsets(request, obj))
         readonly = self.get_readonly_fields(request, obj) if editable else flatten_fieldsets(fieldsets)
-        admin_form = helpers.AdminForm(form, fieldsets, {}, readonly, model_admin=self)
+        # The admin's helpers take any form (the stubs say a model form).
+        model_form = cast("ModelForm[Any]", form)
+        admin_form = helpers.AdminForm(model_form, fieldsets, {}, readonly, model_admin=self)
         inline_admin_formsets = self.get_inline_formsets(request, formsets, inlines, obj)
         media = self.media + admin_form.media
         for inline_admin_formset in inline_admin_formsets:
@@ -298,7 +277,7 @@ class ServiceAdmin(ProjectAdmin):
             "to_field": None,
             "media": media,
             "inline_admin_formsets": inline_admin_formsets,
-            "errors": helpers.AdminErrorList(form, formsets),
+            "errors": helpers.AdminErrorList(model_form, formsets),
             "preserved_filters": self.get_preserved_filters(request),
             **(extra_context or {}),
         }

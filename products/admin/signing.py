@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.admin.utils import unquote
+from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from products.admin.base import ProjectAdmin
+from products.admin.base import ProjectAdmin, acting_user
 from products.admin.service_pages import domain_message, show_refusal
 from products.admin_forms import QCInvalidationForm, RejectionForm, SignatureForm
 from products.errors import DomainError, PermissionDeniedError
@@ -59,6 +59,11 @@ def verdict_html(verdict: Verdict) -> str:
     if verdict.missing:
         parts.append(format_html("<strong>No result yet: {}</strong>", ", ".join(verdict.missing)))
     return format_html_join(mark_safe("<br>"), "{}", ((p,) for p in parts))
+
+
+def signer_name(user: AbstractUser) -> str:
+    """The name a signature page says it will sign with."""
+    return user.get_full_name() or user.get_username()
 
 
 def may_sign(user: Any, action: str) -> bool:
@@ -141,21 +146,13 @@ class BatchSigningPages(ProjectAdmin):
     def reject_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return self.sign_view(request, object_id, reject=True)
 
-    def signable(self, request: HttpRequest, object_id: str) -> Batch | HttpResponse:
-        batch = self.get_object(request, unquote(object_id))
-        if batch is None:
-            return self.missing(request, object_id)
-        if not self.has_change_permission(request, batch):
-            raise PermissionDenied
-        return batch
-
     def sign_view(self, request: HttpRequest, object_id: str, *, reject: bool) -> HttpResponse:
-        batch = self.signable(request, object_id)
+        batch = self.changeable(request, object_id)
         if isinstance(batch, HttpResponse):
             return batch
         try:
             # The same check the service makes, before the page: a superuser without the qa role is refused.
-            require_signing_role(request.user, action="reject batches" if reject else "release batches")
+            require_signing_role(acting_user(request), action="reject batches" if reject else "release batches")
         except PermissionDeniedError as exc:
             raise PermissionDenied(exc.detail) from exc
         form = (RejectionForm if reject else SignatureForm)(request.POST if request.method == "POST" else None)
@@ -164,7 +161,7 @@ class BatchSigningPages(ProjectAdmin):
             # The digest of the page the signer read: if a result came in since, the service refuses.
             signed = {
                 "batch_id": batch.pk,
-                "signer": request.user,
+                "signer": acting_user(request),
                 "password": data["password"],
                 "meaning": data["meaning"],
                 "reviewed_digest": data.get("reviewed_digest") or None,
@@ -195,7 +192,7 @@ class BatchSigningPages(ProjectAdmin):
 
     def invalidate_qc_view(self, request: HttpRequest, object_id: str, result_id: int) -> HttpResponse:
         """QA sets a QC result aside, signed, with the reason the test is invalid; the result stays on record."""
-        batch = self.signable(request, object_id)
+        batch = self.changeable(request, object_id)
         if isinstance(batch, HttpResponse):
             return batch
         result = qc_results_of(batch).filter(pk=result_id).first()
@@ -208,7 +205,7 @@ class BatchSigningPages(ProjectAdmin):
                 result = qc_result_invalidate(
                     batch_id=batch.pk,
                     result_id=result.pk,
-                    signer=request.user,
+                    signer=acting_user(request),
                     password=data["password"],
                     meaning=data["meaning"],
                     reason=data["reason"],
@@ -240,7 +237,7 @@ class BatchSigningPages(ProjectAdmin):
             "original": batch,
             "batch": batch,
             "form": form,
-            "signer_name": request.user.get_full_name() or request.user.get_username(),
+            "signer_name": signer_name(acting_user(request)),
             "verdict": verdict_html(batch_verdict(batch)),
             "qc_results": [(result, qc_value_html(result)) for result in qc_results_of(batch)],
             "specification": list(batch.product.release_spec.order_by("test")),

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from products.admin.base import ReadOnlyInline
+from products.admin.base import ReadOnlyInline, acting_user
 from products.admin.batch_records import open_batches
 from products.admin.holds import HoldLogInline, may_decide, open_hold_url
 from products.admin.links import admin_link
@@ -54,7 +54,7 @@ class CustodyRowInline(RowInline):
 
     def create(self, request: HttpRequest, parent: Unit, data: dict[str, Any]) -> CustodyRecord:
         return custody_record(
-            actor=request.user,
+            actor=acting_user(request),
             unit_id=parent.unit_id,
             event=data["event"],
             at=data["at"],
@@ -194,7 +194,7 @@ class UnitAdmin(ServiceAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Unit:
         return unit_create(
-            actor=request.user,
+            actor=acting_user(request),
             batch_id=data["batch"].pk,
             unit_id=data["unit_id"].strip(),
             dose_cells=data["dose_cells"],
@@ -261,7 +261,7 @@ class CustodyRecordAdmin(ServiceAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> CustodyRecord:
         return custody_record(
-            actor=request.user,
+            actor=acting_user(request),
             unit_id=data["unit_ref"].unit_id,
             event=data["event"],
             at=data["at"],

@@ -6,8 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.forms import BaseFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -16,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from products.access import may_see_patients
+from products.admin.base import acting_user
 from products.admin.service_pages import REFUSALS, domain_message, show_refusal
 from products.errors import DomainError
 from tracker.admin.action_page import action_page
@@ -169,10 +168,10 @@ class AdverseEventAdmin(ClinicalAdmin):
         overdue = (
             obj.report_submitted_at is None and obj.report_due_at is not None and obj.report_due_at <= timezone.now()
         )
-        if obj.report_due_at is None and obj.report_submitted_at is None:
-            headline = "No expedited report"
-        elif obj.report_submitted_at is not None:
+        if obj.report_submitted_at is not None:
             headline = f"Report submitted {when(obj.report_submitted_at)}"
+        elif obj.report_due_at is None:
+            headline = "No expedited report"
         else:
             left = obj.report_due_at - timezone.now()
             headline = (
@@ -200,7 +199,7 @@ class AdverseEventAdmin(ClinicalAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> AdverseEvent:
         return adverse_event_record(
-            actor=request.user,
+            actor=acting_user(request),
             patient=data["patient"],
             term=data["term"],
             grade=data["grade"],
@@ -234,7 +233,7 @@ class AdverseEventAdmin(ClinicalAdmin):
         clinical = {name: value for name, value in changes.items() if name in ae_rules.EDITABLE}
         if clinical:
             adverse_event_update(
-                actor=request.user, event_id=obj.pk, aware_at_reason=data.get("aware_at_reason", ""), **clinical
+                actor=acting_user(request), event_id=obj.pk, aware_at_reason=data.get("aware_at_reason", ""), **clinical
             )
 
     # --- the report submitted ---------------------------------------------------------------------------------
@@ -251,11 +250,9 @@ class AdverseEventAdmin(ClinicalAdmin):
         ]
 
     def report_submitted_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        event = self.get_object(request, unquote(object_id))
-        if event is None:
-            return self.missing(request, object_id)
-        if not self.has_change_permission(request, event):
-            raise PermissionDenied
+        event = self.changeable(request, object_id)
+        if isinstance(event, HttpResponse):
+            return event
         change_url = reverse("admin:tracker_adverseevent_change", args=[event.pk])
         if event.report_submitted_at is not None:
             messages.info(request, f"The report was already submitted on {when(event.report_submitted_at)}.")
@@ -264,7 +261,7 @@ class AdverseEventAdmin(ClinicalAdmin):
         if form.is_valid():
             try:
                 event = adverse_event_mark_reported(
-                    actor=request.user, event_id=event.pk, at=form.cleaned_data.get("submitted_at")
+                    actor=acting_user(request), event_id=event.pk, at=form.cleaned_data.get("submitted_at")
                 )
             except REFUSALS as exc:
                 show_refusal(form, exc)
@@ -295,7 +292,7 @@ class AdverseEventAdmin(ClinicalAdmin):
                 messages.info(request, f"{event}: already submitted on {when(event.report_submitted_at)}.")
                 continue
             try:
-                adverse_event_mark_reported(actor=request.user, event_id=event.pk)
+                adverse_event_mark_reported(actor=acting_user(request), event_id=event.pk)
             except DomainError as exc:
                 messages.error(request, f"{event}: {domain_message(exc)}")
             else:

@@ -3,7 +3,7 @@ API uses, and a clinical record added through its service and read-only afterwar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
@@ -35,7 +35,7 @@ class PatientDataAdmin(ServiceAdmin):
 class ClinicalAdmin(PatientDataAdmin):
     """A clinical record of one patient: added through its service, then shown with what the service computed."""
 
-    autocomplete_fields = ["patient"]
+    autocomplete_fields: ClassVar[list[str] | tuple[str, ...]] = ("patient",)
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "patient":

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from products.admin.base import acting_user
 from products.admin.links import add_url, admin_link, changelist_url
 from products.admin.service_pages import REFUSALS, show_refusal
 from tracker.admin.action_page import action_page
@@ -206,7 +207,7 @@ class AdministrationAdmin(ClinicalAdmin):
             "{} unit{} given: {}, {}",
             units,
             "" if units == 1 else "s",
-            cells(obj.course_dose_cells),
+            cells(getattr(obj, "course_dose_cells", None)),
             cells(per_kg, "cells/kg") if per_kg is not None else "per kg: - (a unit had no weight on record)",
         )
 
@@ -284,7 +285,7 @@ class AdministrationAdmin(ClinicalAdmin):
         # Called outside any transaction of the admin's: administration_record checks the second person's
         # password before its own transaction, so that a wrong one stays on record (21 CFR 11.300(d)).
         return administration_record(
-            actor=request.user,
+            actor=acting_user(request),
             coi=data["coi"].coi,
             unit_id=data["unit_ref"],
             administered_at=data["administered_at"],
@@ -305,7 +306,7 @@ class AdministrationAdmin(ClinicalAdmin):
             .order_by("administered_at", "id")
             .values_list("id", flat=True)
             .first()
-        )
+        ) or obj.pk
         count = ScheduledCheck.objects.filter(administration_id=first).count()
         if first != obj.pk:
             return (
@@ -328,7 +329,7 @@ class AdministrationAdmin(ClinicalAdmin):
             *super().get_urls(),
         ]
 
-    def _correctable(self, request: HttpRequest, object_id: str) -> Administration | HttpResponse:
+    def correctable(self, request: HttpRequest, object_id: str) -> Administration | HttpResponse:
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             return self.missing(request, object_id)
@@ -339,7 +340,7 @@ class AdministrationAdmin(ClinicalAdmin):
             raise PermissionDenied
         return obj
 
-    def _summary(self, obj: Administration) -> list[tuple[str, Any]]:
+    def summary(self, obj: Administration) -> list[tuple[str, Any]]:
         return [
             ("COI", obj.order.chain.coi),
             ("Patient", f"{obj.patient.display_name} (MRN {obj.patient.mrn})"),
@@ -348,13 +349,15 @@ class AdministrationAdmin(ClinicalAdmin):
         ]
 
     def void_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        obj = self._correctable(request, object_id)
+        obj = self.correctable(request, object_id)
         if isinstance(obj, HttpResponse):
             return obj
         form = VoidForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             try:
-                administration_void(administration_id=obj.pk, actor=request.user, reason=form.cleaned_data["reason"])
+                administration_void(
+                    administration_id=obj.pk, actor=acting_user(request), reason=form.cleaned_data["reason"]
+                )
             except REFUSALS as exc:
                 show_refusal(form, exc)
             else:
@@ -371,7 +374,7 @@ class AdministrationAdmin(ClinicalAdmin):
             title=f"Void the administration of {obj.unit.unit_id}",
             intro="Void only an administration entered in error (the wrong patient, unit or record). The record "
             "stays, marked voided; its open scheduled checks are cancelled and the unit returns to its state before.",
-            summary=self._summary(obj),
+            summary=self.summary(obj),
             form=form,
             submit="Void the administration",
             cancel_url=reverse("admin:tracker_administration_change", args=[obj.pk]),
@@ -379,7 +382,7 @@ class AdministrationAdmin(ClinicalAdmin):
         )
 
     def correct_time_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        obj = self._correctable(request, object_id)
+        obj = self.correctable(request, object_id)
         if isinstance(obj, HttpResponse):
             return obj
         form = CorrectTimeForm(
@@ -390,7 +393,7 @@ class AdministrationAdmin(ClinicalAdmin):
             try:
                 schedule_reschedule(
                     administration_id=obj.pk,
-                    actor=request.user,
+                    actor=acting_user(request),
                     administered_at=data["administered_at"],
                     reason=data["reason"],
                 )
@@ -404,7 +407,7 @@ class AdministrationAdmin(ClinicalAdmin):
             self,
             request,
             title=f"Correct the time of the administration of {obj.unit.unit_id}",
-            summary=self._summary(obj),
+            summary=self.summary(obj),
             form=form,
             submit="Correct the time",
             cancel_url=reverse("admin:tracker_administration_change", args=[obj.pk]),
@@ -414,8 +417,7 @@ class AdministrationAdmin(ClinicalAdmin):
 
 @admin.register(Conditioning)
 class ConditioningAdmin(ClinicalAdmin):
-    facility_path = "order__patient__facility"
-    autocomplete_fields: list[str] = []
+    autocomplete_fields = ()
     list_display = ["coi", "patient_name", "mrn", "regimen", "drug", "dose_display", "day_relative", "given_on"]
     list_filter = ["regimen", facility_filter("order__patient__facility"), "given_on"]
     list_select_related = ["order__chain", "order__patient", "recorded_by"]
@@ -474,7 +476,7 @@ class ConditioningAdmin(ClinicalAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Conditioning:
         return conditioning_record(
-            actor=request.user,
+            actor=acting_user(request),
             order=data["coi"],
             regimen=data["regimen"],
             drug=data["drug"],

@@ -11,6 +11,7 @@ from django.forms import BaseFormSet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from products.admin.base import acting_user
 from tracker.admin.base import ClinicalAdmin
 from tracker.admin.display import grade_badge, panel, when
 from tracker.admin.filters import facility_filter, grade_filter
@@ -159,7 +160,7 @@ class AssessmentAdmin(ClinicalAdmin):
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Assessment:
         extra = {name: data.get(name) for name in (*VITAL_FIELDS, *LABS)}
         return assessment_record(
-            actor=request.user,
+            actor=acting_user(request),
             patient=data["patient"],
             assessed_at=data["assessed_at"],
             temperature_c=data.get("temperature_c"),
@@ -232,7 +233,7 @@ class InterventionAdmin(ClinicalAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Intervention:
         return intervention_record(
-            actor=request.user,
+            actor=acting_user(request),
             patient=data["patient"],
             given_at=data["given_at"],
             kind=data["kind"],
@@ -305,7 +306,7 @@ class FollowUpVisitAdmin(ClinicalAdmin):
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> FollowUpVisit:
         fields = dict(data)
         patient, visit_date = fields.pop("patient"), fields.pop("visit_date")
-        return follow_up_record(actor=request.user, patient=patient, visit_date=visit_date, **fields)
+        return follow_up_record(actor=acting_user(request), patient=patient, visit_date=visit_date, **fields)
 
 
 # --- dated weights -------------------------------------------------------------------------------------------
@@ -331,7 +332,7 @@ class PatientWeightAdmin(ClinicalAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> PatientWeight:
         return patient_weight_record(
-            actor=request.user,
+            actor=acting_user(request),
             patient_id=data["patient"].pk,
             weight_kg=data["weight_kg"],
             measured_on=data["measured_on"],

@@ -20,14 +20,16 @@ def facility_filter(path: str, title: str = "facility") -> type[admin.SimpleList
     class FacilityFilter(admin.SimpleListFilter):
         parameter_name = path.replace("__", "_") + "_id"
 
-        def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[int, str]]:
-            return list(member_facilities(request.user, active_only=False).order_by("name").values_list("id", "name"))
+        def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+            facilities = member_facilities(request.user, active_only=False).order_by("name")
+            return [(str(pk), name) for pk, name in facilities.values_list("id", "name")]
 
         def queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-            if self.value() is None:
+            value = self.value()
+            if value is None:
                 return queryset
             try:
-                facility_id = int(self.value())
+                facility_id = int(value)
             except ValueError:
                 return queryset.none()
             return queryset.filter(**{f"{path}_id": facility_id})

@@ -3,7 +3,7 @@ resolved here, through the services, recording who and when), their deliveries, 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -16,7 +16,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
-from products.admin.base import ProjectAdmin, ReadOnlyInline
+from products.admin.base import ProjectAdmin, ReadOnlyInline, acting_user
 from products.admin.links import admin_link, changelist_url
 from products.admin.service_pages import domain_message
 from products.choices import Severity
@@ -66,7 +66,7 @@ class CheckDueFilter(admin.SimpleListFilter):
 class ScheduledCheckAdmin(ClinicalAdmin):
     """What each patient is due after an infusion. Read-only: an assessment, a lab, a visit completes a check."""
 
-    autocomplete_fields: ClassVar[list[str]] = []
+    autocomplete_fields = ()
     list_display = [
         "due_at",
         "patient_name",
@@ -217,7 +217,7 @@ class ReminderAdmin(ProjectAdmin):
     search_fields = ["message", "patient__mrn", "patient__family_name", "patient__given_name"]
     ordering = [URGENT_FIRST.asc(), "due_at", "id"]
     show_full_result_count = False
-    fields = [
+    fields = readonly_fields = (
         "severity_badge",
         "kind",
         "message",
@@ -232,8 +232,7 @@ class ReminderAdmin(ProjectAdmin):
         "resolved",
         "resolution",
         "created_at",
-    ]
-    readonly_fields = fields
+    )
     inlines = [NotificationInline]
     actions = ["acknowledge", "resolve"]
 
@@ -317,7 +316,7 @@ class ReminderAdmin(ProjectAdmin):
                 messages.info(request, f"Reminder {reminder.pk} is already {reminder.get_status_display().lower()}.")
                 continue
             try:
-                reminder_acknowledge(reminder_id=reminder.pk, actor=request.user)
+                reminder_acknowledge(reminder_id=reminder.pk, actor=acting_user(request))
             except DomainError as exc:
                 messages.error(request, f"Reminder {reminder.pk}: {domain_message(exc)}")
             else:
@@ -363,7 +362,7 @@ class ReminderAdmin(ProjectAdmin):
             for reminder in reminders:
                 try:
                     resolved = reminder_resolve(
-                        reminder_id=reminder.pk, actor=request.user, resolution=form.cleaned_data["resolution"]
+                        reminder_id=reminder.pk, actor=acting_user(request), resolution=form.cleaned_data["resolution"]
                     )
                 except DomainError as exc:
                     messages.error(request, f"Reminder {reminder.pk}: {domain_message(exc)}")
@@ -412,7 +411,7 @@ class NotificationAdmin(ProjectAdmin):
     list_select_related = ["reminder"]
     search_fields = ["recipient", "last_error"]
     show_full_result_count = False
-    fields = [
+    fields = readonly_fields = (
         "reminder_link",
         "channel",
         "webhook",
@@ -426,8 +425,7 @@ class NotificationAdmin(ProjectAdmin):
         "response_status",
         "last_error",
         "created_at",
-    ]
-    readonly_fields = fields
+    )
 
     def visible(self, request: HttpRequest) -> models.QuerySet:
         return notifications_visible_to(request.user)

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from products.access import may_see_patients
-from products.admin.base import ReadOnlyInline
+from products.admin.base import ReadOnlyInline, acting_user
 from products.admin.chain import chain_cancel_many
 from products.admin.links import add_url, admin_link, changelist_url
 from products.admin_forms import ServiceForm
@@ -150,7 +150,7 @@ class PatientAdmin(PatientDataAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Patient:
         return patient_create(
-            actor=request.user,
+            actor=acting_user(request),
             facility=data["facility"],
             mrn=data["mrn"],
             given_name=data["given_name"],
@@ -244,7 +244,7 @@ class TherapyOrderAdmin(PatientDataAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> TherapyOrder:
         return order_create(
-            actor=request.user, patient=data["patient"], product=data["product"], note=data.get("note", "")
+            actor=acting_user(request), patient=data["patient"], product=data["product"], note=data.get("note", "")
         )
 
     def created_message(self, obj: TherapyOrder) -> str | None:

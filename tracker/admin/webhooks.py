@@ -10,6 +10,7 @@ from django.db import models
 from django.forms import BaseFormSet
 from django.http import HttpRequest
 
+from products.admin.base import acting_user
 from products.admin.service_pages import ServiceAdmin
 from products.selectors import member_facilities
 from tracker.admin.filters import facility_filter
@@ -45,7 +46,7 @@ class WebhookAdmin(ServiceAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Webhook:
         return webhook_create(
-            actor=request.user,
+            actor=acting_user(request),
             name=data["name"],
             url=data["url"],
             secret=data["secret"],
@@ -54,4 +55,4 @@ class WebhookAdmin(ServiceAdmin):
         )
 
     def update(self, request: HttpRequest, obj: Webhook, changes: dict[str, Any], data: dict[str, Any]) -> None:
-        webhook_update(actor=request.user, webhook_id=obj.pk, **changes)
+        webhook_update(actor=acting_user(request), webhook_id=obj.pk, **changes)
