@@ -15,7 +15,8 @@ from typing import Any, ClassVar, cast
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.options import IS_POPUP_VAR, InlineModelAdmin
+from django.contrib.admin.exceptions import DisallowedModelAdminToField
+from django.contrib.admin.options import IS_POPUP_VAR, SOURCE_MODEL_VAR, TO_FIELD_VAR, InlineModelAdmin
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -266,6 +267,10 @@ class ServiceAdmin(ProjectAdmin):
         for inline_admin_formset in inline_admin_formsets:
             media += inline_admin_formset.media
         title = _("Add %s") if add else _("Change %s") if editable else _("View %s")
+        # Opened from a "+" next to a choice: the popup answers with the new record's key (the admin's own code).
+        to_field = request.POST.get(TO_FIELD_VAR, request.GET.get(TO_FIELD_VAR))
+        if to_field and not self.to_field_allowed(request, to_field):
+            raise DisallowedModelAdminToField(f"The field {to_field} cannot be referenced.")
         context = {
             **self.admin_site.each_context(request),
             "title": title % self.opts.verbose_name,
@@ -274,7 +279,8 @@ class ServiceAdmin(ProjectAdmin):
             "object_id": None if add else obj.pk,
             "original": obj,
             "is_popup": IS_POPUP_VAR in request.POST or IS_POPUP_VAR in request.GET,
-            "to_field": None,
+            "source_model": request.GET.get(SOURCE_MODEL_VAR),
+            "to_field": to_field,
             "media": media,
             "inline_admin_formsets": inline_admin_formsets,
             "errors": helpers.AdminErrorList(model_form, formsets),
