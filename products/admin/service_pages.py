@@ -1,9 +1,9 @@
-"""Pages that write through the domain services: a record's add page, and the rows added on a record's page.
+"""Pages that write through the domain services: a record's add page, and its page's changes and new rows.
 
-Each is an explicit view on Django's public admin API: validate a plain form (products.admin_forms.ServiceForm)
-or the page's row formsets, call the service, then redirect with a message. When the service says no (a
-DomainError, a ValidationError, or a database constraint lost to a race) the same page comes back with the
-answer on the field it names, or at the top, and nothing written: the service's transaction rolled back.
+Each is an explicit view on Django's public admin API: validate the form (a plain products.admin_forms.ServiceForm
+on an add page) and the page's row formsets, call the services, then redirect with a message. When a service says
+no (a DomainError, a ValidationError, or a database constraint lost to a race) the same page comes back with the
+answer on the field or the row it names, or at the top, and nothing written: the transaction rolled back.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ class RowInline(admin.TabularInline):
 
 
 class ServiceAdmin(ProjectAdmin):
-    """An admin whose add page, and the rows on whose record page, are written by the domain services.
+    """An admin whose add page, and the changes and new rows of whose record page, go through the services.
 
     Subclasses set `add_form` (a ServiceForm) and `add_fieldsets`, and implement `create`. The record's page is
     read-only (`change_fields`), but for `service_change_fields` (changed through `update`), for
