@@ -15,6 +15,7 @@ from tracker.models import (
     Conditioning,
     FollowUpVisit,
     Intervention,
+    Notification,
     Patient,
     PatientWeight,
     Reminder,
@@ -150,3 +151,14 @@ def webhooks_visible_to(user: AnyUser) -> QuerySet[Webhook]:
     if not has_role(user, Role.COORDINATOR):
         return webhooks.none()
     return webhooks.filter(facility_id__in=user_facility_ids(user))
+
+
+# --- What else the admin lists: each scoped as the records it belongs to -------------------------------------
+
+
+def notifications_visible_to(user: AnyUser) -> QuerySet[Notification]:
+    """The deliveries of the reminders the user may see."""
+    notifications = Notification.objects.select_related("reminder")
+    if getattr(user, "is_superuser", False):
+        return notifications
+    return notifications.filter(reminder__in=reminders_visible_to(user).values("id"))
