@@ -215,8 +215,9 @@ ADVERSE_EVENTS = Records(
 )
 
 
-class AdverseEventChange:
-    # PATCH on an adverse event (no docstring: the detail view's description in the schema would read it).
+class AdverseEventChange(generics.GenericAPIView):
+    # PATCH on an adverse event, mixed into its detail view (no docstring: the schema would show it as the
+    # detail's description).
 
     @extend_schema(
         request=s.AdverseEventChangeSerializer,
@@ -227,7 +228,7 @@ class AdverseEventChange:
         "and why are kept on the event and in the audit trail); once the report is submitted, never (409 "
         "`illegal_transition`).",
     )
-    def patch(self: generics.RetrieveAPIView, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         event = self.get_object()
         changes = s.AdverseEventChangeSerializer(data=request.data, partial=True, context=self.get_serializer_context())
         changes.is_valid(raise_exception=True)
