@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from products.api.permissions import MaySeePatients
+from tracker.api.permissions import MaySeePatients
 from tracker.api.reading_serializers import TimelineSerializer
 from tracker.fhir import patient_fhir_bundle
 from tracker.forms import TimelineFilterForm
