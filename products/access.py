@@ -50,9 +50,3 @@ def product_side_only(user: AnyUser) -> bool:
     if getattr(user, "is_superuser", False):
         return False
     return not (user_roles(user) - PRODUCT_SIDE_ONLY_ROLES)
-
-
-def may_see_patients(user: AnyUser) -> bool:
-    """Deprecated: the patient-side rule is tracker.access.may_see_patients. Kept only until tracker/admin (being
-    rewritten) imports it from there; products itself never asks."""
-    return not product_side_only(user)

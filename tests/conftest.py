@@ -100,6 +100,11 @@ def _test_settings(settings) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _transactional_tests_roll_back_serialized(items)
+    _slow_tests_are_marked(items)
+
+
+def _transactional_tests_roll_back_serialized(items: list[pytest.Item]) -> None:
     """Transactional tests flush every table, the reference data of data migrations (roles and their permissions,
     the standard monitoring protocols) included. Each of them therefore runs with pytest-django's serialized
     rollback: the test database's contents are serialized once, after migrating, and loaded back before each
@@ -152,7 +157,7 @@ SLOW_MARKERS = ("browser", "celery_worker", "devstack")
 FIXTURE_MARKERS = {"celery_worker": "celery_worker", "browser_context": "browser"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def _slow_tests_are_marked(items: list[pytest.Item]) -> None:
     """A test using the worker or browser fixture carries its marker, and every browser, worker and devstack
     test is `slow`, so `make test-fast` (-m "not slow") skips even one whose author forgot to mark it."""
     for item in items:

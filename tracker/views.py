@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from products.access import may_see_patients, user_facility_ids
+from products.access import user_facility_ids
 from products.choices import CoiStatus
 from products.errors import DomainError, PermissionDeniedError
 from products.models import Facility
+from tracker.access import may_see_patients
 from tracker.chart import timeline_chart
 from tracker.forms import TimelineFilterForm
 from tracker.models import Patient, Reminder, TherapyOrder

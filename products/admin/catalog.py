@@ -14,7 +14,7 @@ from products.admin.base import ProjectAdmin, acting_user
 from products.admin.service_pages import ServiceAdmin
 from products.admin_forms import ProductAddForm
 from products.models import MonitoringProtocol, Product, ProtocolStep, ReleaseTest
-from products.services.catalog import SpecTest, product_create
+from products.services.catalog import SpecTest, product_create, product_update
 
 
 class ProtocolStepInline(admin.TabularInline):
@@ -136,8 +136,9 @@ class ProductAdmin(ServiceAdmin):
         "updated_at",
     )
     # What a product *is* (code, modality, source, gene modification, cryopreservation) is fixed once it
-    # exists; descriptive and logistic settings may be edited (every edit is in the audit trail).
-    plain_change_fields = (
+    # exists; descriptive and logistic settings may be edited through product_update, whose allow-list
+    # (PRODUCT_EDITABLE) has the last word (every edit is in the audit trail).
+    service_change_fields = (
         "name",
         "is_active",
         "shelf_life_days",
@@ -147,6 +148,9 @@ class ProductAdmin(ServiceAdmin):
         "dose_unit",
         "monitoring_protocol",
     )
+
+    def update(self, request: HttpRequest, obj: Product, changes: dict[str, Any], data: dict[str, Any]) -> None:
+        product_update(actor=acting_user(request), product_id=obj.pk, **changes)
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Product:
         spec = [
