@@ -79,7 +79,7 @@ def test_each_event_names_its_record_and_says_what_happened(story):
     graded = next(e for e in timeline.events if e.record == f"assessment:{records['assessments'][2].id}")
     assert graded.summary.startswith("CRS grade 2, ICANS grade 0, 39.3 °C, hypotension")
     assert graded.level == "alert"
-    assert graded.detail["temperature_c"] == 39.3
+    assert graded.detail["temperature_c"] == Decimal("39.3")  # typed: the Decimal the record holds
     assert graded.detail["heart_rate"] == 118
     assert graded.detail["crp_mg_l"] == 182.0
 
