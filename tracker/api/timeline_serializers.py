@@ -7,6 +7,7 @@ documents every kind. A story can hold thousands of events: the serializers rend
 
 from collections.abc import Callable
 from functools import cache
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
@@ -89,18 +90,37 @@ class DetailSerializer(serializers.Serializer):
     detail_type: ClassVar[type[details.Detail]]
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
-        return {name: render(getattr(instance, name)) for name, render in _plan(type(self))}
+        out = {}
+        for name, write, absent in _plan(type(self)):
+            value = getattr(instance, name)
+            out[name] = absent if value is None else write(value)
+        return out
+
+
+# What these fields' to_representation does to the typed values a detail holds (str, int, float of a Decimal,
+# bool, the value of an enum member), as a builtin: the same result at a fraction of the cost for thousands
+# of events. Only for these exact classes; any other field (and subclass) writes with its own method.
+_SAME_AS_BUILTIN: dict[type[serializers.Field], Callable[[Any], Any]] = {
+    serializers.CharField: str,
+    serializers.IntegerField: int,
+    serializers.FloatField: float,
+    serializers.BooleanField: bool,
+    serializers.ChoiceField: attrgetter("value"),
+}
+
+
+def field_writer(field: serializers.Field) -> Callable[[Any], Any]:
+    """How a field writes a value that is not None."""
+    return _SAME_AS_BUILTIN.get(type(field), field.to_representation)
 
 
 @cache
-def _plan(serializer_class: type[DetailSerializer]) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
-    """Each declared field's name and how it writes a value (None stays null unless the field says otherwise)."""
-
-    def writer(field: serializers.Field) -> Callable[[Any], Any]:
-        write, absent = field.to_representation, getattr(field, "represent_none", None)
-        return lambda value: absent if value is None else write(value)
-
-    return tuple((name, writer(field)) for name, field in serializer_class().fields.items())
+def _plan(serializer_class: type[DetailSerializer]) -> tuple[tuple[str, Callable[[Any], Any], Any], ...]:
+    """Each declared field's name, its writer, and what it writes for None (null unless the field says)."""
+    return tuple(
+        (name, field_writer(field), getattr(field, "represent_none", None))
+        for name, field in serializer_class().fields.items()
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
