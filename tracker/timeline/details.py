@@ -63,8 +63,6 @@ class Detail(Mapping[str, Any]):
 
     kind: ClassVar[TimelineKind]
     record_type: ClassVar[str]
-    # A dated record (conditioning, follow-up visit) has a calendar date and no time of day.
-    dated: ClassVar[bool] = False
 
     def __getitem__(self, key: str) -> Any:
         if key not in _names(type(self)):
@@ -227,17 +225,22 @@ class CustodyDetail(Detail):
     from_facility_name: str
 
 
+@dataclass(frozen=True, slots=True)
+class DatedDetail(Detail):
+    """A record with a calendar date and no time of day (conditioning, follow-up visit)."""
+
+    date: date
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Treatment and monitoring.
 
 
 @dataclass(frozen=True, slots=True)
-class ConditioningDetail(Detail):
+class ConditioningDetail(DatedDetail):
     kind = TimelineKind.CONDITIONING
     record_type = "conditioning"
-    dated = True
 
-    date: date
     regimen: str
     drug: str
     dose: Decimal
@@ -346,12 +349,10 @@ class ReminderDetail(Detail):
 
 
 @dataclass(frozen=True, slots=True)
-class FollowUpDetail(Detail):
+class FollowUpDetail(DatedDetail):
     kind = TimelineKind.FOLLOW_UP
     record_type = "follow_up"
-    dated = True
 
-    date: date
     disease_response: DiseaseResponse | None  # None: not assessed at this visit
     survival_status: SurvivalStatus
     death_date: date | None

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.utils import timezone
 
 from tracker.models import Patient
-from tracker.timeline.details import Detail
+from tracker.timeline.details import DatedDetail, Detail
 from tracker.timeline.kinds import Level, TimelineKind
 from tracker.timeline.text import summary
 
@@ -60,13 +60,13 @@ class TimelineEvent:
     @property
     def date_only(self) -> bool:
         """A dated record: `at` is noon UTC of its date, which is the day it counts on everywhere."""
-        return self.detail.dated
+        return isinstance(self.detail, DatedDetail)
 
     @property
     def on(self) -> date:
         """The calendar day the event belongs to: its date if dated, else the local date of its instant."""
-        if self.detail.dated:
-            return self.at.date()
+        if isinstance(self.detail, DatedDetail):
+            return self.detail.date
         return timezone.localtime(self.at).date()
 
     @property

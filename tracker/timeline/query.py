@@ -67,6 +67,8 @@ from tracker.timeline.details import (
     CollectionDetail,
     ConditioningDetail,
     CustodyDetail,
+    DatedDetail,
+    Detail,
     FollowUpDetail,
     HoldDecisionDetail,
     HoldDetail,
@@ -121,8 +123,8 @@ class _Story:
     window: _Window
     day_zero: date | None
 
-    def event(self, at: datetime, record_id: int, detail: Any, level: Level = Level.INFO) -> TimelineEvent:
-        if detail.dated:
+    def event(self, at: datetime, record_id: int, detail: Detail, level: Level = Level.INFO) -> TimelineEvent:
+        if isinstance(detail, DatedDetail):
             # A dated record counts on its calendar date, whatever the display time zone.
             day = (detail.date - self.day_zero).days if self.day_zero else None
         else:
