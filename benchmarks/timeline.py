@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     # Production settings otherwise: only what a test client and a bench-only user need.
     with override_settings(
         ALLOWED_HOSTS=["testserver"],
+        # The test client speaks plain HTTP (as in the tests): no redirect to HTTPS.
+        SECURE_SSL_REDIRECT=False,
         PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         STORAGES={
             "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
