@@ -153,7 +153,7 @@ class CollectionDetailSerializer(DetailSerializer):
 
 
 class BatchDetailSerializer(DetailSerializer):
-    detail_type = details.BatchDetail
+    detail_type: ClassVar[type[details.Detail]] = details.BatchDetail
 
     lot_number = serializers.CharField()
     facility = serializers.CharField(help_text="The manufacturing facility's code.")

@@ -8,7 +8,7 @@ returns, never a query per row. Each builder turns its rows into events with typ
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -183,17 +183,26 @@ def _collections(story: _Story) -> Iterable[TimelineEvent]:
         )
 
 
+class _BatchFields(TypedDict):
+    """What a batch's start, release and rejection all say about it."""
+
+    lot_number: str
+    facility: str
+    status: BatchStatus
+    facility_name: str
+
+
 def _batches(story: _Story, kinds: frozenset[TimelineKind]) -> Iterable[TimelineEvent]:
     batches = _patient_batches(story.patient).select_related(
         "facility", "release_signature", "rejection_signature", "product"
     )
     for batch in batches:
-        base = {
-            "lot_number": batch.lot_number,
-            "facility": batch.facility.code,
-            "status": BatchStatus(batch.status),
-            "facility_name": batch.facility.name,
-        }
+        base = _BatchFields(
+            lot_number=batch.lot_number,
+            facility=batch.facility.code,
+            status=BatchStatus(batch.status),
+            facility_name=batch.facility.name,
+        )
         if TimelineKind.BATCH in kinds:
             yield story.event(batch.started_at, batch.id, BatchDetail(**base))
         if TimelineKind.RELEASE not in kinds:
@@ -246,23 +255,29 @@ def _qc_results(story: _Story) -> Iterable[TimelineEvent]:
         window.on("tested_at") | window.on("invalidated_at"), batch__in=_patient_batches(story.patient).values("id")
     ).select_related("batch", "spec", "invalidated_by")
     for result in results:
-        fields = {
-            "lot_number": result.batch.lot_number,
-            "test": result.spec.test,
-            "value": result.value_text or result.value_numeric,
-            "unit": result.unit or result.spec.unit,
-            "passed": result.passed,
-            "invalidated": result.invalidated,
-            "invalidated_at": result.invalidated_at,
-            "invalidated_by": _who(result.invalidated_by),
-            "invalidation_reason": result.invalidation_reason,
-            "test_name": result.spec.name or result.spec.test,
-        }
         # 21 CFR 610.1: a failing result that was not invalidated keeps the batch from release: it alerts.
         level = Level.INFO if result.passed or result.invalidated else Level.ALERT
-        yield story.event(result.tested_at, result.id, QCResultDetail(**fields), level)
+        yield story.event(result.tested_at, result.id, _qc_detail(QCResultDetail, result), level)
         if result.invalidated_at is not None:
-            yield story.event(result.invalidated_at, result.id, QCInvalidationDetail(**fields), Level.NOTICE)
+            invalidation = _qc_detail(QCInvalidationDetail, result)
+            yield story.event(result.invalidated_at, result.id, invalidation, Level.NOTICE)
+
+
+def _qc_detail[D: QCResultDetail](detail_type: type[D], result: QCResult) -> D:
+    """The result as recorded; its invalidation (a detail of its own) says the same about it."""
+    return detail_type(
+        lot_number=result.batch.lot_number,
+        test=result.spec.test,
+        # A number or a text result, never both (a constraint of the model).
+        value=result.value_text if result.value_numeric is None else result.value_numeric,
+        unit=result.unit or result.spec.unit,
+        passed=result.passed,
+        invalidated=result.invalidated,
+        invalidated_at=result.invalidated_at,
+        invalidated_by=_who(result.invalidated_by),
+        invalidation_reason=result.invalidation_reason,
+        test_name=result.spec.name or result.spec.test,
+    )
 
 
 def _holds(story: _Story) -> Iterable[TimelineEvent]:
@@ -276,24 +291,28 @@ def _holds(story: _Story) -> Iterable[TimelineEvent]:
         .select_related("unit__batch", "batch", "opened_by", "decision_signature")
     )
     for hold in holds:
-        held_batch = hold.batch if hold.batch is not None else hold.unit.batch  # type: ignore[union-attr]
-        signature = hold.decision_signature
-        fields = {
-            "hold": hold.id,
-            "unit": hold.unit.unit_id if hold.unit else None,
-            "lot_number": held_batch.lot_number,
-            "hold_kind": HoldKind(hold.kind),
-            "status": HoldStatus(hold.status),
-            "reason": hold.reason,
-            "opened_by": _who(hold.opened_by) or SYSTEM,
-            "decision": HoldDecision(hold.decision) if hold.decision else None,
-            "rationale": hold.rationale,
-            "signed_by": signature.printed_name if signature else None,
-        }
-        yield story.event(hold.opened_at, hold.id, HoldDetail(**fields), Level.ALERT)
-        if signature is not None and hold.decided_at is not None:
+        yield story.event(hold.opened_at, hold.id, _hold_detail(HoldDetail, hold), Level.ALERT)
+        if hold.decision_signature is not None and hold.decided_at is not None:
             level = Level.ALERT if hold.status == HoldStatus.DISCARDED else Level.NOTICE
-            yield story.event(hold.decided_at, hold.id, HoldDecisionDetail(**fields), level)
+            yield story.event(hold.decided_at, hold.id, _hold_detail(HoldDecisionDetail, hold), level)
+
+
+def _hold_detail[D: HoldDetail](detail_type: type[D], hold: Hold) -> D:
+    """The hold as it stands; the opening and QA's decision say the same about it."""
+    held_batch = hold.batch if hold.batch is not None else hold.unit.batch  # type: ignore[union-attr]
+    signature = hold.decision_signature
+    return detail_type(
+        hold=hold.id,
+        unit=hold.unit.unit_id if hold.unit else None,
+        lot_number=held_batch.lot_number,
+        hold_kind=HoldKind(hold.kind),
+        status=HoldStatus(hold.status),
+        reason=hold.reason,
+        opened_by=_who(hold.opened_by) or SYSTEM,
+        decision=HoldDecision(hold.decision) if hold.decision else None,
+        rationale=hold.rationale,
+        signed_by=signature.printed_name if signature else None,
+    )
 
 
 def _custody(story: _Story) -> Iterable[TimelineEvent]:
