@@ -164,6 +164,9 @@ class ProductAddForm(ServiceForm):
             "storage_max_temp_c",
             "dose_unit",
             "monitoring_protocol",
+            "regulatory_status",
+            "ind_number",
+            "trial_protocol",
         ]
 
 

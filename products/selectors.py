@@ -151,6 +151,7 @@ def protocol_step_rules(protocol_id: int) -> list[StepRule]:
             repeat_count=step.repeat_count,
             repeat_until=offset(step.repeat_until_value, step.repeat_until_unit),
             step_id=step.id,
+            once_per_course=step.once_per_course,
         )
         for step in ProtocolStep.objects.filter(protocol_id=protocol_id).order_by("position", "id")
     ]

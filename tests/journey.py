@@ -1,5 +1,6 @@
 """Build records by calling the real services (as the admin and the API do), one step of the journey each."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -74,7 +75,7 @@ def build_world() -> World:
     )
 
 
-def make_product(world: World, code: str = "cart-x", **overrides: object) -> Product:
+def make_product(world: World, code: str = "cart-x", protocol: str = "car_t_standard", **overrides: object) -> Product:
     fields: dict = {
         "code": code,
         "name": f"Product {code}",
@@ -87,8 +88,12 @@ def make_product(world: World, code: str = "cart-x", **overrides: object) -> Pro
         "storage_max_temp_c": Decimal("-120"),
     }
     fields.update(overrides)
-    protocol = MonitoringProtocol.objects.get(code="car_t_standard")
-    return product_create(actor=world.coordinator, monitoring_protocol=protocol, release_spec=CAR_T_SPEC, **fields)
+    return product_create(
+        actor=world.coordinator,
+        monitoring_protocol=MonitoringProtocol.objects.get(code=protocol),
+        release_spec=CAR_T_SPEC,
+        **fields,
+    )
 
 
 def make_patient(world: World, mrn: str = "MRN-0001", facility: Facility | None = None) -> Patient:
@@ -571,3 +576,48 @@ def course_at_bedside(world: World, units: int = 2, dose_cells: int = 50_000_000
     record_qc(world, batch)
     release(world, batch)
     return order, [deliver(world, bag) for bag in bags]
+
+
+# Appended for repeated doses: a course of several infusions on different days.
+
+
+def msc_product(world: World, code: str = "msc-x", **overrides: object) -> Product:
+    """An MSC product on `msc_standard` (scheduled from each infusion; the day-28 GVHD response once per course).
+    Autologous here, so that its bags carry the order's chain as every test journey's do."""
+    fields: dict = {"modality": Modality.MSC, "gene_modified": False, "shelf_life_after_thaw_minutes": 180}
+    fields.update(overrides)
+    return Product.objects.filter(code=code).first() or make_product(world, code, protocol="msc_standard", **fields)
+
+
+def course_given(
+    world: World,
+    days_ago: tuple[float, ...],
+    product: Product | None = None,
+    patient: Patient | None = None,
+    before_each: Callable[[int], None] | None = None,
+) -> tuple[TherapyOrder, list]:
+    """A course of `len(days_ago)` infusions of one order, each given `days_ago` days ago (travelled back in time:
+    the bags are made before the first, each delivered, thawed and given on its own day). `before_each(i)` runs
+    before the i-th infusion (from 0)."""
+    import time_machine
+
+    now = timezone.now()
+    n = next(_chain_counter)
+    with time_machine.travel(now - timedelta(days=max(days_ago) + 3), tick=True):
+        order = make_order(
+            world,
+            product=product or msc_product(world),
+            patient=patient or make_patient(world, mrn=f"MRN-M{n:05d}"),
+        )
+        collect(world, order)
+        batch = start_batch(world, order, lot=f"LOT-M{n:05d}")
+        bags = [make_unit(world, batch, unit_id=f"BAG-M{n:05d}-{i}") for i in range(1, len(days_ago) + 1)]
+        record_qc(world, batch)
+        release(world, batch)
+    administrations = []
+    for i, (bag, days) in enumerate(zip(bags, days_ago, strict=True)):
+        if before_each is not None:
+            before_each(i)
+        with time_machine.travel(now - timedelta(days=days), tick=True):
+            administrations.append(administer(world, order, deliver(world, bag)))
+    return order, administrations

@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from products.choices import DoseUnit, FacilityKind, Role
+from products.choices import DoseUnit, FacilityKind, RegulatoryStatus, Role
 from products.models import Facility, MonitoringProtocol, Product, ReleaseTest
 from products.services.common import UNSET, Unset, given, model_update, refuse_unknown_fields
 from products.services.guards import require_role
@@ -25,6 +25,11 @@ PRODUCT_EDITABLE = (
     "dose_unit",
     "monitoring_protocol",
     "manufacturing_facility",
+    # A product's status changes with its licence (an investigational product licensed later): events already on
+    # record keep the status their report clock followed.
+    "regulatory_status",
+    "ind_number",
+    "trial_protocol",
 )
 
 
@@ -77,6 +82,9 @@ def product_create(
     dose_unit: str = DoseUnit.CELLS,
     manufacturing_facility: Facility | None = None,
     is_active: bool = True,
+    regulatory_status: str = RegulatoryStatus.LICENSED,
+    ind_number: str = "",
+    trial_protocol: str = "",
 ) -> Product:
     require_role(actor, *CATALOGUE_ROLES, action="add products")
     _validate_spec(release_spec)
@@ -95,6 +103,9 @@ def product_create(
         dose_unit=dose_unit,
         manufacturing_facility=manufacturing_facility,
         is_active=is_active,
+        regulatory_status=regulatory_status,
+        ind_number=ind_number,
+        trial_protocol=trial_protocol,
     )
     _check_manufacturing_facility(product)
     product.full_clean()
@@ -134,6 +145,9 @@ def product_update(
     dose_unit: str | Unset = UNSET,
     monitoring_protocol: MonitoringProtocol | Unset = UNSET,
     manufacturing_facility: Facility | Unset | None = UNSET,
+    regulatory_status: str | Unset = UNSET,
+    ind_number: str | Unset = UNSET,
+    trial_protocol: str | Unset = UNSET,
 ) -> Product:
     """Change what PRODUCT_EDITABLE lists of a product; the fields given are set, the model's rules checked."""
     require_role(actor, *CATALOGUE_ROLES, action="change products")
@@ -151,6 +165,9 @@ def product_update(
             dose_unit=dose_unit,
             monitoring_protocol=monitoring_protocol,
             manufacturing_facility=manufacturing_facility,
+            regulatory_status=regulatory_status,
+            ind_number=ind_number,
+            trial_protocol=trial_protocol,
         ),
     )
     if changed:

@@ -31,6 +31,7 @@ from tracker.choices import (
     Consciousness,
     DiseaseResponse,
     GradingSystem,
+    GvhdResponse,
     Hypotension,
     Hypoxia,
     Indication,
@@ -356,6 +357,28 @@ class FollowUpDetailSerializer(DetailSerializer):
     note = serializers.CharField()
 
 
+class GvhdDetailSerializer(DetailSerializer):
+    detail_type = details.GvhdDetail
+
+    date = serializers.DateField()
+    grade = serializers.IntegerField(help_text="Acute GVHD overall grade, MAGIC (Harris et al. 2016): 0-4 for 0-IV.")
+    skin_stage = serializers.IntegerField()
+    liver_stage = serializers.IntegerField()
+    upper_gi_stage = serializers.IntegerField()
+    lower_gi_stage = serializers.IntegerField()
+    response = _choice(
+        GvhdResponse, allow_null=True, help_text="The response at a time point the protocol names; null otherwise."
+    )
+    response_day = serializers.IntegerField(allow_null=True, help_text="Days since the course's first infusion.")
+    skin_rash_bsa_pct = serializers.IntegerField(help_text="Active rash, % body surface area.")
+    skin_bullae = serializers.BooleanField()
+    bilirubin_mg_dl = serializers.FloatField()
+    upper_gi_persistent = serializers.BooleanField()
+    stool_ml_per_day = serializers.IntegerField(allow_null=True)
+    stool_episodes_per_day = serializers.IntegerField(allow_null=True)
+    lower_gi_severe = serializers.BooleanField()
+
+
 DETAIL_SERIALIZERS: dict[type[details.Detail], type[DetailSerializer]] = {
     serializer.detail_type: serializer
     for serializer in (
@@ -377,6 +400,7 @@ DETAIL_SERIALIZERS: dict[type[details.Detail], type[DetailSerializer]] = {
         AdverseEventDetailSerializer,
         ReminderDetailSerializer,
         FollowUpDetailSerializer,
+        GvhdDetailSerializer,
     )
 }
 # One instance of each, reused for every event of its kind.

@@ -33,6 +33,7 @@ from tracker.choices import (
     Consciousness,
     DiseaseResponse,
     GradingSystem,
+    GvhdResponse,
     Hypotension,
     Hypoxia,
     Indication,
@@ -364,6 +365,30 @@ class FollowUpDetail(DatedDetail):
     note: str
 
 
+@dataclass(frozen=True, slots=True)
+class GvhdDetail(DatedDetail):
+    """Acute GVHD staged at a follow-up visit: the findings, the MAGIC stages and grade, and the response on the
+    days the protocol names (tracker.rules.gvhd)."""
+
+    kind = TimelineKind.GVHD
+    record_type = "follow_up"
+
+    grade: int  # MAGIC overall grade, 0-4 for 0-IV
+    skin_stage: int
+    liver_stage: int
+    upper_gi_stage: int
+    lower_gi_stage: int
+    response: GvhdResponse | None  # None: no response judged at this visit
+    response_day: int | None  # days since the course's first infusion
+    skin_rash_bsa_pct: int
+    skin_bullae: bool
+    bilirubin_mg_dl: Decimal
+    upper_gi_persistent: bool
+    stool_ml_per_day: int | None
+    stool_episodes_per_day: int | None
+    lower_gi_severe: bool
+
+
 # Every concrete detail, for the serializers and the tests that keep them in step.
 DETAIL_TYPES: tuple[type[Detail], ...] = (
     OrderDetail,
@@ -384,4 +409,5 @@ DETAIL_TYPES: tuple[type[Detail], ...] = (
     AdverseEventDetail,
     ReminderDetail,
     FollowUpDetail,
+    GvhdDetail,
 )

@@ -31,6 +31,7 @@ from tracker.choices import (
     Consciousness,
     DiseaseResponse,
     GradingSystem,
+    GvhdResponse,
     Hypotension,
     Hypoxia,
     Indication,
@@ -55,6 +56,7 @@ from tracker.models import (
     Reminder,
     TherapyOrder,
 )
+from tracker.rules import gvhd as gvhd_rules
 from tracker.rules.grading import URGENT_GRADE
 from tracker.timeline.details import (
     SYSTEM,
@@ -70,6 +72,7 @@ from tracker.timeline.details import (
     DatedDetail,
     Detail,
     FollowUpDetail,
+    GvhdDetail,
     HoldDecisionDetail,
     HoldDetail,
     InterventionDetail,
@@ -519,6 +522,36 @@ def _follow_ups(story: _Story) -> Iterable[TimelineEvent]:
         yield story.event(dated_at(v.visit_date), v.id, detail, Level.ALERT if alert else Level.INFO)
 
 
+def _gvhd(story: _Story) -> Iterable[TimelineEvent]:
+    """The visits that staged acute GVHD (partial index followup_gvhd_staged): one event each, beside the visit's."""
+    visits = FollowUpVisit.objects.filter(
+        story.window.on_date("visit_date"), patient=story.patient, gvhd_grade__isnull=False
+    )
+    for v in visits:
+        detail = GvhdDetail(
+            date=v.visit_date,
+            grade=v.gvhd_grade,
+            skin_stage=v.gvhd_skin_stage,
+            liver_stage=v.gvhd_liver_stage,
+            upper_gi_stage=v.gvhd_upper_gi_stage,
+            lower_gi_stage=v.gvhd_lower_gi_stage,
+            response=GvhdResponse(v.gvhd_response) if v.gvhd_response else None,
+            response_day=v.gvhd_response_day,
+            skin_rash_bsa_pct=v.gvhd_skin_bsa_pct,
+            skin_bullae=v.gvhd_skin_bullae,
+            bilirubin_mg_dl=v.gvhd_bilirubin_mg_dl,
+            upper_gi_persistent=v.gvhd_upper_gi_persistent,
+            stool_ml_per_day=v.gvhd_stool_ml_per_day,
+            stool_episodes_per_day=v.gvhd_stool_episodes_per_day,
+            lower_gi_severe=v.gvhd_lower_gi_severe,
+        )
+        if detail.grade >= gvhd_rules.SEVERE_GRADE or detail.response == GvhdResponse.PROGRESSION:
+            level = Level.ALERT
+        else:
+            level = Level.NOTICE if detail.grade else Level.INFO
+        yield story.event(dated_at(v.visit_date), v.id, detail, level)
+
+
 def patient_timeline(
     *,
     patient: Patient,
@@ -571,6 +604,7 @@ def patient_timeline(
         (frozenset({TimelineKind.ADVERSE_EVENT}), lambda: _adverse_events(story)),
         (frozenset({TimelineKind.REMINDER}), lambda: _reminders(story)),
         (frozenset({TimelineKind.FOLLOW_UP}), lambda: _follow_ups(story)),
+        (frozenset({TimelineKind.GVHD}), lambda: _gvhd(story)),
     ]
     events = [
         event

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from products.choices import CustodyEvent, HoldStatus
 from tracker.choices import CerebralEdema, Consciousness, Hypotension, Hypoxia, RcvResult, ReminderStatus, Seizure
+from tracker.rules import gvhd as gvhd_rules
 from tracker.rules.grading import CAPD_SCORE, ICE_MAX
 from tracker.timeline.details import (
     SYSTEM,
@@ -25,6 +26,7 @@ from tracker.timeline.details import (
     CustodyDetail,
     Detail,
     FollowUpDetail,
+    GvhdDetail,
     HoldDecisionDetail,
     HoldDetail,
     InterventionDetail,
@@ -226,3 +228,11 @@ def _(d: FollowUpDetail) -> str:
     if d.wellbeing_score is not None:
         parts.append(f"well-being {d.wellbeing_score}/10")
     return "Follow-up visit: " + ", ".join(parts)
+
+
+@summary.register
+def _(d: GvhdDetail) -> str:
+    stages = gvhd_rules.Stages(
+        skin=d.skin_stage, liver=d.liver_stage, upper_gi=d.upper_gi_stage, lower_gi=d.lower_gi_stage
+    )
+    return gvhd_rules.describe(grade=d.grade, stages=stages, response=d.response or "", response_day=d.response_day)

@@ -1,0 +1,89 @@
+"""Course-level monitoring for repeated doses: a protocol's schedule runs from the course's first infusion or from
+each infusion (with steps that still count once per course), and a step kind for the acute GVHD response.
+
+`msc_standard` (MSC courses are often given in several infusions, e.g. twice a week for four weeks, with the response
+assessed 28 days after the first) is scheduled from each infusion: the infusion-reaction checks follow every
+infusion; the daily checks of the first week, the follow-up visits and a new day-28 GVHD response assessment count
+once, from the first infusion.
+"""
+
+from django.db import migrations, models
+
+# MSC steps counted from every infusion; every other step of msc_standard counts once per course.
+PER_INFUSION_KINDS = ("infusion_reaction_check",)
+# Response at day 28 after the first infusion (DESIGN.md: most trials and labels, remestemcel-L's included),
+# within 3 days either side (the grace runs after the due time and the visit's window opens as long before).
+GVHD_RESPONSE_STEP = {
+    "kind": "gvhd_response",
+    "label": "Acute GVHD response day 28 (organ staging)",
+    "first_due_value": 28,
+    "first_due_unit": "days",
+    "grace_hours": 72,
+    "severity": "routine",
+    "once_per_course": True,
+}
+
+
+def msc_from_each_infusion(apps, schema_editor):
+    protocol = apps.get_model("products", "MonitoringProtocol").objects.filter(code="msc_standard").first()
+    if protocol is None:
+        return
+    protocol.schedule_from = "each_infusion"
+    protocol.save(update_fields=["schedule_from"])
+    steps = apps.get_model("products", "ProtocolStep").objects.filter(protocol=protocol)
+    steps.exclude(kind__in=PER_INFUSION_KINDS).update(once_per_course=True)
+    if not steps.filter(kind="gvhd_response").exists():
+        last = steps.order_by("-position").values_list("position", flat=True).first()
+        steps.model.objects.create(protocol=protocol, position=(last or 0) + 1, **GVHD_RESPONSE_STEP)
+
+
+def msc_from_first_infusion(apps, schema_editor):
+    protocol = apps.get_model("products", "MonitoringProtocol").objects.filter(code="msc_standard").first()
+    if protocol is None:
+        return
+    protocol.schedule_from = "first_infusion"
+    protocol.save(update_fields=["schedule_from"])
+    steps = apps.get_model("products", "ProtocolStep").objects.filter(protocol=protocol)
+    steps.filter(kind="gvhd_response").delete()
+    steps.update(once_per_course=False)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('products', '0013_investigational_products'),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name='monitoringprotocol',
+            name='schedule_from',
+            field=models.CharField(choices=[('first_infusion', "The course's first infusion (one schedule per course)"), ('each_infusion', 'Each infusion (each instantiates its own schedule)')], db_default='first_infusion', default='first_infusion', help_text="A course of several infusions: one schedule from the first infusion, or one from each infusion (then steps marked 'once per course' still count once, from the first).", max_length=16),
+        ),
+        migrations.AddField(
+            model_name='monitoringprotocolevent',
+            name='schedule_from',
+            field=models.CharField(choices=[('first_infusion', "The course's first infusion (one schedule per course)"), ('each_infusion', 'Each infusion (each instantiates its own schedule)')], db_default='first_infusion', default='first_infusion', help_text="A course of several infusions: one schedule from the first infusion, or one from each infusion (then steps marked 'once per course' still count once, from the first).", max_length=16),
+        ),
+        migrations.AddField(
+            model_name='protocolstep',
+            name='once_per_course',
+            field=models.BooleanField(db_default=False, default=False, help_text='In a protocol scheduled from each infusion, this step still counts once per course, from the first infusion (e.g. the day-28 response).'),
+        ),
+        migrations.AddField(
+            model_name='protocolstepevent',
+            name='once_per_course',
+            field=models.BooleanField(db_default=False, default=False, help_text='In a protocol scheduled from each infusion, this step still counts once per course, from the first infusion (e.g. the day-28 response).'),
+        ),
+        migrations.AlterField(
+            model_name='protocolstep',
+            name='kind',
+            field=models.CharField(choices=[('toxicity_check', 'Toxicity check (CRS and ICANS, ICE score)'), ('labs', 'Labs (blood count, CRP, ferritin)'), ('follow_up_visit', 'Follow-up visit'), ('rcv_test', 'Replication-competent virus test'), ('malignancy_screen', 'Secondary malignancy screen'), ('infusion_reaction_check', 'Infusion reaction check'), ('infection_check', 'Infection check'), ('gvhd_response', 'Acute GVHD response assessment (organ staging)')], max_length=32),
+        ),
+        migrations.AlterField(
+            model_name='protocolstepevent',
+            name='kind',
+            field=models.CharField(choices=[('toxicity_check', 'Toxicity check (CRS and ICANS, ICE score)'), ('labs', 'Labs (blood count, CRP, ferritin)'), ('follow_up_visit', 'Follow-up visit'), ('rcv_test', 'Replication-competent virus test'), ('malignancy_screen', 'Secondary malignancy screen'), ('infusion_reaction_check', 'Infusion reaction check'), ('infection_check', 'Infection check'), ('gvhd_response', 'Acute GVHD response assessment (organ staging)')], max_length=32),
+        ),
+        migrations.RunPython(msc_from_each_infusion, msc_from_first_infusion),
+    ]
