@@ -566,10 +566,12 @@ def storied_patient(
 # Appended for the hard stops: a course of several units under one order (a multi-bag dose; CD4 and CD8 parts).
 
 
-def course_at_bedside(world: World, units: int = 2, dose_cells: int = 50_000_000) -> tuple[TherapyOrder, list[Unit]]:
+def course_at_bedside(
+    world: World, units: int = 2, dose_cells: int = 50_000_000, product: Product | None = None
+) -> tuple[TherapyOrder, list[Unit]]:
     """A new patient whose one batch made `units` bags, all released, delivered and thawed at the hospital."""
     n = next(_chain_counter)
-    order = make_order(world, product=product_of(world), patient=make_patient(world, mrn=f"MRN-C{n:05d}"))
+    order = make_order(world, product=product or product_of(world), patient=make_patient(world, mrn=f"MRN-C{n:05d}"))
     collect(world, order)
     batch = start_batch(world, order, lot=f"LOT-C{n:05d}")
     bags = [make_unit(world, batch, unit_id=f"BAG-C{n:05d}-{i}", dose_cells=dose_cells) for i in range(1, units + 1)]

@@ -10,8 +10,9 @@ from products.models import MonitoringProtocol, Product
 from tests import journey
 from tests.admin.conftest import form_data, messages_of
 from tests.admin.helpers import split_dt, url
+from tests.admin.test_bedside_admin import administration_post
 from tests.admin.test_catalog_and_access import product_post
-from tracker.models import AdverseEvent, FollowUpVisit, Reminder, TherapyOrder
+from tracker.models import Administration, AdverseEvent, FollowUpVisit, Reminder, ScheduledCheck, TherapyOrder
 from tracker.rules import reporting
 from tracker.services.clinical import adverse_event_record
 from tracker.services.orders import order_create
@@ -287,3 +288,21 @@ def test_the_visit_list_filters_by_gvhd_grade(client_for, world):
     listed = client.get(url(FollowUpVisit, "changelist") + "?gvhd_grade=3").context["cl"].result_list
 
     assert [v.patient.mrn for v in listed] == ["G-2"]
+
+
+def test_a_second_msc_infusion_brings_checks_of_its_own_and_the_page_says_so(client_for, world):
+    order, (bag_1, bag_2) = journey.course_at_bedside(world, product=journey.msc_product(world))
+    client = client_for(world.coordinator)
+    administration_post(client, order, bag_1, **split_dt("administered_at", timezone.now() - timedelta(minutes=6)))
+    course = ScheduledCheck.objects.filter(per_infusion=False).count()
+
+    response = administration_post(client, order, bag_2)
+
+    second = Administration.objects.get(unit=bag_2)
+    own = ScheduledCheck.objects.filter(administration=second, per_infusion=True)
+    assert own.count() == 2 and ScheduledCheck.objects.filter(per_infusion=False).count() == course
+    assert any(
+        f"goes on ({course} checks); 2 checks of its own follow this infusion" in m for m in messages_of(response)
+    )
+    panel = str(response.context["record_panel"]["html"])
+    assert f"(unit {bag_2.unit_id})" in panel  # this infusion's own checks are in the course's schedule

@@ -297,3 +297,27 @@ def test_the_adverse_event_list_stays_flat_in_queries(rows, world, client_for, d
 
     assert len(response.json()["results"]) == rows
     assert all(row["coi"] for row in response.json()["results"])
+
+
+def test_the_timeline_and_fhir_export_say_what_a_trial_event_is_reported_under(world, client_for):
+    coi = course(world, client_for)
+    client = client_for(world.clinician)
+    created = client.post("/api/v1/adverse-events/", event_body(coi, grade=4)).json()
+    patient = created["patient"]
+
+    timeline = client.get(f"/api/v1/patients/{patient}/timeline/?kind=adverse_event").json()
+    fhir = client.get(f"/api/v1/patients/{patient}/fhir/").json()
+
+    (event,) = timeline["events"]
+    detail = event["detail"]
+    assert (detail["regulatory_status"], detail["suspected"], detail["report_rule"]) == (
+        "investigational",
+        True,
+        reporting.IND_7_DAY,
+    )
+    assert (detail["ind_number"], detail["sponsor_notified_at"]) == (created["ind_number"], None)
+    assert "(21 CFR 312.32(c)(2))" in event["summary"] and "sponsor not yet told" in event["summary"]
+    (resource,) = [e["resource"] for e in fhir["entry"] if e["resource"]["resourceType"] == "AdverseEvent"]
+    assert created["ind_number"] in resource["study"][0]["display"]
+    suspected = [x for x in resource["extension"] if x["url"].endswith("suspected-adverse-reaction")]
+    assert suspected[0]["valueBoolean"] is True

@@ -19,6 +19,7 @@ from tracker.rules import reporting
 from tracker.services.clinical import adverse_event_record, adverse_event_sponsor_notified, adverse_event_update
 from tracker.services.orders import order_create
 from tracker.services.scan import monitoring_scan
+from tracker.timeline import TimelineKind, patient_timeline
 
 pytestmark = pytest.mark.django_db
 
@@ -314,3 +315,40 @@ def test_the_sponsor_is_told_once_after_awareness_and_only_of_a_trial_event(worl
     assert "sponsor_notified_at" in before.value.message_dict
     outside.refresh_from_db()
     assert outside.sponsor_notified_at is None
+
+
+# The timeline says what the clock follows ---------------------------------------------------------------------------
+
+
+def adverse_event_entry(event: AdverseEvent):
+    timeline = patient_timeline(patient=event.patient, kinds={TimelineKind.ADVERSE_EVENT})
+    return next(e for e in timeline.events if e.record_id == event.id)
+
+
+def test_the_timeline_shows_a_trial_events_rule_suspicion_and_whether_the_sponsor_was_told(world):
+    event = record(world, course(world, investigational(world)), grade=4)
+
+    before = adverse_event_entry(event)
+    adverse_event_sponsor_notified(actor=world.clinician, event_id=event.id, at=ago(hours=3))
+    after = adverse_event_entry(event)
+
+    detail = before.detail
+    assert (detail.regulatory_status, detail.suspected, detail.ind_number, detail.trial_protocol) == (
+        "investigational",
+        True,
+        IND,
+        "MSC-201",
+    )
+    assert detail.report_rule == reporting.IND_7_DAY and detail.sponsor_notified_at is None
+    assert "suspected" in before.summary and "(21 CFR 312.32(c)(2))" in before.summary
+    assert "sponsor not yet told" in before.summary and f"[trial: protocol MSC-201, IND/CTA {IND}]" in before.summary
+    assert "sponsor told" in after.summary and after.detail.sponsor_notified_at is not None
+
+
+def test_the_timeline_of_a_licensed_event_names_its_rule_and_no_trial(world):
+    event = record(world, course(world, licensed(world)))
+
+    entry = adverse_event_entry(event)
+
+    assert (entry.detail.regulatory_status, entry.detail.report_rule) == ("licensed", reporting.POSTMARKETING_15_DAY)
+    assert "trial" not in entry.summary and "sponsor" not in entry.summary

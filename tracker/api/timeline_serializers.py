@@ -21,6 +21,7 @@ from products.choices import (
     HoldDecision,
     HoldKind,
     HoldStatus,
+    RegulatoryStatus,
     Severity,
     StepKind,
 )
@@ -326,6 +327,18 @@ class AdverseEventDetailSerializer(DetailSerializer):
     report_due_at = InstantField(allow_null=True)
     report_submitted_at = InstantField(allow_null=True)
     description = serializers.CharField()
+    suspected = serializers.BooleanField(
+        help_text="A reasonable possibility that the product caused it (21 CFR 312.32(a)). Added in 1.1."
+    )
+    regulatory_status = _choice(
+        RegulatoryStatus, help_text="The course's status the report clock follows (kept with the event). Added in 1.1."
+    )
+    ind_number = serializers.CharField(help_text="IND or CTA number in a clinical investigation. Added in 1.1.")
+    trial_protocol = serializers.CharField(help_text="The trial's protocol number. Added in 1.1.")
+    report_rule = serializers.CharField(help_text="The reporting rule `report_due_at` follows. Added in 1.1.")
+    sponsor_notified_at = InstantField(
+        allow_null=True, help_text="When the sponsor was told (21 CFR 312.64(b)); null: not yet. Added in 1.1."
+    )
 
 
 class ReminderDetailSerializer(DetailSerializer):

@@ -24,6 +24,7 @@ from products.choices import (
     HoldDecision,
     HoldKind,
     HoldStatus,
+    RegulatoryStatus,
     Severity,
     StepKind,
 )
@@ -331,6 +332,13 @@ class AdverseEventDetail(Detail):
     report_due_at: datetime | None
     report_submitted_at: datetime | None
     description: str
+    # Added in 1.1: what the report clock follows and which rule it is (tracker.rules.reporting).
+    suspected: bool
+    regulatory_status: RegulatoryStatus
+    ind_number: str
+    trial_protocol: str
+    report_rule: str
+    sponsor_notified_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from products.choices import (
     HoldDecision,
     HoldKind,
     HoldStatus,
+    RegulatoryStatus,
     Severity,
     StepKind,
 )
@@ -466,6 +467,12 @@ def _adverse_events(story: _Story) -> Iterable[TimelineEvent]:
                 report_due_at=e.report_due_at,
                 report_submitted_at=e.report_submitted_at,
                 description=e.description,
+                suspected=e.suspected,
+                regulatory_status=RegulatoryStatus(e.regulatory_status),
+                ind_number=e.ind_number,
+                trial_protocol=e.trial_protocol,
+                report_rule=e.report_rule,
+                sponsor_notified_at=e.sponsor_notified_at,
             ),
             Level.ALERT if e.serious or e.grade >= 3 else Level.NOTICE,
         )
