@@ -52,7 +52,8 @@ def test_each_infusion_brings_its_own_checks_and_the_course_its_checks_once(worl
     assert {c["label"] for c in own if c["administration"] == second.json()["id"]} == {
         f"Infusion reaction check at {t} (unit {bag_2.unit_id})" for t in ("1 h", "24 h")
     }
-    assert {datetime.fromisoformat(c["due_at"]) - second_at for c in own if c["administration"] == second.json()["id"]} == {
+    second_own = [c for c in own if c["administration"] == second.json()["id"]]
+    assert {datetime.fromisoformat(c["due_at"]) - second_at for c in second_own} == {
         timedelta(hours=1),
         timedelta(hours=24),
     }
