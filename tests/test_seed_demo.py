@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from products.models import Batch, ChainOfIdentity, Hold, Product, QCResult, Unit
+from tracker import demo as tracker_demo
 from tracker.models import AdverseEvent, Assessment, FollowUpVisit, Intervention, Patient, Reminder
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +34,9 @@ def test_seed_demo_builds_chains_at_every_stage_and_is_idempotent(settings):
     assert Intervention.objects.filter(drug="tocilizumab").exists()
     assert AdverseEvent.objects.filter(serious=True, expected=False, report_due_at__isnull=False).count() == 2
     assert FollowUpVisit.objects.filter(new_malignancy=True, car_testing_requested=True).exists()
+    # acute GVHD staged through a course (tracker.demo.gvhd_response_course): grade III before it, grade I at day 28
+    staged = FollowUpVisit.objects.filter(patient__mrn=tracker_demo.GVHD_MRN, gvhd_grade__isnull=False)
+    assert list(staged.order_by("visit_date").values_list("gvhd_grade", flat=True)) == [3, 2, 2, 1, 1]
     assert Reminder.objects.filter(kind="toxicity_grade", status="open", severity="urgent").exists()
     assert Reminder.objects.filter(kind="check_due").exists()
     # the hard stops: a bag held after a warm arrival and released by QA, signed; a sterility result set aside

@@ -56,6 +56,10 @@ DEMO_PATIENTS = [
 # arrived warm, was held by the system and released by QA with its rationale.
 INVALIDATED_QC_MRN = "CH-100005"
 EXCURSION_MRN = "CH-100007"
+# The patient given an acute GVHD course (gvhd_response_course) among the autologous CAR-T demo patients, infused
+# 40 days ago, until the allogeneic MSC patients take it over. Without the MSC protocol's day-28 `gvhd_response`
+# check, the stagings and grades are shown but no response is judged.
+GVHD_MRN = "CH-100011"
 
 
 class Actors:
@@ -125,6 +129,8 @@ def seed_chains(products: dict[str, Product], facilities: dict[str, Facility]) -
         story.run(upto=stage)
         if infused_days is not None:
             _clinical_course(order, infusion, infused_days, actors)
+        if mrn == GVHD_MRN:
+            gvhd_response_course(patient=patient, clinician=actors.clinician)
         created += 1
     return created
 
@@ -523,11 +529,11 @@ GVHD_COURSE: list[tuple[int, dict[str, object]]] = [
 
 
 def gvhd_response_course(*, patient: Patient, clinician: object) -> int:
-    """Give a patient whose MSC course has begun (a first infusion that stands) a GVHD response course: the staging
-    at baseline (the day before the first infusion), weekly stagings, and the day-28 staging, which answers the
-    protocol's `gvhd_response` check and so gets the response (tracker.rules.gvhd). Each visit is recorded through
-    the service as of its day; days still to come are left out. Idempotent: a patient with GVHD staged already is
-    left as is. Returns the number of visits recorded."""
+    """Give a patient whose course has begun (a first infusion that stands) a GVHD response course: the staging at
+    baseline (the day before the first infusion), weekly stagings, and the day-28 staging, which under a protocol
+    naming that day (msc_standard's `gvhd_response` check) gets the response (tracker.rules.gvhd). Each visit is
+    recorded through the service as of its day; days still to come are left out. Idempotent: a patient with GVHD
+    staged already is left as is. Returns the number of visits recorded."""
     if FollowUpVisit.objects.filter(patient=patient, gvhd_grade__isnull=False).exists():
         return 0
     first = (
@@ -550,7 +556,7 @@ def gvhd_response_course(*, patient: Patient, clinician: object) -> int:
             patient=patient,
             visit_date=visit_date,
             wellbeing_score=4 if day < 14 else 7,
-            note="Acute GVHD staging (steroid-refractory, on MSC)" if day >= 0 else "Baseline staging before MSC",
+            note="Acute GVHD staging" if day >= 0 else "Acute GVHD staging before the course (baseline)",
             now=moment,
             **findings,  # type: ignore[arg-type]
         )

@@ -306,3 +306,30 @@ def test_a_second_msc_infusion_brings_checks_of_its_own_and_the_page_says_so(cli
     )
     panel = str(response.context["record_panel"]["html"])
     assert f"(unit {bag_2.unit_id})" in panel  # this infusion's own checks are in the course's schedule
+
+
+def licensed_order(world, mrn: str = "AE-L1"):
+    product = Product.objects.filter(code="cart-licensed").first() or journey.make_product(world, code="cart-licensed")
+    return order_create(actor=world.clinician, patient=journey.make_patient(world, mrn=mrn), product=product)
+
+
+@pytest.mark.parametrize(
+    ("make_order", "facts", "days", "rule"),
+    [
+        (licensed_order, {"grade": "3"}, 15, reporting.POSTMARKETING_15_DAY),
+        (trial_order, {"grade": "3"}, 15, reporting.IND_15_DAY),
+        (trial_order, {"grade": "4"}, 7, reporting.IND_7_DAY),
+        (trial_order, {"grade": "3", "outcome": "fatal"}, 7, reporting.IND_7_DAY),
+        (trial_order, {"grade": "3", "expected": "yes"}, None, reporting.IND_EXPECTED),
+    ],
+)
+def test_each_reporting_rule_through_the_events_page(client_for, world, make_order, facts, days, rule):
+    order = make_order(world)
+
+    response = adverse_event_post(client_for(world.coordinator), order, **facts)
+
+    assert response.status_code == 200
+    event = AdverseEvent.objects.get()
+    due = (event.report_due_at - event.aware_at).days if event.report_due_at else None
+    assert (due, event.report_rule) == (days, rule)
+    assert rule in response.content.decode()
