@@ -10,7 +10,7 @@ from django.forms.models import construct_instance
 
 from products.choices import HoldDecision
 from products.models import Batch, ChainOfIdentity, Collection, CustodyRecord, Hold, ProcessingStep, QCResult, Unit
-from products.rules.isbt128 import normalize
+from products.rules.isbt128 import coi_in_scan
 from products.selectors import coi_lookup
 
 
@@ -41,7 +41,7 @@ class CoiField(forms.CharField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "COI")
-        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("max_length", 128)  # a unit label's 2-D code names the COI too
         kwargs.setdefault(
             "help_text", "The chain-of-identity code on the label, e.g. COIW432126000042G (hyphens and spaces ignored)."
         )
@@ -49,7 +49,7 @@ class CoiField(forms.CharField):
         self.chains: Any = ChainOfIdentity.objects.none()
 
     def clean(self, value: Any) -> ChainOfIdentity:  # type: ignore[override]
-        text = normalize(super().clean(value))
+        text = coi_in_scan(super().clean(value))
         chain = self.chains.select_related("product").filter(coi_lookup("", text)).first()
         if chain is None:
             raise does_not_exist("Chain of identity", text)
@@ -71,9 +71,9 @@ class CollectionAddForm(ChainScopedForm):
     coi = CoiField()
     din = forms.CharField(
         label="DIN",
-        max_length=32,
-        help_text="ISBT 128: 13 characters, optionally 2 flag characters, then the check character "
-        "(spaces allowed, e.g. G1234 98 654321 H).",
+        max_length=64,
+        help_text="ISBT 128: scan the DIN's barcode, or type the 13 characters, optionally the 2 flag characters, "
+        "then the check character printed in the box (spaces allowed, e.g. G1234 98 654321 H).",
     )
 
     class Meta:

@@ -18,7 +18,7 @@ from products.models import (
     ReleaseTest,
     Unit,
 )
-from products.rules.isbt128 import normalize
+from products.rules.isbt128 import coi_in_scan
 from products.rules.schedules import Offset, StepRule
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -29,9 +29,9 @@ def _sees_everything(user: AnyUser) -> bool:
 
 
 def coi_lookup(chain_path: str, value: str) -> Q:
-    """A chain by its COI as typed or scanned, or by the DIN-shaped code it carried before COIs took their own
-    format (`legacy_coi`): labels printed before the change still find their chain."""
-    value, prefix = normalize(value), f"{chain_path}__" if chain_path else ""
+    """A chain by its COI as typed or scanned (a unit label's 2-D code names its COI too), or by the DIN-shaped code
+    it carried before COIs took their own format (`legacy_coi`): labels printed before the change still find it."""
+    value, prefix = coi_in_scan(value), f"{chain_path}__" if chain_path else ""
     return Q(**{f"{prefix}coi": value}) | Q(**{f"{prefix}legacy_coi": value})
 
 

@@ -14,7 +14,7 @@ from django.db import router
 from django.forms.models import construct_instance
 
 from products.admin_forms import ServiceModelForm, does_not_exist
-from products.rules.isbt128 import normalize
+from products.rules.isbt128 import coi_in_scan
 from products.selectors import coi_lookup
 from tracker.choices import Route
 from tracker.models import (
@@ -93,13 +93,13 @@ class OrderByCoiField(forms.CharField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "COI")
-        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("max_length", 128)  # a unit label's 2-D code names the COI too
         kwargs.setdefault("help_text", "The chain-of-identity code of the therapy order, as on the bag's label.")
         super().__init__(**kwargs)
         self.orders: Any = TherapyOrder.objects.none()
 
     def clean(self, value: Any) -> TherapyOrder:  # type: ignore[override]
-        text = normalize(super().clean(value))
+        text = coi_in_scan(super().clean(value))
         order = self.orders.filter(coi_lookup("chain", text)).first()
         if order is None:
             raise does_not_exist("Therapy order with COI", text)
