@@ -149,3 +149,23 @@ def protocol_step_rules(protocol_id: int) -> list[StepRule]:
         )
         for step in ProtocolStep.objects.filter(protocol_id=protocol_id).order_by("position", "id")
     ]
+
+
+def units_for_labels(units: QuerySet[Unit]) -> QuerySet[Unit]:
+    """Units with what their labels print (product, lot, maker, the chain's collections), in three queries."""
+    return units.select_related("batch__product", "batch__facility", "chain").prefetch_related(
+        Prefetch("chain__collections", queryset=Collection.objects.order_by("collected_at", "id"))
+    )
+
+
+def collections_for_labels(collections: QuerySet[Collection]) -> QuerySet[Collection]:
+    return collections.select_related("chain__product", "facility")
+
+
+def unit_dins(unit: Unit) -> list[str]:
+    """The DINs (13 characters) of the collections the unit was made from, the one its label prints first."""
+    if unit.chain_id is None:
+        return []
+    return list(
+        Collection.objects.filter(chain_id=unit.chain_id).order_by("collected_at", "id").values_list("din", flat=True)
+    )

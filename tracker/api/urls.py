@@ -1,11 +1,12 @@
 from django.urls import path
 
-from tracker.api import clinical_urls, reading_urls, views, webhooks
+from tracker.api import clinical_urls, labels, reading_urls, views, webhooks
 
 urlpatterns = [
     path("patients/", views.PatientListCreate.as_view(), name="patient-list"),
     path("patients/<int:id>/", views.PatientDetail.as_view(), name="patient-detail"),
     path("patients/<int:id>/weights/", views.PatientWeightListCreate.as_view(), name="patient-weight-list"),
+    path("patients/<int:id>/wristband.pdf", labels.WristbandView.as_view(), name="patient-wristband"),
     path("orders/", views.OrderListCreate.as_view(), name="order-list"),
     path("orders/<str:coi>/", views.OrderDetail.as_view(), name="order-detail"),
     # bedside, clinical records and reminders
