@@ -14,6 +14,7 @@ from django.utils.html import format_html
 
 from products.access import user_facility_ids
 from products.admin.base import ProjectAdmin, ReadOnlyInline, ServiceAdmin, domain_message
+from products.admin.labels import COLLECTION_LABEL_ACTIONS
 from products.admin_forms import CollectionAddForm
 from products.errors import DomainError
 from products.models import Batch, ChainOfIdentity, Collection, Facility, Unit
@@ -121,6 +122,7 @@ class CollectionAdmin(ServiceAdmin):
     list_filter = ["method", ("facility", admin.RelatedOnlyFieldListFilter), "collected_at"]
     list_select_related = ["chain", "facility", "collected_by"]
     search_fields = ["din", "chain__coi", "chain__legacy_coi"]
+    actions = COLLECTION_LABEL_ACTIONS
     date_hierarchy = "collected_at"
     add_form = CollectionAddForm
     add_fieldsets = [

@@ -17,6 +17,7 @@ from products.admin.base import ReadOnlyInline, ServiceAddInline, ServiceAdmin
 from products.admin.batches import open_batches
 from products.admin.chain import admin_link
 from products.admin.holds import HoldLogInline, may_decide, open_hold_url
+from products.admin.labels import UNIT_LABEL_ACTIONS
 from products.admin_forms import CustodyForm, CustodyRowForm, UnitAddForm
 from products.models import CustodyRecord, Facility, Unit
 from products.selectors import open_holds_of_unit, units_visible_to, with_open_holds
@@ -118,6 +119,7 @@ class UnitAdmin(ServiceAdmin):
     ]
     list_select_related = ["chain", "batch__product", "current_facility", "destination"]
     search_fields = ["unit_id", "chain__coi", "batch__lot_number"]
+    actions = UNIT_LABEL_ACTIONS
     date_hierarchy = "expires_at"
     add_form = UnitAddForm
     add_fieldsets = [(None, {"fields": ["batch", "unit_id", "dose_cells", "volume_ml", "expires_at"]})]

@@ -18,6 +18,7 @@ from products.admin.base import ReadOnlyInline, ServiceAdmin
 from products.admin.chain import admin_link, chain_cancel_many, member_facilities
 from products.admin_forms import ServiceModelForm
 from products.models import Product
+from tracker.admin.labels import WRISTBAND_ACTIONS
 from tracker.models import Patient, PatientWeight, TherapyOrder
 from tracker.services.orders import order_create, patient_create
 
@@ -125,6 +126,7 @@ class PatientAdmin(PatientDataAdmin):
     list_filter = [("facility", admin.RelatedOnlyFieldListFilter), "sex", "created_at"]
     list_select_related = ["facility"]
     search_fields = ["mrn", "family_name", "given_name", "orders__chain__coi", "orders__chain__legacy_coi"]
+    actions = WRISTBAND_ACTIONS
     date_hierarchy = "created_at"
     add_form = PatientAddForm
     add_fieldsets = [
