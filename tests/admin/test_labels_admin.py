@@ -9,9 +9,9 @@ from django.utils import timezone
 from products.models import Collection, Unit
 from products.rules.isbt128 import check_character
 from tests import journey
+from tests.admin.helpers import url
 from tests.admin.test_bedside_admin import administration_post
 from tests.admin.test_collections_and_orders import collection_post
-from tests.admin.helpers import url
 from tests.barcodes import read_pdf
 from tracker.models import Administration, Patient
 

@@ -12,6 +12,7 @@ from products.models import Collection, Unit
 from products.rules.isbt128 import check_character, parse_din, parse_scan, parse_unit_composite
 from products.rules.labelling import (
     AUTOLOGOUS_ONLY,
+    TIMES,
     cell_count,
     storage_statement,
     unit_label_statements,
@@ -54,7 +55,7 @@ def test_a_unit_label_carries_every_identifier_as_text_and_as_barcodes_a_scanner
     assert unit.batch.product.name in text
     assert f"DIN {din[:5]} {din[5:7]} {din[7:]} {check_character(din)}" in text
     assert f"COI {order.coi[:3]}-{order.coi[3:8]}" in text
-    assert "Dose 1 × 108 cells · 68 mL" in text  # 1 × 10⁸, the exponent raised  # noqa: RUF003
+    assert f"Dose 1 {TIMES} 108 cells · 68 mL" in text  # the exponent 8 is raised
     assert f"EXP {unit.expires_at:%Y-%m-%d %H:%M} UTC" in text
     assert "Store at or below -120 °C" in text
     assert f"UNIT {unit.unit_id}" in text
@@ -63,7 +64,7 @@ def test_a_unit_label_carries_every_identifier_as_text_and_as_barcodes_a_scanner
 
 def test_an_allogeneic_units_label_does_not_say_autologous(world):
     product = journey.make_product(world, code="msc-x", source="allogeneic", modality="msc")
-    order, unit = journey.bedside(world, product=product)
+    _, unit = journey.bedside(world, product=product)
 
     [page] = read_pdf(unit_labels_pdf([labelled(unit)], stock=THERMAL_4X2))
 
@@ -158,9 +159,7 @@ def test_a_wristband_carries_name_birth_date_and_mrn_and_a_barcode_of_the_mrn(wo
 # The label's words: pure rules ----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("source", "statements"), [("autologous", ["FOR AUTOLOGOUS USE ONLY"]), ("allogeneic", [])]
-)
+@pytest.mark.parametrize(("source", "statements"), [("autologous", ["FOR AUTOLOGOUS USE ONLY"]), ("allogeneic", [])])
 def test_statements_follow_the_products_source(source, statements):
     assert unit_label_statements(source=source) == statements
 
