@@ -131,5 +131,5 @@ def _bag_scanned(order: TherapyOrder, scanned: str) -> tuple[Unit | None, Mismat
             else "Every bag of this order with this DIN has been given or discarded."
         )
         return None, Mismatch("scanned_unit", expected, scan, reason)
-    reason = refusals[bags[0].unit_id] if len(bags) == 1 else None
-    return None, Mismatch("scanned_unit", expected, scan, reason or "The scanned bag is not one of this order's bags.")
+    why = refusals[bags[0].unit_id] if len(bags) == 1 else None
+    return None, Mismatch("scanned_unit", expected, scan, why or "The scanned bag is not one of this order's bags.")
