@@ -118,14 +118,15 @@ def draw_unit_label(label: UnitLabel) -> Draw:
         y = _statements(pen, pen.height - MARGIN, label.statements)
         pen.text(MARGIN, y - 2.9 * mm, label.product, font=BOLD, size=8, width=inner)
         y -= 3.8 * mm
-        pen.qr(pen.width - MARGIN - QR_SIZE, y - QR_SIZE, label.composite, size=QR_SIZE)
+        if label.coi:  # a unit not yet bound to an order (allogeneic, before allocation) has no COI to encode
+            pen.qr(pen.width - MARGIN - QR_SIZE, y - QR_SIZE, label.composite, size=QR_SIZE)
         _din_line(pen, y - 3.6 * mm, label.din, left)
         y -= 4.8 * mm
         if label.din is not None:
             pen.code128(MARGIN, y - 7 * mm, din_barcode_data(label.din), height=7 * mm, width=left)
         y -= 7.6 * mm
         for part in (
-            lambda y: pen.text(MARGIN, y, f"COI {coi_for_eye(label.coi)}", size=6.5, width=left),
+            lambda y: pen.text(MARGIN, y, f"COI {coi_for_eye(label.coi) or 'not allocated'}", size=6.5, width=left),
             lambda y: _dose(pen, MARGIN, y, label.dose_cells, label.volume_ml),
             lambda y: pen.text(MARGIN, y, f"EXP {when(label.expires_at)}", font=BOLD, size=7, width=left),
             lambda y: pen.text(MARGIN, y, label.storage, size=6.5, width=left),

@@ -254,6 +254,24 @@ def test_every_scan_is_required(world, client_for, missing):
     assert not BedsideCheck.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("scanned_unit", "BAG\x00-1"),
+        ("scanned_patient", "M" * 129),
+        ("coi", "\x00"),
+        ("scanned_birth_date", "12/04/86"),  # day and month could be either way round: only ISO dates
+    ],
+)
+def test_input_a_scanner_could_not_send_is_a_400_naming_the_field(world, client_for, field, value):
+    order, unit = journey.bedside(world)
+
+    response = client_for(world.clinician).post(URL, scans(order, unit, **{field: value}))
+
+    assert response.status_code == 400 and field in response.json()
+    assert not BedsideCheck.objects.exists()
+
+
 def test_roles_that_do_not_check_at_the_bedside_are_refused(world, client_for):
     order, unit = journey.bedside(world)
 

@@ -64,21 +64,27 @@ def test_a_label_not_yours_is_a_404_in_json_and_without_credentials_a_401(world,
     assert client_for(world.clinician).get("/api/v1/units/NO-SUCH-BAG/label.pdf").status_code == 404
 
 
-def test_a_collection_label_is_a_pdf_of_the_din_and_the_coi(world, client_for):
+def test_a_collection_label_is_a_pdf_of_the_din_and_the_coi(world, client_for, django_assert_max_num_queries):
     order = journey.make_order(world)
     journey.collect(world, order)
     collection = Collection.objects.get(chain=order.chain)
 
-    [page] = pdf_of(client_for(world.coordinator).get(f"/api/v1/collections/{collection.id}/label.pdf"))
+    with django_assert_max_num_queries(8):
+        response = client_for(world.coordinator).get(f"/api/v1/collections/{collection.id}/label.pdf")
+    [page] = pdf_of(response)
 
     assert sorted(page.texts("Code128")) == sorted([f"={collection.din}00", order.coi])
 
 
-def test_a_wristband_for_those_who_may_see_the_patient_and_no_one_else(world, client_for):
+def test_a_wristband_for_those_who_may_see_the_patient_and_no_one_else(
+    world, client_for, django_assert_max_num_queries
+):
     patient = journey.make_patient(world, mrn="CH-7731")
     path = f"/api/v1/patients/{patient.id}/wristband.pdf"
 
-    [band] = pdf_of(client_for(world.clinician).get(path))
+    with django_assert_max_num_queries(8):
+        response = client_for(world.clinician).get(path)
+    [band] = pdf_of(response)
     [label] = pdf_of(client_for(world.coordinator).get(path, {"stock": "4x2in"}))
 
     assert band.texts("Code128") == ["CH-7731"] and "MRN CH-7731" in band.text
