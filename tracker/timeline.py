@@ -21,6 +21,7 @@ from tracker.models import (
     Administration,
     AdverseEvent,
     Assessment,
+    BedsideCheck,
     Conditioning,
     FollowUpVisit,
     Intervention,
@@ -44,6 +45,7 @@ class TimelineKind(TextChoices):
     CUSTODY = "custody", "Custody"
     HOLD = "hold", "Hold or QA decision"
     CONDITIONING = "conditioning", "Conditioning"
+    BEDSIDE_CHECK = "bedside_check", "Bedside check"
     ADMINISTRATION = "administration", "Infusion"
     ASSESSMENT = "assessment", "Assessment"
     INTERVENTION = "intervention", "Intervention"
@@ -70,7 +72,7 @@ KIND_GROUPS: list[tuple[str, list[TimelineKind]]] = [
             TimelineKind.HOLD,
         ],
     ),
-    ("Treatment", [TimelineKind.CONDITIONING, TimelineKind.ADMINISTRATION]),
+    ("Treatment", [TimelineKind.CONDITIONING, TimelineKind.BEDSIDE_CHECK, TimelineKind.ADMINISTRATION]),
     (
         "Monitoring",
         [
@@ -468,6 +470,40 @@ def _conditioning(patient: Patient, window: _Window, day_zero: date | None) -> I
         )
 
 
+_SCANNED = {"scanned_unit": "bag", "scanned_patient": "wristband", "scanned_birth_date": "birth date"}
+
+
+def _bedside_checks(patient: Patient, window: _Window) -> Iterable[TimelineEvent]:
+    """Every bedside scan, match or not: a refusal is an alert (the wrong bag or the wrong patient was at hand)."""
+    checks = BedsideCheck.objects.filter(window.on("checked_at"), patient=patient).select_related(
+        "order__chain", "unit", "checked_by"
+    )
+    for check in checks:
+        if check.match:
+            summary = f"Bedside check by {_who(check.checked_by)}: MATCH, unit {check.unit.unit_id}"  # type: ignore[union-attr]
+        else:
+            wrong = [_SCANNED.get(m["field"], m["field"]) for m in check.mismatches]
+            problems = [p["code"] for p in check.unit_problems]
+            what = ", ".join([f"{w} does not match" for w in wrong] + problems)
+            summary = f"Bedside check by {_who(check.checked_by)}: NO MATCH ({what})"
+        yield TimelineEvent(
+            at=check.checked_at,
+            kind=TimelineKind.BEDSIDE_CHECK,
+            summary=summary,
+            record_type="bedside_check",
+            record_id=check.id,
+            level=INFO if check.match else ALERT,
+            detail={
+                "coi": check.order.chain.coi,
+                "unit": check.unit.unit_id if check.unit else None,
+                "match": check.match,
+                "mismatches": check.mismatches,
+                "unit_problems": check.unit_problems,
+                "checked_by": check.checked_by.get_username(),
+            },
+        )
+
+
 def _administrations(administrations: list[Administration], window: _Window) -> Iterable[TimelineEvent]:
     for a in administrations:
         if not window.holds(a.administered_at):
@@ -735,6 +771,7 @@ def patient_timeline(
         (frozenset({TimelineKind.CUSTODY}), lambda: _custody(patient, window)),
         (frozenset({TimelineKind.HOLD}), lambda: _holds(patient, window)),
         (frozenset({TimelineKind.CONDITIONING}), lambda: _conditioning(patient, window, day_zero)),
+        (frozenset({TimelineKind.BEDSIDE_CHECK}), lambda: _bedside_checks(patient, window)),
         (frozenset({TimelineKind.ADMINISTRATION}), lambda: _administrations(administrations, window)),
         (frozenset({TimelineKind.ASSESSMENT}), lambda: _assessments(patient, window)),
         (frozenset({TimelineKind.INTERVENTION}), lambda: _interventions(patient, window)),
