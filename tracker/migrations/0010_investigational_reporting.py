@@ -18,7 +18,7 @@ def suspected_from_relatedness(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0008_role_permissions'),
+        ('tracker', '0009_bedside_checks'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('products', '0014_course_monitoring'),
-        ('tracker', '0010_gvhd_staging'),
+        ('tracker', '0011_gvhd_staging'),
     ]
 
     operations = [
