@@ -222,6 +222,17 @@ def test_the_chart_draws_the_gvhd_grades_and_says_the_response(world):
     assert 'class="point gvhd"' in chart.svg and "Acute GVHD grade (MAGIC)" in chart.svg
 
 
+def test_the_patient_page_shows_the_stagings_on_its_timeline_and_chart(client, world):
+    order, _first = gvhd_course(world)
+    client.force_login(world.clinician)
+
+    html = client.get(f"/patients/{order.patient.id}/").content.decode()
+
+    assert html.count('data-kind="gvhd"') == 2
+    assert "Acute GVHD grade I (skin 1, liver 0, upper GI 0, lower GI 0); day 28: very good partial response" in html
+    assert 'class="point gvhd"' in html and "Acute GVHD grade (MAGIC)" in html
+
+
 def test_the_fhir_export_carries_each_gvhd_grade_as_an_observation(world):
     order, first = gvhd_course(world)
 
