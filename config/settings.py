@@ -319,6 +319,8 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "products.choices.CoiStatus",
         "BatchStatusEnum": "products.choices.BatchStatus",
         "ReminderStatusEnum": "tracker.choices.ReminderStatus",
+        # A follow-up visit's `gvhd_response` and the timeline's GVHD `response`: one set, one name.
+        "GvhdResponseEnum": "tracker.choices.GvhdResponse",
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -16,7 +16,7 @@ from products.services.catalog import product_create
 from products.services.collections import collection_record
 from products.services.units import custody_record, unit_create
 from tests.factories import TEST_PASSWORD, FacilityFactory, UserFactory
-from tracker.models import Patient, TherapyOrder
+from tracker.models import FollowUpVisit, Patient, TherapyOrder
 from tracker.services.orders import order_create, patient_create
 
 CAR_T_SPEC = [
@@ -637,3 +637,17 @@ def course_given(
         with time_machine.travel(now - timedelta(days=days), tick=True):
             administrations.append(administer(world, order, deliver(world, bag)))
     return order, administrations
+
+
+def gvhd_staging(world: World, patient: Patient, on: date | None = None) -> FollowUpVisit:
+    """A follow-up visit that stages acute GVHD (grade I: skin stage 1 only), today unless told."""
+    from tracker.services.clinical import follow_up_record
+
+    return follow_up_record(
+        actor=world.clinician,
+        patient=patient,
+        visit_date=on or timezone.localdate(),
+        gvhd_skin_bsa_pct=10,
+        gvhd_bilirubin_mg_dl=Decimal("1.0"),
+        gvhd_stool_ml_per_day=200,
+    )

@@ -39,6 +39,10 @@ def test_an_order_gets_a_coi_without_patient_identifiers(world, client_for):
         "ordered_by": "doc",
         "ordered_at": "",
         "note": "Cycle 1",
+        "trial_protocol": "",
+        "ind_number": "",
+        "regulatory_status": "licensed",
+        "trial_ind_number": "",
     }
     assert client.get(f"/api/v1/orders/{body['coi']}/").json() == body
 

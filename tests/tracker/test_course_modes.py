@@ -9,8 +9,10 @@ import pytest
 
 from products.models import MonitoringProtocol, ProtocolStep
 from tests import journey
+from tests.concurrency import race
+from tests.tracker.test_course_and_weight import give
 from tracker.choices import CheckSource, CheckStatus, ReminderStatus
-from tracker.models import Reminder, ScheduledCheck
+from tracker.models import Administration, Reminder, ScheduledCheck
 from tracker.services.monitoring import administration_void, schedule_reschedule
 from tracker.services.scan import monitoring_scan
 
@@ -195,3 +197,20 @@ def test_a_step_marked_once_per_course_counts_once_even_when_added_to_a_running_
 
     assert not protocol_checks(order, per_infusion=True).exists()
     assert kinds(protocol_checks(order)) == PER_INFUSION | ONCE_PER_COURSE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_infusions_of_a_course_recorded_at_once_each_get_their_own_checks_and_the_course_one_set():
+    world = journey.build_world()
+    order, (bag_1, bag_2) = journey.course_at_bedside(world, product=journey.msc_product(world))
+
+    first, second = race(
+        lambda: give(world, order, bag_1, minutes_ago=6),
+        lambda: give(world, order, bag_2, minutes_ago=2, actor=world.coordinator),
+    )
+
+    assert isinstance(first, Administration) and isinstance(second, Administration), (first, second)
+    assert kinds(protocol_checks(order, per_infusion=True, administration=first)) == PER_INFUSION
+    assert kinds(protocol_checks(order, per_infusion=True, administration=second)) == PER_INFUSION
+    assert kinds(protocol_checks(order, per_infusion=False)) == ONCE_PER_COURSE
+    assert set(protocol_checks(order, per_infusion=False).values_list("administration", flat=True)) == {first.id}

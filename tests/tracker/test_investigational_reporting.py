@@ -13,6 +13,7 @@ from products.errors import IllegalTransition
 from products.models import Product
 from products.services.catalog import product_update
 from tests import journey
+from tests.concurrency import race
 from tracker.choices import ReminderKind, ReminderStatus
 from tracker.models import AdverseEvent, Reminder
 from tracker.rules import reporting
@@ -352,3 +353,19 @@ def test_the_timeline_of_a_licensed_event_names_its_rule_and_no_trial(world):
 
     assert (entry.detail.regulatory_status, entry.detail.report_rule) == ("licensed", reporting.POSTMARKETING_15_DAY)
     assert "trial" not in entry.summary and "sponsor" not in entry.summary
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sponsor_notifications_at_once_record_one():
+    world = journey.build_world()
+    event = record(world, course(world, investigational(world)))
+
+    first, second = race(
+        lambda: adverse_event_sponsor_notified(actor=world.clinician, event_id=event.id, at=ago(hours=2)),
+        lambda: adverse_event_sponsor_notified(actor=world.coordinator, event_id=event.id, at=ago(hours=1)),
+    )
+
+    assert isinstance(first, AdverseEvent) and isinstance(second, IllegalTransition), (first, second)
+    event.refresh_from_db()
+    assert event.sponsor_notified_at == first.sponsor_notified_at
+    assert sponsor_reminders(event).get().status == ReminderStatus.RESOLVED
