@@ -11,7 +11,12 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from products.api.serializers.batches import SignatureSerializer
-from products.api.serializers.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from products.api.serializers.fields import (
+    PASSWORD_MAX_LENGTH,
+    ScopedPrimaryKeyRelatedField,
+    ScopedSlugRelatedField,
+    free_text,
+)
 from products.models import Unit
 from products.selectors import units_visible_to
 from tracker.choices import (
@@ -220,6 +225,7 @@ class AdministrationInputSerializer(serializers.Serializer):
     )
     verifier_password = serializers.CharField(
         write_only=True,
+        max_length=PASSWORD_MAX_LENGTH,
         trim_whitespace=False,
         style={"input_type": "password"},
         help_text="The verifier's own password, re-entered (21 CFR 11.200). Tried only after every other check.",
@@ -228,18 +234,18 @@ class AdministrationInputSerializer(serializers.Serializer):
             "blank": "The second person signs with their own password.",
         },
     )
-    premedication = serializers.CharField(**TEXT)
-    infusion_reaction = serializers.CharField(**TEXT)
-    note = serializers.CharField(**TEXT)
+    premedication = free_text(**TEXT)
+    infusion_reaction = free_text(**TEXT)
+    note = free_text(**TEXT)
 
 
 class VoidInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the administration is voided as entered in error.")
+    reason = free_text(help_text="Why the administration is voided as entered in error.")
 
 
 class CorrectTimeInputSerializer(serializers.Serializer):
     administered_at = serializers.DateTimeField(help_text="The corrected administration time.")
-    reason = serializers.CharField(help_text="Why the time is corrected (21 CFR 11.10(e)).")
+    reason = free_text(help_text="Why the time is corrected (21 CFR 11.10(e)).")
 
 
 # Assessments -----------------------------------------------------------------------------------------------
@@ -335,7 +341,7 @@ class AssessmentInputSerializer(serializers.Serializer):
     crp_mg_l = _lab(7, "C-reactive protein, mg/L.")
     ferritin_ng_ml = _lab(9, "Ferritin, ng/mL.")
     il6_pg_ml = _lab(9, "Interleukin-6, pg/mL.")
-    note = serializers.CharField(**TEXT)
+    note = free_text(**TEXT)
 
 
 # Interventions and conditioning ----------------------------------------------------------------------------
@@ -377,7 +383,7 @@ class InterventionInputSerializer(serializers.Serializer):
     dose_unit = serializers.CharField(max_length=20, help_text="e.g. mg/kg, mg", **TEXT)
     route = serializers.CharField(max_length=20, help_text="e.g. IV, PO", **TEXT)
     indication = serializers.ChoiceField(choices=Indication.choices, default=Indication.CRS)
-    note = serializers.CharField(**TEXT)
+    note = free_text(**TEXT)
 
 
 class ConditioningSerializer(RecordSerializer):
@@ -470,7 +476,11 @@ class AdverseEventChangeSerializer(serializers.Serializer):
     term = serializers.ChoiceField(choices=AdverseEventTerm.choices)
     term_text = serializers.CharField(max_length=200, help_text="Verbatim term.", **TEXT)
     meddra_code = serializers.RegexField(
-        r"^\d{8}$", help_text="MedDRA code (8 digits).", error_messages={"invalid": "8 digits."}, **TEXT
+        r"^\d{8}$",
+        max_length=8,
+        help_text="MedDRA code (8 digits).",
+        error_messages={"invalid": "8 digits."},
+        **TEXT,
     )
     grade = in_range(
         ae_rules.GRADE, "CTCAE v5, or ASTCT 2019 for CRS/ICANS. Grade 4 or 5 makes the event serious; 5 makes it fatal."
@@ -490,9 +500,9 @@ class AdverseEventChangeSerializer(serializers.Serializer):
         error_messages={"required": "Say whether the product's label lists this event (true or false)."},
     )
     relatedness = serializers.ChoiceField(choices=Relatedness.choices, default=Relatedness.POSSIBLE)
-    description = serializers.CharField(**TEXT)
+    description = free_text(**TEXT)
 
-    aware_at_reason = serializers.CharField(
+    aware_at_reason = free_text(
         write_only=True,
         help_text="PATCH only: why `aware_at` moves. Required once a report deadline is set (400 without it); once "
         "the report is submitted `aware_at` no longer moves (409 `illegal_transition`).",
@@ -518,6 +528,9 @@ class FollowUpVisitSerializer(RecordSerializer):
     """A follow-up visit: response, survival, new malignancies, RCV test, patient-reported outcomes."""
 
     recorded_by = username("Who recorded it.")
+    disease_response = serializers.ChoiceField(
+        choices=DiseaseResponse.choices, allow_blank=True, read_only=True, help_text="Empty when not assessed."
+    )
 
     class Meta:
         model = FollowUpVisit
@@ -550,14 +563,14 @@ class FollowUpVisitInputSerializer(serializers.Serializer):
     death_date = serializers.DateField(**OPTIONAL)
     cause_of_death = serializers.CharField(max_length=200, **TEXT)
     new_malignancy = serializers.BooleanField(default=False)
-    malignancy_description = serializers.CharField(**TEXT)
+    malignancy_description = free_text(**TEXT)
     car_testing_requested = serializers.BooleanField(
         default=False, help_text="Tumour tested for the CAR transgene (FDA boxed warning, 2024)."
     )
     rcv_result = serializers.ChoiceField(choices=RcvResult.choices, default=RcvResult.NOT_DONE)
     wellbeing_score = in_range(WELLBEING_SCORE, "Patient-reported well-being, 0-10.", **OPTIONAL)
-    patient_reported = serializers.CharField(help_text="Patient-reported outcomes, free text.", **TEXT)
-    note = serializers.CharField(**TEXT)
+    patient_reported = free_text(help_text="Patient-reported outcomes, free text.", **TEXT)
+    note = free_text(**TEXT)
 
 
 # Monitoring: scheduled checks and reminders ----------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from products.api.serializers.fields import ScopedPrimaryKeyRelatedField
+from products.api.serializers.fields import ScopedPrimaryKeyRelatedField, free_text
 from products.choices import CoiStatus
 from products.models import Facility, Product
 from tracker.choices import Sex
@@ -106,7 +106,7 @@ class OrderInputSerializer(serializers.Serializer):
         default=None,
         help_text="Where the cells will be collected; its staff then see the chain.",
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")
 
 
 class PatientWeightSerializer(serializers.ModelSerializer):

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from products.api.serializers.chains import coi_field, facility_field
-from products.api.serializers.fields import NumberOrTextField
+from products.api.serializers.fields import PASSWORD_MAX_LENGTH, NumberOrTextField, free_text
 from products.models import Batch, ProcessingStep, QCResult, Signature
 
 HASH_HELP = "SHA-256 (64 lower-case hex digits)"
@@ -94,7 +94,7 @@ class ProcessingStepSerializer(serializers.ModelSerializer):
     operator = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     ended_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     parameters = serializers.DictField(required=False, default=dict, help_text="Process parameters, free form.")
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")
 
     class Meta:
         model = ProcessingStep
@@ -146,11 +146,12 @@ class SignatureInputSerializer(serializers.Serializer):
 
     password = serializers.CharField(
         write_only=True,
+        max_length=PASSWORD_MAX_LENGTH,
         trim_whitespace=False,
         style={"input_type": "password"},
         help_text="The signer's own password, re-entered (21 CFR 11.200).",
     )
-    meaning = serializers.CharField(
+    meaning = free_text(
         required=False, allow_blank=True, default="", help_text="What the signature means, in the signer's words."
     )
 
@@ -158,6 +159,7 @@ class SignatureInputSerializer(serializers.Serializer):
 class ReleaseInputSerializer(SignatureInputSerializer):
     reviewed_digest = serializers.RegexField(
         r"^[0-9a-f]{64}$",
+        max_length=64,
         required=False,
         default=None,
         help_text="Optional: the `digest` of `batches/{id}/review/` the signer read. When the specification or "
@@ -166,7 +168,7 @@ class ReleaseInputSerializer(SignatureInputSerializer):
 
 
 class RejectInputSerializer(ReleaseInputSerializer):
-    reason = serializers.CharField(help_text="Why the batch is rejected.")
+    reason = free_text(help_text="Why the batch is rejected.")
 
 
 class ReleaseReviewSerializer(serializers.Serializer):
@@ -180,6 +182,6 @@ class ReleaseReviewSerializer(serializers.Serializer):
 
 
 class QCInvalidationInputSerializer(SignatureInputSerializer):
-    reason = serializers.CharField(
+    reason = free_text(
         help_text="Why the test is invalid, for causes unrelated to the product (the investigation's finding)."
     )

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from products.api.serializers.fields import ScopedSlugRelatedField
+from products.api.serializers.fields import ScopedSlugRelatedField, free_text
 from products.choices import CollectionMethod
 from products.models import ChainOfIdentity, Collection, Facility
 from products.selectors import chains_visible_to
@@ -72,4 +72,4 @@ class CollectionInputSerializer(serializers.Serializer):
     total_nucleated_cells = serializers.IntegerField(**CELL_COUNT)
     cd3_cells = serializers.IntegerField(**CELL_COUNT)
     cd34_cells = serializers.IntegerField(**CELL_COUNT)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")

@@ -11,6 +11,16 @@ from rest_framework import serializers
 
 Scope = Callable[[AbstractBaseUser | AnonymousUser], QuerySet]
 
+# Free text (a note, a reason, a description): several pages at most. Beyond, a 400, not megabytes on record.
+FREE_TEXT_MAX_LENGTH = 10_000
+# A password re-entered to sign: Django hashes any length, this only refuses absurd input before hashing it.
+PASSWORD_MAX_LENGTH = 4096
+
+
+def free_text(**kwargs: Any) -> serializers.CharField:
+    """A free-text field, bounded (FREE_TEXT_MAX_LENGTH)."""
+    return serializers.CharField(max_length=FREE_TEXT_MAX_LENGTH, **kwargs)
+
 
 def _request_user(field: serializers.Field) -> AbstractBaseUser | AnonymousUser:
     request = field.context.get("request")
@@ -47,7 +57,9 @@ QC_NUMBER_LIMIT = Decimal(10) ** 14
 QC_TEXT_MAX_LENGTH = 64
 
 
-@extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string"}], "example": 92.5})
+@extend_schema_field(
+    {"oneOf": [{"type": "number"}, {"type": "string", "maxLength": QC_TEXT_MAX_LENGTH}], "example": 92.5}
+)
 class NumberOrTextField(serializers.Field):
     """A QC value: a JSON number, or text such as "negative". Which one a test needs is the service's call."""
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from products.api.serializers.chains import VOLUME, facility_field
-from products.api.serializers.fields import ScopedPrimaryKeyRelatedField
+from products.api.serializers.fields import ScopedPrimaryKeyRelatedField, free_text
 from products.choices import CustodyEvent
 from products.models import Batch, CustodyRecord, Unit
 from products.selectors import batches_visible_to, open_hold_ids
@@ -111,4 +111,4 @@ class CustodyRecordInputSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
     facility = facility_field(help_text="Where it happened; for `shipped`, the destination.")
     temperature_c = serializers.DecimalField(required=False, allow_null=True, default=None, **TEMPERATURE)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")
