@@ -253,7 +253,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": BROKER_TIMEOUT_SECONDS,
     "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
     "max_retries": 1,
-    "visibility_timeout": 3600,
+    # A task a worker took and never acknowledged (the worker died: acks_late) goes back to the queue after this.
+    "visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 3600),
 }
 CELERY_TASK_PUBLISH_RETRY = False
 

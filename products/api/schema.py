@@ -72,6 +72,9 @@ THROTTLED = OpenApiResponse(
     "of seconds in the `Retry-After` header.",
 )
 
+# The body of each error status, whatever the operation (the exception handler writes them).
+BODIES = {"400": BAD_REQUEST, "403": FORBIDDEN, "409": CONFLICT}
+
 
 def slug_max_length(field: serializers.SlugRelatedField) -> int | None:
     """The longest value a reference by natural key can have: its model field's max_length (`chain__coi` too)."""
@@ -96,12 +99,15 @@ class ProjectAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
-        for code, default in self.common_responses().items():
+        common = self.common_responses()
+        for code, default in common.items():
             if code not in responses:
                 responses[code] = self._get_response_for_code(default, code, direction=direction)
-            elif "content" not in responses[code]:
-                # A view that described the answer without its body: the body is the common one.
-                described = OpenApiResponse(default.response, description=responses[code]["description"])
+        for code, response in responses.items():
+            if code >= "400" and "content" not in response:
+                # A view that described the answer without its body: the body is the one of its code.
+                body = (common.get(code) or BODIES.get(code, NOT_FOUND)).response
+                described = OpenApiResponse(body, description=response["description"])
                 responses[code] = self._get_response_for_code(described, code, direction=direction)
         if "429" in responses:
             responses["429"].setdefault("headers", {}).update(RETRY_AFTER)

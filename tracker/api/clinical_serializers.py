@@ -13,6 +13,8 @@ from rest_framework.fields import empty
 from products.api.serializers.batches import SignatureSerializer
 from products.api.serializers.fields import (
     PASSWORD_MAX_LENGTH,
+    BoundedDateField,
+    BoundedDateTimeField,
     ScopedPrimaryKeyRelatedField,
     ScopedSlugRelatedField,
     free_text,
@@ -206,11 +208,11 @@ class AdministrationSerializer(RecordSerializer):
 class AdministrationInputSerializer(serializers.Serializer):
     coi = OrderByCoiField()
     unit = UnitByIdField(help_text="The unit id of the bag given.")
-    administered_at = serializers.DateTimeField()
+    administered_at = BoundedDateTimeField()
     route = serializers.ChoiceField(choices=Route.choices)
     scanned_unit = serializers.CharField(max_length=64, help_text="The unit id as read from the bag's label.")
     scanned_patient = serializers.CharField(max_length=64, help_text="The MRN as read from the wristband.")
-    scanned_birth_date = serializers.DateField(
+    scanned_birth_date = BoundedDateField(
         help_text="The birth date as read from the wristband (YYYY-MM-DD): the second patient identifier.",
         error_messages={"required": "Scan or type the birth date on the wristband (the second identifier)."},
     )
@@ -244,7 +246,7 @@ class VoidInputSerializer(serializers.Serializer):
 
 
 class CorrectTimeInputSerializer(serializers.Serializer):
-    administered_at = serializers.DateTimeField(help_text="The corrected administration time.")
+    administered_at = BoundedDateTimeField(help_text="The corrected administration time.")
     reason = free_text(help_text="Why the time is corrected (21 CFR 11.10(e)).")
 
 
@@ -299,7 +301,7 @@ class AssessmentInputSerializer(serializers.Serializer):
     """The raw measurements; the grades are computed from them. Ranges refuse what no patient can measure."""
 
     patient = patient_field()
-    assessed_at = serializers.DateTimeField()
+    assessed_at = BoundedDateTimeField()
     temperature_c = in_range(TEMPERATURE_C, "Body temperature in degrees Celsius.", **OPTIONAL)
     hypotension = serializers.ChoiceField(choices=Hypotension.choices, default=Hypotension.NONE)
     hypoxia = serializers.ChoiceField(choices=Hypoxia.choices, default=Hypoxia.NONE)
@@ -376,7 +378,7 @@ DOSE = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 class InterventionInputSerializer(serializers.Serializer):
     patient = patient_field()
-    given_at = serializers.DateTimeField()
+    given_at = BoundedDateTimeField()
     kind = serializers.ChoiceField(choices=InterventionKind.choices)
     drug = serializers.CharField(max_length=100, help_text="e.g. tocilizumab, dexamethasone")
     dose = NumberField(**DOSE, **OPTIONAL)
@@ -417,7 +419,7 @@ class ConditioningInputSerializer(serializers.Serializer):
     drug = serializers.CharField(max_length=100)
     dose = NumberField(**DOSE)
     dose_unit = serializers.CharField(max_length=20, default="mg/m2")
-    given_on = serializers.DateField()
+    given_on = BoundedDateField()
     day_relative = serializers.IntegerField(
         min_value=-365, max_value=365, help_text="Day relative to the planned infusion (day 0), e.g. -5."
     )
@@ -486,9 +488,9 @@ class AdverseEventChangeSerializer(serializers.Serializer):
         ae_rules.GRADE, "CTCAE v5, or ASTCT 2019 for CRS/ICANS. Grade 4 or 5 makes the event serious; 5 makes it fatal."
     )
     grading_system = serializers.ChoiceField(choices=GradingSystem.choices, default=GradingSystem.CTCAE)
-    onset_at = serializers.DateTimeField()
-    aware_at = serializers.DateTimeField(help_text="When the site became aware: the report clock starts here.")
-    resolved_at = serializers.DateTimeField(**OPTIONAL)
+    onset_at = BoundedDateTimeField()
+    aware_at = BoundedDateTimeField(help_text="When the site became aware: the report clock starts here.")
+    resolved_at = BoundedDateTimeField(**OPTIONAL)
     outcome = serializers.ChoiceField(choices=Outcome.choices, default=Outcome.ONGOING)
     serious = serializers.BooleanField(
         help_text="Serious (death, life-threatening, hospitalisation...). Grade 4 or 5 or a fatal outcome makes the "
@@ -516,7 +518,7 @@ class AdverseEventInputSerializer(AdverseEventChangeSerializer):
 
 
 class ReportSubmittedInputSerializer(serializers.Serializer):
-    report_submitted_at = serializers.DateTimeField(
+    report_submitted_at = BoundedDateTimeField(
         help_text="When the report was submitted to the regulator; default: now.", **OPTIONAL
     )
 
@@ -557,10 +559,10 @@ class FollowUpVisitSerializer(RecordSerializer):
 
 class FollowUpVisitInputSerializer(serializers.Serializer):
     patient = patient_field()
-    visit_date = serializers.DateField()
+    visit_date = BoundedDateField()
     disease_response = serializers.ChoiceField(choices=DiseaseResponse.choices, **TEXT)
     survival_status = serializers.ChoiceField(choices=SurvivalStatus.choices, default=SurvivalStatus.ALIVE)
-    death_date = serializers.DateField(**OPTIONAL)
+    death_date = BoundedDateField(**OPTIONAL)
     cause_of_death = serializers.CharField(max_length=200, **TEXT)
     new_malignancy = serializers.BooleanField(default=False)
     malignancy_description = free_text(**TEXT)

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from products.api.serializers.chains import coi_field, facility_field
-from products.api.serializers.fields import PASSWORD_MAX_LENGTH, NumberOrTextField, free_text
+from products.api.serializers.fields import PASSWORD_MAX_LENGTH, BoundedDateTimeField, NumberOrTextField, free_text
 from products.models import Batch, ProcessingStep, QCResult, Signature
 
 HASH_HELP = "SHA-256 (64 lower-case hex digits)"
@@ -85,14 +85,15 @@ class BatchInputSerializer(serializers.Serializer):
     coi = coi_field()
     lot_number = serializers.CharField(max_length=40)
     facility = facility_field()
-    started_at = serializers.DateTimeField()
+    started_at = BoundedDateTimeField()
 
 
 class ProcessingStepSerializer(serializers.ModelSerializer):
     """In and out (one serializer, so the schema names the step-kind enum once)."""
 
     operator = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    ended_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    started_at = BoundedDateTimeField()
+    ended_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
     parameters = serializers.DictField(required=False, default=dict, help_text="Process parameters, free form.")
     note = free_text(required=False, allow_blank=True, default="")
 
@@ -138,7 +139,7 @@ class QCResultInputSerializer(serializers.Serializer):
     test = serializers.CharField(max_length=64, help_text="A test code of the product's release specification.")
     value = NumberOrTextField(help_text='A number, or text such as "negative", as the test requires.')
     unit = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-    tested_at = serializers.DateTimeField()
+    tested_at = BoundedDateTimeField()
 
 
 class SignatureInputSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from products.api.serializers.fields import ScopedSlugRelatedField, free_text
+from products.api.serializers.fields import BoundedDateTimeField, ScopedSlugRelatedField, free_text
 from products.choices import CollectionMethod
 from products.models import ChainOfIdentity, Collection, Facility
 from products.selectors import chains_visible_to
@@ -66,7 +66,7 @@ class CollectionInputSerializer(serializers.Serializer):
         max_length=32, help_text="ISBT 128 DIN with its check character (spaces allowed, as printed)."
     )
     facility = facility_field()
-    collected_at = serializers.DateTimeField()
+    collected_at = BoundedDateTimeField()
     method = serializers.ChoiceField(choices=CollectionMethod.choices)
     volume_ml = serializers.DecimalField(min_value=Decimal("0.1"), **VOLUME)
     total_nucleated_cells = serializers.IntegerField(**CELL_COUNT)
