@@ -81,7 +81,7 @@ def lot_number(world: journey.World) -> Duplicate:
         journey.collect(world, order)
     body = {"lot_number": "LOT-SAME", "facility": "factory", "started_at": ago(2)}
     bodies = tuple(body | {"coi": order.coi} for order in orders)
-    return Duplicate("/api/v1/batches/", bodies, "manufacturing", Batch, ["lot_number"])
+    return Duplicate("/api/v1/batches/", bodies, "integration", Batch, ["lot_number"])
 
 
 def unit_id(world: journey.World) -> Duplicate:
