@@ -27,6 +27,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from products import integrity
 from products.errors import DomainError
 
 REFUSAL_ATTR = "_admin_service_refusal"
@@ -68,9 +69,11 @@ def refusal_errors(exc: Exception) -> dict[str | None, list[str]]:
             return {(None if k == "__all__" else k): v for k, v in exc.message_dict.items()}
         return {None: exc.messages}
     if isinstance(exc, IntegrityError):
-        # Only a race gets here (the forms check the model's constraints first): name the rule.
-        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or "a database rule"
-        return {None: [f"Refused by {constraint}; someone may have saved at the same time. Reload and try again."]}
+        # Only a race gets here (the forms check the model's constraints first): say what, as the API does.
+        problem = integrity.describe(exc)
+        if problem.kind == integrity.INVALID and len(problem.fields) == 1:
+            return {problem.fields[0]: [problem.message]}
+        return {None: [f"{problem.message} Someone may have saved at the same time: reload and try again."]}
     raise exc
 
 
