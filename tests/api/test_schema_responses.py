@@ -151,3 +151,21 @@ def test_an_api_url_that_matches_no_route_is_a_json_404(make_user, api_client_fo
     assert response.status_code == 404
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Not found."}
+
+
+def test_a_method_an_operation_does_not_declare_is_a_json_405_naming_those_it_does(schema, make_user, api_client_for):
+    client = api_client_for(make_user("coordinator"))
+    checked = 0
+    for path, item in schema["paths"].items():
+        declared = {method.upper() for method in item if method in METHODS}
+        concrete = path
+        for placeholder, value in SAMPLE.items():
+            concrete = concrete.replace(placeholder, value)
+        for method in sorted({"GET", "POST", "PUT", "PATCH", "DELETE"} - declared):
+            response = client.generic(method, concrete)
+            assert response.status_code == 405, f"{method} {path}"
+            # JSON, in the operation's own flavour (the FHIR export answers application/fhir+json).
+            assert response["Content-Type"].endswith("json"), f"{method} {path}"
+            assert declared <= set(response["Allow"].replace(" ", "").split(",")), f"{method} {path}"
+            checked += 1
+    assert checked > 150
