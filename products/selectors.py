@@ -7,18 +7,23 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from products.access import user_facility_ids
 from products.choices import HoldStatus
 from products.models import (
+    ApiToken,
     Batch,
     ChainOfIdentity,
     Collection,
     CustodyRecord,
+    Facility,
+    FacilityMembership,
     Hold,
+    ProcessingStep,
     Product,
     ProtocolStep,
     QCResult,
     ReleaseTest,
+    Signature,
     Unit,
 )
-from products.rules.isbt128 import normalize
+from products.rules.isbt128 import coi_in_scan
 from products.rules.schedules import StepRule
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -29,9 +34,9 @@ def _sees_everything(user: AnyUser) -> bool:
 
 
 def coi_lookup(chain_path: str, value: str) -> Q:
-    """A chain by its COI as typed or scanned, or by the DIN-shaped code it carried before COIs took their own
-    format (`legacy_coi`): labels printed before the change still find their chain."""
-    value, prefix = normalize(value), f"{chain_path}__" if chain_path else ""
+    """A chain by its COI as typed or scanned (a unit label's 2-D code names its COI too), or by the DIN-shaped code
+    it carried before COIs took their own format (`legacy_coi`): labels printed before the change still find it."""
+    value, prefix = coi_in_scan(value), f"{chain_path}__" if chain_path else ""
     return Q(**{f"{prefix}coi": value}) | Q(**{f"{prefix}legacy_coi": value})
 
 
@@ -132,3 +137,84 @@ def custody_of(unit: Unit) -> QuerySet[CustodyRecord]:
 def protocol_step_rules(protocol_id: int) -> list[StepRule]:
     """A protocol's steps as pure schedule rules (for products.rules.schedules)."""
     return [step.rule() for step in ProtocolStep.objects.filter(protocol_id=protocol_id).order_by("position", "id")]
+
+
+# --- What else the admin lists: each scoped as the records it belongs to -------------------------------------
+
+
+def member_facilities(user: AnyUser, *, active_only: bool = True) -> QuerySet[Facility]:
+    """The facilities where the user works (all for superusers): where they may record what happens."""
+    facilities = Facility.objects.filter(is_active=True) if active_only else Facility.objects.all()
+    if _sees_everything(user):
+        return facilities
+    return facilities.filter(id__in=user_facility_ids(user))
+
+
+def active_facilities() -> QuerySet[Facility]:
+    """Any active facility: a shipment goes to a destination that is not (yet) the user's."""
+    return Facility.objects.filter(is_active=True)
+
+
+def memberships_visible_to(user: AnyUser) -> QuerySet[FacilityMembership]:
+    memberships = FacilityMembership.objects.all()
+    if _sees_everything(user):
+        return memberships
+    return memberships.filter(facility_id__in=user_facility_ids(user))
+
+
+def tokens_visible_to(user: AnyUser) -> QuerySet[ApiToken]:
+    """A user's own API tokens (superusers: everyone's)."""
+    tokens = ApiToken.objects.all()
+    if _sees_everything(user):
+        return tokens
+    return tokens.filter(user_id=user.pk)
+
+
+def steps_visible_to(user: AnyUser) -> QuerySet[ProcessingStep]:
+    steps = ProcessingStep.objects.all()
+    if _sees_everything(user):
+        return steps
+    return steps.filter(batch__in=batches_visible_to(user).values("id"))
+
+
+def qc_results_visible_to(user: AnyUser) -> QuerySet[QCResult]:
+    results = QCResult.objects.all()
+    if _sees_everything(user):
+        return results
+    return results.filter(batch__in=batches_visible_to(user).values("id"))
+
+
+def custody_visible_to(user: AnyUser) -> QuerySet[CustodyRecord]:
+    records = CustodyRecord.objects.all()
+    if _sees_everything(user):
+        return records
+    return records.filter(unit__in=units_visible_to(user).values("id"))
+
+
+def signatures_visible_to(user: AnyUser) -> QuerySet[Signature]:
+    """One's own signatures, and those that released or rejected a batch one may see."""
+    signatures = Signature.objects.all()
+    if _sees_everything(user):
+        return signatures
+    visible = batches_visible_to(user).values("id")
+    return signatures.filter(Q(signer_id=user.pk) | Q(released_batch__in=visible) | Q(rejected_batch__in=visible))
+
+
+def units_for_labels(units: QuerySet[Unit]) -> QuerySet[Unit]:
+    """Units with what their labels print (product, lot, maker, the chain's collections), in three queries."""
+    return units.select_related("batch__product", "batch__facility", "chain").prefetch_related(
+        Prefetch("chain__collections", queryset=Collection.objects.order_by("collected_at", "id"))
+    )
+
+
+def collections_for_labels(collections: QuerySet[Collection]) -> QuerySet[Collection]:
+    return collections.select_related("chain__product", "facility")
+
+
+def unit_dins(unit: Unit) -> list[str]:
+    """The DINs (13 characters) of the collections the unit was made from, the one its label prints first."""
+    if unit.chain_id is None:
+        return []
+    return list(
+        Collection.objects.filter(chain_id=unit.chain_id).order_by("collected_at", "id").values_list("din", flat=True)
+    )

