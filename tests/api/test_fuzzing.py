@@ -34,7 +34,7 @@ from hypothesis import strategies as st
 from schemathesis.config import SchemathesisConfig
 
 from products.choices import Role
-from products.models import Batch, Facility, Hold, Product, QCResult, Unit
+from products.models import Batch, Collection, Facility, Hold, Product, QCResult, Unit
 from products.services.holds import hold_open
 from products.services.tokens import token_issue
 from tests import journey
@@ -43,6 +43,7 @@ from tracker.models import (
     Administration,
     AdverseEvent,
     Assessment,
+    BedsideCheck,
     Conditioning,
     FollowUpVisit,
     Intervention,
@@ -119,7 +120,9 @@ def record_ids() -> Known:
         "/api/v1/adverse-events/": AdverseEvent,
         "/api/v1/assessments/": Assessment,
         "/api/v1/batches/": Batch,
+        "/api/v1/bedside-checks/": BedsideCheck,
         "/api/v1/checks/": ScheduledCheck,
+        "/api/v1/collections/": Collection,
         "/api/v1/conditioning/": Conditioning,
         "/api/v1/follow-up-visits/": FollowUpVisit,
         "/api/v1/holds/": Hold,
