@@ -282,6 +282,8 @@ def served_schema(fuzzing: Fuzzing) -> Any:
 schema = schemathesis.pytest.from_fixture("served_schema")
 
 
+# Minutes, not seconds: `make test` (CI) runs it, `make test-fast` (the edit-test loop) does not.
+@pytest.mark.slow
 @schema.parametrize()
 def test_the_api_answers_every_generated_request_as_its_schema_says(case, fuzzing):
     # Each generated request is sent as both callers: what one may do, the other may be refused (403, 404).
