@@ -2,7 +2,9 @@
 
 PostgreSQL's text and jsonb cannot hold the NUL character (U+0000): a string carrying one would fail in the
 database (a 500) wherever a serializer field does not refuse it itself (free-form JSON, dictionary keys, a
-field a view reads by hand). It is refused here, for every body, as a 400 naming where it was found. The size
+field a view reads by hand). It is refused here, for every body, as a 400 on the field that holds it, like any
+other invalid input (`{"mrn": ["..."]}`, the message saying where inside it), or `{"detail"}` for a body that is
+a bare string or list. The size
 of a body is bounded by DATA_UPLOAD_MAX_MEMORY_SIZE (settings), which Django checks as DRF reads the body;
 the exception handler answers 413.
 """
@@ -12,7 +14,7 @@ from typing import Any
 
 from django.http import QueryDict
 from rest_framework import parsers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import ParseError, ValidationError
 
 NUL = "\x00"
 
@@ -46,9 +48,15 @@ def nul_path(value: Any, path: str = "") -> str | None:
 
 def refuse_nul(data: Any) -> Any:
     where = nul_path(data)
-    if where is not None:
-        raise ParseError(f"The NUL character (\\u0000) is not allowed in text: found in {where}.")
-    return data
+    if where is None:
+        return data
+    message = f"The NUL character (\\u0000) is not allowed in text: found in {where}."
+    if isinstance(data, Mapping):
+        # The top-level field it is in: `release_spec[0].test` is an error on `release_spec`.
+        values = data.getlist if isinstance(data, QueryDict) else data.__getitem__
+        field = next(str(key) for key in data if NUL in str(key) or nul_path(values(key)) is not None)
+        raise ValidationError({field.replace(NUL, "\\u0000"): [message]})
+    raise ParseError(message)
 
 
 class JSONParser(parsers.JSONParser):
