@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0014_course_monitoring'),
+        ('products', '0015_course_monitoring'),
         ('tracker', '0011_gvhd_staging'),
     ]
 
