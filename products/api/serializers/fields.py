@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
@@ -10,6 +10,33 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 Scope = Callable[[AbstractBaseUser | AnonymousUser], QuerySet]
+
+
+# Field options that several fields share are written once and splatted (`**TEXT`). They are TypedDicts so that
+# mypy checks every option against the field it is passed to (a plain dict would be `dict[str, object]`).
+class DecimalShape(TypedDict, total=False):
+    """A DecimalField's column shape (precision, bounds, and whether JSON gets a number or a string)."""
+
+    max_digits: int
+    decimal_places: int
+    coerce_to_string: bool
+    min_value: Decimal
+
+
+class OptionalValue(TypedDict):
+    """May be left out or null; stored as null."""
+
+    required: bool
+    allow_null: bool
+    default: None
+
+
+class OptionalText(TypedDict):
+    """May be left out or blank; stored as ""."""
+
+    required: bool
+    allow_blank: bool
+    default: str
 
 
 def _request_user(field: serializers.Field) -> AbstractBaseUser | AnonymousUser:
