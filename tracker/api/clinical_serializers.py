@@ -379,7 +379,11 @@ class InterventionSerializer(RecordSerializer):
         read_only_fields = fields
 
 
-DOSE: DecimalShape = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.01")}
+class DoseShape(DecimalShape):
+    min_value: Decimal
+
+
+DOSE: DoseShape = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 
 class InterventionInputSerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
@@ -14,13 +14,12 @@ Scope = Callable[[AbstractBaseUser | AnonymousUser], QuerySet]
 
 # Field options that several fields share are written once and splatted (`**TEXT`). They are TypedDicts so that
 # mypy checks every option against the field it is passed to (a plain dict would be `dict[str, object]`).
-class DecimalShape(TypedDict, total=False):
-    """A DecimalField's column shape (precision, bounds, and whether JSON gets a number or a string)."""
+class DecimalShape(TypedDict):
+    """A DecimalField's column shape: its precision, and whether JSON gets a number or a string."""
 
     max_digits: int
     decimal_places: int
-    coerce_to_string: bool
-    min_value: Decimal
+    coerce_to_string: NotRequired[bool]
 
 
 class OptionalValue(TypedDict):
