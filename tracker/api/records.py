@@ -95,7 +95,7 @@ def record_views(
         post = extend_schema(
             request=input_serializer,
             responses=write_responses(201, records.serializer),
-            **({"description": create_description} if create_description is not None else {}),
+            description=create_description,  # None: the view's docstring
         )
         listing = extend_schema_view(post=post)(listing)
     detail: type[generics.GenericAPIView] = type(
