@@ -4,12 +4,14 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, NotRequired, TypedDict
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-Scope = Callable[[AbstractBaseUser | AnonymousUser], QuerySet]
+from products.access import AnyUser
+
+Scope = Callable[[AnyUser], QuerySet]
 
 
 # Field options that several fields share are written once and splatted (`**TEXT`). They are TypedDicts so that
@@ -38,7 +40,7 @@ class OptionalText(TypedDict):
     default: str
 
 
-def _request_user(field: serializers.Field) -> AbstractBaseUser | AnonymousUser:
+def _request_user(field: serializers.Field) -> AnyUser:
     request = field.context.get("request")
     return request.user if request is not None else AnonymousUser()
 
