@@ -1,5 +1,7 @@
 """Query filters of the product-side lists (`?coi=`, `?status=`, `?facility=`, ...)."""
 
+from typing import Any
+
 import django_filters
 from django.db.models import Q, QuerySet
 from django_filters.constants import EMPTY_VALUES
@@ -22,7 +24,7 @@ from products.selectors import coi_lookup
 class CoiFilter(django_filters.CharFilter):
     """`?coi=`: the COI, or the chain's legacy COI."""
 
-    def __init__(self, chain_path: str = "chain", **kwargs: object) -> None:
+    def __init__(self, chain_path: str = "chain", **kwargs: Any) -> None:
         self.chain_path = chain_path
         kwargs.setdefault("help_text", "The chain of identity: its COI, or the legacy COI it carried before.")
         super().__init__(**kwargs)
