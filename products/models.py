@@ -670,7 +670,8 @@ class Hold(models.Model):
     @property
     def decision(self) -> str | None:
         """`release` / `discard` once decided (the status says which), None while open."""
-        return {HoldStatus.RELEASED: "release", HoldStatus.DISCARDED: "discard"}.get(self.status)
+        decisions: dict[str, str] = {HoldStatus.RELEASED: "release", HoldStatus.DISCARDED: "discard"}
+        return decisions.get(self.status)
 
 
 # Accounts are part of the audit trail too: who was given which role, who was deactivated.

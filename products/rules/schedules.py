@@ -3,11 +3,19 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
 # A safety net against a mis-typed rule (e.g. every hour for 15 years).
 MAX_OCCURRENCES_PER_STEP = 1000
+
+
+def _relativedelta(unit: str, amount: int) -> relativedelta:
+    # The unit is relativedelta's own keyword (OffsetUnit: hours, days, months, years); typed Any, as a keyword
+    # chosen at run time cannot be checked against relativedelta's parameters.
+    keyword: dict[str, Any] = {unit: amount}
+    return relativedelta(**keyword)
 
 
 @dataclass(frozen=True)
@@ -17,7 +25,7 @@ class Offset:
 
     def delta(self) -> relativedelta:
         # Months and years are calendar months and years (month 6 after 31 Jan is 31 Jul), as registries count them.
-        return relativedelta(**{self.unit: self.value})
+        return _relativedelta(self.unit, self.value)
 
 
 @dataclass(frozen=True)
@@ -83,4 +91,4 @@ def protocol_occurrences(steps: Iterable[StepRule], start: datetime) -> list[Occ
 
 
 def _times(offset: Offset, n: int) -> relativedelta:
-    return relativedelta(**{offset.unit: offset.value * n})
+    return _relativedelta(offset.unit, offset.value * n)
