@@ -157,8 +157,8 @@ def hold_alerts(*, now: datetime, windows: AlertWindows) -> list[ProductAlert]:
     )
     alerts = []
     for hold in holds:
-        batch = hold.batch if hold.batch is not None else hold.unit.batch  # type: ignore[union-attr]
-        what = f"batch {batch.lot_number}" if hold.batch_id else f"unit {hold.unit.unit_id}"  # type: ignore[union-attr]
+        batch = hold.held_batch
+        what = f"unit {hold.unit.unit_id}" if hold.unit is not None else f"batch {batch.lot_number}"
         alerts.append(
             ProductAlert(
                 kind=AlertKind.HOLD_OPEN,

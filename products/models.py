@@ -673,6 +673,14 @@ class Hold(models.Model):
         decisions: dict[str, str] = {HoldStatus.RELEASED: "release", HoldStatus.DISCARDED: "discard"}
         return decisions.get(self.status)
 
+    @property
+    def held_batch(self) -> Batch:
+        """The batch held, or the held unit's batch."""
+        if self.batch is not None:
+            return self.batch
+        assert self.unit is not None  # hold_on_a_unit_or_a_batch: a hold is on one of them
+        return self.unit.batch
+
 
 # Accounts are part of the audit trail too: who was given which role, who was deactivated.
 UserEvent = pghistory.create_event_model(
