@@ -2,7 +2,7 @@
 serializers render what the services wrote. The rules (409s) stay in tracker.services."""
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import models
 from drf_spectacular.types import OpenApiTypes
@@ -54,9 +54,6 @@ from tracker.rules import grading
 from tracker.rules.ranges import TEMPERATURE_C, VITALS, WELLBEING_SCORE, Range
 from tracker.selectors import orders_visible_to, patients_visible_to
 
-if TYPE_CHECKING:  # only in annotations of local variables, which Python never evaluates
-    from django_stubs_ext import StrOrPromise
-
 OPTIONAL: OptionalValue = {"required": False, "allow_null": True, "default": None}
 TEXT: OptionalText = {"required": False, "allow_blank": True, "default": ""}
 
@@ -71,7 +68,8 @@ class AnsweredBooleanField(serializers.BooleanField):
 def in_range(bounds: Range, help_text: str, **kwargs: Any) -> serializers.Field:
     """A number field bounded by a rule's range (tracker.rules), with the rule's own message."""
     low, high = bounds.low, bounds.high
-    messages: dict[str, StrOrPromise] = {"min_value": bounds.message, "max_value": bounds.message}
+    # Any: the stubs want str-or-lazy-str values, a type only a development package (django-stubs-ext) names.
+    messages: dict[str, Any] = {"min_value": bounds.message, "max_value": bounds.message}
     if isinstance(low, Decimal) or isinstance(high, Decimal):
         return NumberField(
             max_digits=kwargs.pop("max_digits", 4),

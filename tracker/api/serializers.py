@@ -1,7 +1,7 @@
 """Patients (PHI) and therapy orders."""
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, TypedDict
+from typing import Any, TypedDict
 
 from django.contrib.auth.models import User
 from rest_framework import serializers
@@ -14,9 +14,6 @@ from tracker.models import Patient, PatientWeight, TherapyOrder
 from tracker.rules.ranges import WEIGHT_KG
 from tracker.selectors import patients_visible_to
 
-if TYPE_CHECKING:  # the stubs' "str or lazy str"; only in a quoted annotation, so never imported at run time
-    from django_stubs_ext import StrOrPromise
-
 WEIGHT: DecimalShape = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
 
 
@@ -25,7 +22,7 @@ class Bounds(TypedDict):
 
     min_value: Decimal | int
     max_value: Decimal | int
-    error_messages: "dict[str, StrOrPromise]"
+    error_messages: dict[str, Any]  # the stubs' str-or-lazy-str is named only by django-stubs-ext (development)
 
 
 WEIGHT_BOUNDS: Bounds = {
