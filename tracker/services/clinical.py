@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import CharField, F, Q, Value
@@ -62,7 +62,7 @@ from tracker.services.notifications import notifications_for
 from tracker.services.orders import PATIENT_ROLES
 
 
-def _authorise(actor: AbstractBaseUser, patient: Patient, action: str) -> None:
+def _authorise(actor: User, patient: Patient, action: str) -> None:
     require_role(actor, *PATIENT_ROLES, action=action)
     require_member(actor, patient.facility)
 
@@ -71,7 +71,7 @@ def _authorise(actor: AbstractBaseUser, patient: Patient, action: str) -> None:
 @transaction.atomic
 def assessment_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient: Patient,
     assessed_at: datetime,
     temperature_c: Decimal | None = None,
@@ -239,7 +239,7 @@ def _check_fever_may_be_masked(patient: Patient, assessed_at: datetime) -> None:
 @transaction.atomic
 def intervention_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient: Patient,
     given_at: datetime,
     kind: str,
@@ -273,7 +273,7 @@ def intervention_record(
 @transaction.atomic
 def conditioning_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     order: TherapyOrder,
     regimen: str,
     drug: str,
@@ -327,7 +327,7 @@ def _check_ae_times(
 @transaction.atomic
 def adverse_event_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient: Patient,
     term: str,
     grade: int,
@@ -475,7 +475,7 @@ EXPECTED_REQUIRED = "Say whether the product's label lists this event (yes or no
 @transaction.atomic
 def adverse_event_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     event_id: int,
     aware_at_reason: str = "",
     term: str | Unset = UNSET,
@@ -582,7 +582,7 @@ def _check_clock_move(event: AdverseEvent, reason: str) -> None:
         )
 
 
-def _retire_report_reminders(event_id: int, *, resolution: str, actor: AbstractBaseUser, now: datetime | None) -> None:
+def _retire_report_reminders(event_id: int, *, resolution: str, actor: User, now: datetime | None) -> None:
     Reminder.objects.filter(dedupe_key__startswith=f"ae:{event_id}:").exclude(status=ReminderStatus.RESOLVED).update(
         status=ReminderStatus.RESOLVED,
         resolved_at=now or timezone.now(),
@@ -594,7 +594,7 @@ def _retire_report_reminders(event_id: int, *, resolution: str, actor: AbstractB
 
 @transaction.atomic
 def adverse_event_mark_reported(
-    *, actor: AbstractBaseUser, event_id: int, at: datetime | None = None, now: datetime | None = None
+    *, actor: User, event_id: int, at: datetime | None = None, now: datetime | None = None
 ) -> AdverseEvent:
     """The expedited report went to the regulator `at` (default: now); its deadline reminders are resolved."""
     now = now or timezone.now()
@@ -613,7 +613,7 @@ def adverse_event_mark_reported(
 
 @transaction.atomic
 def adverse_event_sponsor_notified(
-    *, actor: AbstractBaseUser, event_id: int, at: datetime | None = None, now: datetime | None = None
+    *, actor: User, event_id: int, at: datetime | None = None, now: datetime | None = None
 ) -> AdverseEvent:
     """The investigator told the sponsor of the event `at` (default: now; 21 CFR 312.64(b)); the reminder to do so
     is resolved. Only an event of a clinical investigation has a sponsor to tell; it is recorded once."""
@@ -637,7 +637,7 @@ def adverse_event_sponsor_notified(
 @transaction.atomic
 def follow_up_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient: Patient,
     visit_date: date,
     survival_status: str = SurvivalStatus.ALIVE,

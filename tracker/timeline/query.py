@@ -305,7 +305,7 @@ def _holds(story: _Story) -> Iterable[TimelineEvent]:
 
 def _hold_detail[D: HoldDetail](detail_type: type[D], hold: Hold) -> D:
     """The hold as it stands; the opening and QA's decision say the same about it."""
-    held_batch = hold.batch if hold.batch is not None else hold.unit.batch  # type: ignore[union-attr]
+    held_batch = hold.held_batch
     signature = hold.decision_signature
     return detail_type(
         hold=hold.id,
@@ -558,18 +558,21 @@ def _gvhd(story: _Story) -> Iterable[TimelineEvent]:
         story.window.on_date("visit_date"), patient=story.patient, gvhd_grade__isnull=False
     )
     for v in visits:
+        # A staged visit has every organ staged from every finding (tracker.services.clinical: all or none).
+        grade, bsa, bilirubin = v.gvhd_grade, v.gvhd_skin_bsa_pct, v.gvhd_bilirubin_mg_dl
+        assert grade is not None and bsa is not None and bilirubin is not None
         detail = GvhdDetail(
             date=v.visit_date,
-            grade=v.gvhd_grade,
-            skin_stage=v.gvhd_skin_stage,
-            liver_stage=v.gvhd_liver_stage,
-            upper_gi_stage=v.gvhd_upper_gi_stage,
-            lower_gi_stage=v.gvhd_lower_gi_stage,
+            grade=grade,
+            skin_stage=v.gvhd_skin_stage or 0,
+            liver_stage=v.gvhd_liver_stage or 0,
+            upper_gi_stage=v.gvhd_upper_gi_stage or 0,
+            lower_gi_stage=v.gvhd_lower_gi_stage or 0,
             response=GvhdResponse(v.gvhd_response) if v.gvhd_response else None,
             response_day=v.gvhd_response_day,
-            skin_rash_bsa_pct=v.gvhd_skin_bsa_pct,
+            skin_rash_bsa_pct=bsa,
             skin_bullae=v.gvhd_skin_bullae,
-            bilirubin_mg_dl=v.gvhd_bilirubin_mg_dl,
+            bilirubin_mg_dl=bilirubin,
             upper_gi_persistent=v.gvhd_upper_gi_persistent,
             stool_ml_per_day=v.gvhd_stool_ml_per_day,
             stool_episodes_per_day=v.gvhd_stool_episodes_per_day,
