@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from products.api.serializers.fields import ScopedPrimaryKeyRelatedField
+from products.api.serializers.fields import HlaField, ScopedPrimaryKeyRelatedField
 from products.choices import CoiStatus
 from products.models import Facility, Product
 from tracker.choices import Sex
@@ -28,6 +28,7 @@ class PatientSerializer(serializers.ModelSerializer):
         help_text="The latest dated weight (see `patients/{id}/weights/`); doses use the weight of their day.",
         **WEIGHT,
     )
+    hla = HlaField(read_only=True, help_text="HLA typing, for allogeneic products (`{}`: untyped).")
 
     class Meta:
         model = Patient
@@ -40,6 +41,7 @@ class PatientSerializer(serializers.ModelSerializer):
             "sex",
             "weight_kg",
             "facility",
+            "hla",
             "created_at",
             "updated_at",
         ]
@@ -66,6 +68,13 @@ class PatientInputSerializer(serializers.Serializer):
     facility = serializers.SlugRelatedField(
         slug_field="code", queryset=Facility.objects.all(), help_text="The treating facility's code."
     )
+    hla = HlaField(
+        required=False, allow_null=True, default=None, help_text="HLA typing, for allogeneic products (optional)."
+    )
+
+
+class PatientHlaSerializer(serializers.Serializer):
+    hla = HlaField(allow_null=True, help_text="The patient's HLA typing (`{}` or null: untyped).")
 
 
 class OrderSerializer(serializers.ModelSerializer):
@@ -78,6 +87,10 @@ class OrderSerializer(serializers.ModelSerializer):
     collection_facility = serializers.SlugRelatedField(
         source="chain.collection_facility", slug_field="code", read_only=True, allow_null=True
     )
+    allocated_units = serializers.SerializerMethodField(
+        help_text="Allogeneic: the unit ids reserved for this order from inventory (open allocations), in the "
+        "order they were allocated; see `orders/{coi}/allocations/`."
+    )
 
     class Meta:
         model = TherapyOrder
@@ -88,11 +101,18 @@ class OrderSerializer(serializers.ModelSerializer):
             "status",
             "facility",
             "collection_facility",
+            "allocated_units",
             "ordered_by",
             "ordered_at",
             "note",
         ]
         read_only_fields = fields
+
+    def get_allocated_units(self, order: TherapyOrder) -> list[str]:
+        allocations = getattr(order.chain, "open_allocations", None)
+        if allocations is None:  # not prefetched (a single order): read them
+            allocations = order.chain.allocations.filter(released_at__isnull=True).select_related("unit")
+        return [allocation.unit.unit_id for allocation in sorted(allocations, key=lambda a: (a.allocated_at, a.pk))]
 
 
 class OrderInputSerializer(serializers.Serializer):

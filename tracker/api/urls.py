@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracker.api import clinical_urls, reading_urls, views, webhooks
+from tracker.api import allocations, clinical_urls, donors, reading_urls, views, webhooks
 
 urlpatterns = [
     path("patients/", views.PatientListCreate.as_view(), name="patient-list"),
@@ -8,6 +8,22 @@ urlpatterns = [
     path("patients/<int:id>/weights/", views.PatientWeightListCreate.as_view(), name="patient-weight-list"),
     path("orders/", views.OrderListCreate.as_view(), name="order-list"),
     path("orders/<str:coi>/", views.OrderDetail.as_view(), name="order-detail"),
+    path("orders/<str:coi>/allocate/", allocations.OrderAllocate.as_view(), name="order-allocate"),
+    path("orders/<str:coi>/allocations/", allocations.OrderAllocationList.as_view(), name="order-allocation-list"),
+    path(
+        "orders/<str:coi>/allocations/<int:allocation_id>/release/",
+        allocations.OrderAllocationRelease.as_view(),
+        name="order-allocation-release",
+    ),
+    path("donors/", donors.DonorListCreate.as_view(), name="donor-list"),
+    path("donors/<int:id>/", donors.DonorDetail.as_view(), name="donor-detail"),
+    path("donors/<int:id>/screenings/", donors.DonorScreeningListCreate.as_view(), name="donor-screening-list"),
+    path("donors/<int:id>/tests/", donors.DonorTestListCreate.as_view(), name="donor-test-list"),
+    path(
+        "donors/<int:id>/determination/",
+        donors.DonorDeterminationListCreate.as_view(),
+        name="donor-determination",
+    ),
     # bedside, clinical records and reminders
     *clinical_urls.urlpatterns,
     # read models: patient timeline and FHIR export

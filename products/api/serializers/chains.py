@@ -1,13 +1,14 @@
 """Collections: cells taken for a chain of identity, identified by an ISBT 128 DIN."""
 
 from decimal import Decimal
+from typing import Any
 
 from rest_framework import serializers
 
-from products.api.serializers.fields import ScopedSlugRelatedField
+from products.api.serializers.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
 from products.choices import CollectionMethod
-from products.models import ChainOfIdentity, Collection, Facility
-from products.selectors import chains_visible_to
+from products.models import ChainOfIdentity, Collection, Donor, Facility, Product
+from products.selectors import chains_visible_to, donors_visible_to
 
 VOLUME = {"max_digits": 8, "decimal_places": 1, "coerce_to_string": False}
 CELL_COUNT = {"min_value": 0, "max_value": 2**63 - 1, "required": False, "allow_null": True, "default": None}
@@ -26,7 +27,16 @@ def facility_field(**kwargs: object) -> serializers.SlugRelatedField:
 
 
 class CollectionSerializer(serializers.ModelSerializer):
-    coi = serializers.CharField(source="chain.coi", read_only=True)
+    coi = serializers.CharField(
+        source="chain.coi", read_only=True, allow_null=True, default=None, help_text="Null for a donor's collection."
+    )
+    donor = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="Allogeneic: the donor's id.")
+    donor_code = serializers.CharField(
+        source="donor.donor_code", read_only=True, allow_null=True, default=None, help_text="Allogeneic: the donor."
+    )
+    product = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text="Allogeneic: the product the cells are for."
+    )
     din = serializers.CharField(
         source="full_din",
         read_only=True,
@@ -42,6 +52,9 @@ class CollectionSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "coi",
+            "donor",
+            "donor_code",
+            "product",
             "din",
             "din_number",
             "din_flags",
@@ -61,7 +74,25 @@ class CollectionSerializer(serializers.ModelSerializer):
 
 
 class CollectionInputSerializer(serializers.Serializer):
-    coi = coi_field()
+    coi = coi_field(
+        required=False, allow_null=True, default=None, help_text="The order's COI (autologous, or any chain)."
+    )
+    donor = ScopedPrimaryKeyRelatedField(
+        queryset=Donor.objects.all(),
+        scope=donors_visible_to,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Allogeneic: the donor's id, with `product` instead of `coi`.",
+    )
+    product = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Product.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Allogeneic: the product's code, with `donor` instead of `coi`.",
+    )
     din = serializers.CharField(
         max_length=32, help_text="ISBT 128 DIN with its check character (spaces allowed, as printed)."
     )
@@ -73,3 +104,15 @@ class CollectionInputSerializer(serializers.Serializer):
     cd3_cells = serializers.IntegerField(**CELL_COUNT)
     cd34_cells = serializers.IntegerField(**CELL_COUNT)
     note = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        by_chain = attrs.get("coi") is not None
+        by_donor = attrs.get("donor") is not None or attrs.get("product") is not None
+        if by_chain == by_donor:
+            raise serializers.ValidationError(
+                {"coi": ["Give `coi` (an order's chain), or `donor` and `product` (allogeneic): one of them."]}
+            )
+        if by_donor and (attrs.get("donor") is None or attrs.get("product") is None):
+            missing = "donor" if attrs.get("donor") is None else "product"
+            raise serializers.ValidationError({missing: ["A donor's collection names the donor and the product."]})
+        return attrs
