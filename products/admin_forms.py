@@ -21,6 +21,7 @@ from products.models import (
     ChainOfIdentity,
     Collection,
     CustodyRecord,
+    Donor,
     Hold,
     ProcessingStep,
     Product,
@@ -28,7 +29,14 @@ from products.models import (
     Unit,
 )
 from products.rules.isbt128 import normalize
-from products.selectors import batches_visible_to, chains_visible_to, coi_lookup, units_visible_to
+from products.selectors import (
+    batches_visible_to,
+    chains_visible_to,
+    coi_lookup,
+    collections_visible_to,
+    donors_visible_to,
+    units_visible_to,
+)
 
 FormfieldCallback = Callable[..., forms.Field | None]
 
@@ -167,7 +175,34 @@ class ProductAddForm(ServiceForm):
         ]
 
 
-class CollectionAddForm(ChainForm):
+class DonorSourceForm(ChainForm):
+    """A chain's COI, or (allogeneic) the donor's records instead: the service checks that exactly one is given."""
+
+    coi = CoiField(required=False, help_text="The order's COI; empty for an allogeneic donor's cells.")
+
+    def clean_coi(self) -> ChainOfIdentity | None:
+        return super().clean_coi() if self.cleaned_data.get("coi") else None
+
+
+class CollectionAddForm(DonorSourceForm):
+    donor_code = forms.CharField(
+        label="Donor code", required=False, max_length=16, help_text="Allogeneic: the donor's code, instead of a COI."
+    )
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.filter(source="allogeneic", is_active=True),
+        required=False,
+        help_text="Allogeneic: the product the donor's cells are for.",
+    )
+
+    def clean_donor_code(self) -> Donor | None:
+        code = self.cleaned_data.get("donor_code", "").strip().upper()
+        if not code:
+            return None
+        donor = donors_visible_to(self.user).filter(donor_code=code).first()
+        if donor is None:
+            raise does_not_exist("Donor", code)
+        return donor
+
     din = forms.CharField(
         label="DIN",
         max_length=32,
@@ -179,6 +214,8 @@ class CollectionAddForm(ChainForm):
         model = Collection
         fields = [
             "coi",
+            "donor_code",
+            "product",
             "din",
             "facility",
             "collected_at",
@@ -191,10 +228,26 @@ class CollectionAddForm(ChainForm):
         ]
 
 
-class BatchAddForm(ChainForm):
+class BatchAddForm(DonorSourceForm):
+    donor_din = forms.CharField(
+        label="Donor collection's DIN",
+        required=False,
+        max_length=32,
+        help_text="Allogeneic: the DIN of the donor's collection the batch is made from, instead of a COI.",
+    )
+
     class Meta:
         model = Batch
-        fields = ["coi", "lot_number", "facility", "started_at"]
+        fields = ["coi", "donor_din", "lot_number", "facility", "started_at"]
+
+    def clean_donor_din(self) -> Collection | None:
+        din = normalize(self.cleaned_data.get("donor_din", ""))
+        if not din:
+            return None
+        collection = collections_visible_to(self.user).filter(din=din[:13], donor__isnull=False).first()
+        if collection is None:
+            raise does_not_exist("Donor collection", din)
+        return collection
 
 
 class StepForm(ServiceForm):

@@ -696,7 +696,8 @@ class Unit(models.Model):
     @property
     def label_warnings(self) -> tuple[str, ...]:
         """What the unit's label must say because of its donor (21 CFR 1271.60(d)(2), 1271.65(b)(2)): empty for an
-        eligible donor and for autologous units. Read for the label (products.selectors.unit_label_warnings)."""
+        eligible donor, "FOR AUTOLOGOUS USE ONLY" for an autologous unit (1271.90(c)(1)). The label reads this
+        (products.selectors.unit_label_warnings)."""
         from products.selectors import unit_label_warnings
 
         return unit_label_warnings(self)

@@ -310,9 +310,9 @@ def unit_donation(unit: Unit) -> donor_rules.DonationStatus | None:
 
 
 def unit_label_warnings(unit: Unit) -> tuple[str, ...]:
-    """The statements the unit's label carries because of its donor (21 CFR 1271.60(d)(2), 1271.65(b)(2))."""
-    status = unit_donation(unit)
-    return donor_rules.label_warnings(status) if status is not None else ()
+    """The statements the unit's label carries because of its donor (21 CFR 1271.60(d)(2), 1271.65(b)(2)), or
+    "FOR AUTOLOGOUS USE ONLY" for an autologous unit (1271.90(c)(1)). The one source for labels and the API."""
+    return donor_rules.label_warnings(unit_donation(unit))
 
 
 def donor_code_of(unit: Unit) -> str | None:

@@ -111,6 +111,7 @@ class CollectionAdmin(ServiceAdmin):
     add_form = CollectionAddForm
     add_fieldsets = [
         (None, {"fields": ["coi", "din", "facility", "collected_at", "method", "volume_ml"]}),
+        ("Allogeneic: a donor's cells (instead of a COI)", {"fields": ["donor_code", "product"]}),
         ("Cell counts", {"fields": ["total_nucleated_cells", "cd3_cells", "cd34_cells"]}),
         (None, {"fields": ["note"]}),
     ]
@@ -160,7 +161,9 @@ class CollectionAdmin(ServiceAdmin):
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Collection:
         return collection_record(
             actor=acting_user(request),
-            chain=data["coi"],
+            chain=data.get("coi"),
+            donor=data.get("donor_code"),
+            product=data.get("product"),
             din=data["din"],
             facility=data["facility"],
             collected_at=data["collected_at"],

@@ -37,6 +37,8 @@ STEM_CELL_METHODS = frozenset({CollectionMethod.APHERESIS, CollectionMethod.BONE
 BIOHAZARD = "BIOHAZARD"  # the Biohazard legend of 21 CFR 1271.3(h)
 ADVISE_PATIENT = "WARNING: Advise patient of communicable disease risks"
 NOT_EVALUATED = "NOT EVALUATED FOR INFECTIOUS SUBSTANCES"
+# 21 CFR 1271.90(c)(1): cells for autologous use need no donor-eligibility determination and are so labelled.
+AUTOLOGOUS_ONLY = "FOR AUTOLOGOUS USE ONLY"
 
 # 21 CFR 1271.60(d)(1): before the determination, only under documented urgent medical need; 1271.65(b)(1)(i),
 # (iii): an ineligible donor's cells for a first- or second-degree blood relative, or under urgent medical need.
@@ -206,8 +208,11 @@ def exception_allowed(eligibility: str, exception: str) -> bool:
     return exception in ALLOWED_EXCEPTIONS.get(eligibility, frozenset())
 
 
-def label_warnings(status: DonationStatus) -> tuple[str, ...]:
-    """The statements a unit's label must carry because of its donor (none for an eligible donor)."""
+def label_warnings(status: DonationStatus | None) -> tuple[str, ...]:
+    """The statements a unit's label must carry because of its donor: none for an eligible donor; `None` (no donor:
+    the patient's own cells) is an autologous unit."""
+    if status is None:
+        return (AUTOLOGOUS_ONLY,)
     if status.eligibility == Eligibility.INELIGIBLE:
         # 21 CFR 1271.65(b)(2): the Biohazard legend, the warning, and each reactive test by name.
         reactive = tuple(f"WARNING: Reactive test results for {label(t)}" for t in status.reactive)

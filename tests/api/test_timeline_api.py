@@ -43,7 +43,8 @@ def test_it_returns_the_patient_and_every_event_in_time_order(world, client_for,
     moments = [event["at"] for event in body["events"]]
     assert moments == sorted(moments, key=lambda at: timezone.datetime.fromisoformat(at))
     assert all(set(event) == EVENT_FIELDS for event in body["events"])
-    assert {event["kind"] for event in body["events"]} == set(TimelineKind.values)
+    # An autologous story: nothing allocated from inventory (see tests/api/test_allogeneic_api.py).
+    assert {event["kind"] for event in body["events"]} == set(TimelineKind.values) - {TimelineKind.ALLOCATION}
     infusion = next(event for event in body["events"] if event["kind"] == "administration")
     assert infusion["day"] == 0
     assert infusion["record"] == f"administration:{administration.id}"

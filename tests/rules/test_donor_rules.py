@@ -144,6 +144,7 @@ def test_which_exception_allows_which_donation(eligibility, exception, allowed):
 
 def test_the_label_carries_the_warnings_the_regulations_name():
     assert rules.label_warnings(status(Eligibility.ELIGIBLE)) == ()
+    assert rules.label_warnings(None) == ("FOR AUTOLOGOUS USE ONLY",)  # no donor: the patient's own cells
     reactive = SpecimenResult("hiv_1_2", "reactive", RECOVERED)
     ineligible = status(Eligibility.ELIGIBLE, tests=[*negative(*BASE), reactive])
     assert rules.label_warnings(ineligible) == (

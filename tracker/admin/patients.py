@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.db import models
 from django.forms import BaseFormSet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from products.admin.base import ReadOnlyInline, acting_user
 from products.admin.chain import chain_cancel_many
@@ -20,6 +20,7 @@ from products.models import Collection, Product
 from products.selectors import member_facilities
 from tracker.access import may_see_patients
 from tracker.admin.base import PatientDataAdmin
+from tracker.admin.donors import OrderAllocationViews, allocation_links, allocation_rows
 from tracker.models import (
     AdverseEvent,
     Assessment,
@@ -170,7 +171,7 @@ class OrderAddForm(ServiceForm):
 
 
 @admin.register(TherapyOrder)
-class TherapyOrderAdmin(PatientDataAdmin):
+class TherapyOrderAdmin(OrderAllocationViews, PatientDataAdmin):
     list_display = ["coi", "patient_name", "mrn", "product", "status", "ordered_by", "ordered_at"]
     list_filter = ["chain__status", "product", ("patient__facility", admin.RelatedOnlyFieldListFilter), "ordered_at"]
     list_select_related = ["chain", "patient", "product", "ordered_by"]
@@ -189,8 +190,9 @@ class TherapyOrderAdmin(PatientDataAdmin):
         "ordered_by",
         "ordered_at",
         "note",
+        "allocations",
     )
-    readonly_fields = ["coi", "chain_link", "status", "patient_link", "mrn"]
+    readonly_fields = ["coi", "chain_link", "status", "patient_link", "mrn", "allocations"]
     actions = ["cancel"]
 
     def visible(self, request: HttpRequest) -> models.QuerySet:
@@ -215,7 +217,24 @@ class TherapyOrderAdmin(PatientDataAdmin):
             )
             if request.user.has_perm(f"tracker.{perm}")
         ]
-        return {"object_links": links}
+        return {"object_links": [*allocation_links(request, obj), *links]}
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/allocate/", view(self.allocate_view), name="tracker_therapyorder_allocate"),
+            path(
+                "<path:object_id>/release/<int:allocation_id>/",
+                view(self.release_allocation_view),
+                name="tracker_therapyorder_release_allocation",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="units from inventory")
+    def allocations(self, obj: TherapyOrder) -> str:
+        rows = allocation_rows(obj)
+        return format_html_join("", "<div>{}: {}</div>", rows) if rows else "-"
 
     @admin.display(description="COI", ordering="chain__coi")
     def coi(self, obj: TherapyOrder) -> str:

@@ -32,7 +32,8 @@ class UnitSerializer(serializers.ModelSerializer):
     label_warnings = serializers.SerializerMethodField(
         help_text="Statements the label must carry because of the donor: for an ineligible donor the Biohazard legend, "
         "`WARNING: Advise patient of communicable disease risks` and each reactive test (21 CFR 1271.65(b)(2)); "
-        "before the determination `NOT EVALUATED FOR INFECTIOUS SUBSTANCES` and the warning (1271.60(d)(2))."
+        "before the determination `NOT EVALUATED FOR INFECTIOUS SUBSTANCES` and the warning (1271.60(d)(2)); for an "
+        "autologous unit `FOR AUTOLOGOUS USE ONLY` (1271.90(c)(1)); empty for an eligible donor's unit."
     )
 
     class Meta:
