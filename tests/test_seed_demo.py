@@ -74,13 +74,21 @@ def test_each_demo_story_carries_the_times_it_happened_at(settings):
     settings.DEBUG = True
     call_command("seed_demo")
 
-    for administration in Administration.objects.select_related("order__chain", "unit__batch__release_signature"):
+    given = Administration.objects.select_related("order__chain", "unit__batch__release_signature")
+    for administration in given.filter(unit__batch__product__code="demo-cart"):
         order, batch = administration.order, administration.unit.batch
         collected = order.chain.collections.get().collected_at
         shipped = CustodyRecord.objects.get(unit=administration.unit, event="shipped")
         assert order.ordered_at < collected < batch.started_at < batch.release_signature.signed_at < shipped.at
         assert shipped.recorded_at == shipped.at
         assert shipped.at < administration.administered_at
+    # the MSC lot: made from the donor's cells, released, then allocated, shipped and given, in that order
+    for administration in given.filter(unit__batch__product__code="demo-msc"):
+        batch = administration.unit.batch
+        allocated = administration.unit.allocations.get().allocated_at
+        shipped = CustodyRecord.objects.get(unit=administration.unit, event="shipped").at
+        assert batch.collection.collected_at < batch.started_at < batch.release_signature.signed_at < allocated
+        assert administration.order.ordered_at < allocated < shipped < administration.administered_at
     oldest = TherapyOrder.objects.order_by("ordered_at").first()
     assert timezone.now() - oldest.ordered_at > timedelta(days=730)
     held = Hold.objects.get()

@@ -426,6 +426,9 @@ def test_releasing_an_allocation_returns_the_unit_and_the_bedside_then_refuses_i
     assert [a["release_reason"] for a in history] == ["Patient deferred"]
     units[0].refresh_from_db()
     assert units[0].chain is None
+    events = client.get(f"/api/v1/patients/{order.patient.id}/timeline/?kind=allocation").json()["events"]
+    assert [e["detail"]["release_reason"] for e in events] == ["Patient deferred"] * 2
+    assert "returned to stock" in events[1]["summary"] and "Patient deferred" in events[1]["summary"]
     journey.deliver(world, units[0])
     patient = order.patient
     body = {
@@ -457,3 +460,26 @@ def test_the_order_list_reads_allocated_units_in_a_few_queries(world, client_for
     with django_assert_max_num_queries(10):
         answer = client.get("/api/v1/orders/")
     assert sorted(u for o in answer.json()["results"] for u in o["allocated_units"]) == sorted(u.unit_id for u in units)
+
+
+def test_the_schema_documents_donors_allocation_and_their_refusals(world, client_for):
+    schema = client_for(world.clinician).get("/api/schema/", {"format": "json"}).json()
+    paths, components = schema["paths"], schema["components"]["schemas"]
+    for path in (
+        "/api/v1/donors/",
+        "/api/v1/donors/{id}/tests/",
+        "/api/v1/donors/{id}/determination/",
+        "/api/v1/orders/{coi}/allocate/",
+        "/api/v1/orders/{coi}/allocations/{allocation_id}/release/",
+    ):
+        assert path in paths, path
+    allocate_op = paths["/api/v1/orders/{coi}/allocate/"]["post"]
+    assert "409" in allocate_op["responses"] and "201" in allocate_op["responses"]
+    for code in ("no_eligible_unit", "unit_not_available", "donor_ineligible", "hla_mismatch"):
+        assert code in allocate_op["description"], code
+    determination = paths["/api/v1/donors/{id}/determination/"]["post"]["responses"]["409"]["description"]
+    assert "eligibility_incomplete" in determination and "reactive_test" in determination
+    assert "allocated_units" in components["Order"]["properties"]
+    assert {"hla_match_min", "required_donor_tests"} <= set(components["Product"]["properties"])
+    assert {"donor_code", "label_warnings", "storage_location"} <= set(components["Unit"]["properties"])
+    assert "donor_code" in components["Donor"]["properties"]
