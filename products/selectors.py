@@ -28,7 +28,7 @@ from products.models import (
     Unit,
 )
 from products.rules import donors as donor_rules
-from products.rules.isbt128 import normalize
+from products.rules.isbt128 import coi_in_scan
 from products.rules.schedules import Offset, StepRule
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -39,9 +39,9 @@ def _sees_everything(user: AnyUser) -> bool:
 
 
 def coi_lookup(chain_path: str, value: str) -> Q:
-    """A chain by its COI as typed or scanned, or by the DIN-shaped code it carried before COIs took their own
-    format (`legacy_coi`): labels printed before the change still find their chain."""
-    value, prefix = normalize(value), f"{chain_path}__" if chain_path else ""
+    """A chain by its COI as typed or scanned (a unit label's 2-D code names its COI too), or by the DIN-shaped code
+    it carried before COIs took their own format (`legacy_coi`): labels printed before the change still find it."""
+    value, prefix = coi_in_scan(value), f"{chain_path}__" if chain_path else ""
     return Q(**{f"{prefix}coi": value}) | Q(**{f"{prefix}legacy_coi": value})
 
 
@@ -346,4 +346,28 @@ def inventory_visible_to(user: AnyUser) -> QuerySet[Unit]:
         .filter(batch__product__source=Source.ALLOGENEIC)
         .exclude(status__in=[UnitStatus.ADMINISTERED, UnitStatus.DISCARDED])
         .order_by("expires_at", "unit_id")
+    )
+
+
+def units_for_labels(units: QuerySet[Unit]) -> QuerySet[Unit]:
+    """Units with what their labels print (product, lot, maker, the chain's collections, an allogeneic unit's
+    donation and its warnings), in a few queries."""
+    return with_donation(units.select_related("batch__product", "batch__facility", "chain")).prefetch_related(
+        Prefetch("chain__collections", queryset=Collection.objects.order_by("collected_at", "id"))
+    )
+
+
+def collections_for_labels(collections: QuerySet[Collection]) -> QuerySet[Collection]:
+    return collections.select_related("chain__product", "product", "donor", "facility")
+
+
+def unit_dins(unit: Unit) -> list[str]:
+    """The DINs (13 characters) of the collections the unit was made from, the one its label prints first: the
+    chain's (autologous), or the donor's collection its batch was made from (allogeneic)."""
+    if unit.batch.collection_id is not None:
+        return list(Collection.objects.filter(id=unit.batch.collection_id).values_list("din", flat=True))
+    if unit.chain_id is None:
+        return []
+    return list(
+        Collection.objects.filter(chain_id=unit.chain_id).order_by("collected_at", "id").values_list("din", flat=True)
     )

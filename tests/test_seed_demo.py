@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from products.models import Allocation, Batch, ChainOfIdentity, Donor, Hold, Product, QCResult, Unit
-from tracker.models import AdverseEvent, Assessment, FollowUpVisit, Intervention, Patient, Reminder
+from tracker.models import AdverseEvent, Assessment, BedsideCheck, FollowUpVisit, Intervention, Patient, Reminder
 
 pytestmark = pytest.mark.django_db
 
@@ -39,6 +39,9 @@ def test_seed_demo_builds_chains_at_every_stage_and_is_idempotent(settings):
     given = Allocation.objects.filter(released_at=None).select_related("chain")
     assert sorted(a.chain.status for a in given) == ["administered", "administered"]
     assert [a.hla_matches for a in given.order_by("allocated_at")] == [2, None]
+    # each infusion follows a matching bedside check of the bag's DIN, as a scanner sends it
+    checks = BedsideCheck.objects.all()
+    assert checks.count() == 4 + 2 and all(c.match and c.scanned_unit.startswith("=") for c in checks)
     # the infused patients' stories: CRS and ICANS episodes, treatments, adverse events, follow-up, reminders
     assert Assessment.objects.filter(crs_grade__gte=2).exists() and Assessment.objects.filter(icans_grade=3).exists()
     assert Intervention.objects.filter(drug="tocilizumab").exists()

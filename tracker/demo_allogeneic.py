@@ -22,6 +22,7 @@ from tracker.demo import Actors, at
 from tracker.models import TherapyOrder
 from tracker.services.administrations import administration_record
 from tracker.services.allocations import order_allocate
+from tracker.services.bedside_checks import bedside_check_record
 from tracker.services.donors import donor_register
 from tracker.services.orders import order_create, patient_create
 
@@ -191,6 +192,15 @@ def _treat(patient_row: tuple, product: Product, hospital: Facility, actors: Act
             storage_location="Cryo room, tank 1" if event == "stored" else "",
             now=moment,
         )
+    # At the bedside first: the bag's DIN (the donor's collection) as the scanner sends it, the wristband's MRN.
+    bedside_check_record(
+        actor=actors.clinician,
+        coi=order.chain.coi,
+        scanned_unit=f"={allocation.unit.batch.collection.din}00",
+        scanned_patient=patient.mrn,
+        scanned_birth_date=patient.birth_date,
+        now=infusion,
+    )
     administration_record(
         actor=actors.clinician,
         coi=order.chain.coi,

@@ -14,6 +14,7 @@ from tracker.models import (
     Administration,
     AdverseEvent,
     Assessment,
+    BedsideCheck,
     Conditioning,
     DonorIdentity,
     FollowUpVisit,
@@ -92,6 +93,10 @@ def administrations_visible_to(user: AnyUser) -> QuerySet[Administration]:
         "order__chain", "unit", "administered_by", "verification_signature__signer", "voided_by"
     )
     return _patient_side(with_course_dose(administrations), user)
+
+
+def bedside_checks_visible_to(user: AnyUser) -> QuerySet[BedsideCheck]:
+    return _patient_side(BedsideCheck.objects.select_related("order__chain", "unit", "checked_by"), user)
 
 
 def weight_on(*, patient_id: int, day: date) -> Decimal | None:

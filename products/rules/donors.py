@@ -19,6 +19,7 @@ from products.choices import (
     ScreeningKind,
     ScreeningOutcome,
 )
+from products.rules.labelling import AUTOLOGOUS_ONLY  # 21 CFR 1271.90(c)(1): no determination, so labelled
 
 # 21 CFR 1271.85(a): every donor is tested for HIV-1/2, HBV, HCV and Treponema pallidum.
 BASE_TESTS: tuple[str, ...] = (DiseaseTest.HIV_1_2, DiseaseTest.HBV, DiseaseTest.HCV, DiseaseTest.SYPHILIS)
@@ -37,8 +38,6 @@ STEM_CELL_METHODS = frozenset({CollectionMethod.APHERESIS, CollectionMethod.BONE
 BIOHAZARD = "BIOHAZARD"  # the Biohazard legend of 21 CFR 1271.3(h)
 ADVISE_PATIENT = "WARNING: Advise patient of communicable disease risks"
 NOT_EVALUATED = "NOT EVALUATED FOR INFECTIOUS SUBSTANCES"
-# 21 CFR 1271.90(c)(1): cells for autologous use need no donor-eligibility determination and are so labelled.
-AUTOLOGOUS_ONLY = "FOR AUTOLOGOUS USE ONLY"
 
 # 21 CFR 1271.60(d)(1): before the determination, only under documented urgent medical need; 1271.65(b)(1)(i),
 # (iii): an ineligible donor's cells for a first- or second-degree blood relative, or under urgent medical need.

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from tracker.api import allocations, clinical_urls, donors, reading_urls, views, webhooks
+from tracker.api import allocations, bedside_checks, clinical_urls, donors, labels, reading_urls, views, webhooks
 
 urlpatterns = [
     path("patients/", views.PatientListCreate.as_view(), name="patient-list"),
     path("patients/<int:id>/", views.PatientDetail.as_view(), name="patient-detail"),
     path("patients/<int:id>/weights/", views.PatientWeightListCreate.as_view(), name="patient-weight-list"),
+    path("patients/<int:id>/wristband.pdf", labels.WristbandView.as_view(), name="patient-wristband"),
     path("orders/", views.OrderListCreate.as_view(), name="order-list"),
     path("orders/<str:coi>/", views.OrderDetail.as_view(), name="order-detail"),
     path("orders/<str:coi>/allocate/", allocations.OrderAllocate.as_view(), name="order-allocate"),
@@ -24,6 +25,8 @@ urlpatterns = [
         donors.DonorDeterminationListCreate.as_view(),
         name="donor-determination",
     ),
+    path("bedside-checks/", bedside_checks.BedsideCheckListCreate.as_view(), name="bedside-check-list"),
+    path("bedside-checks/<int:id>/", bedside_checks.BedsideCheckDetail.as_view(), name="bedside-check-detail"),
     # bedside, clinical records and reminders
     *clinical_urls.urlpatterns,
     # read models: patient timeline and FHIR export

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('pghistory', '0007_auto_20250421_0444'),
         ('products', '0014_donors_inventory_allocation'),
-        ('tracker', '0008_role_permissions'),
+        ('tracker', '0009_bedside_checks'),
     ]
 
     operations = [
