@@ -27,6 +27,7 @@ from tests.allogeneic import (
     register_donor,
     screen,
 )
+from tests.barcodes import read_pdf
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -483,3 +484,22 @@ def test_the_schema_documents_donors_allocation_and_their_refusals(world, client
     assert {"hla_match_min", "required_donor_tests"} <= set(components["Product"]["properties"])
     assert {"donor_code", "label_warnings", "storage_location"} <= set(components["Unit"]["properties"])
     assert "donor_code" in components["Donor"]["properties"]
+
+
+def test_the_labels_of_an_allogeneic_unit_and_of_a_donors_collection(world, client_for):
+    product = msc_product(world)
+    donor = register_donor(world).donor
+    collection = donor_collection(world, donor, product)
+    _, units = donor_batch(world, collection, units=1)
+
+    unit_label = client_for(world.manufacturing).get(f"/api/v1/units/{units[0].unit_id}/label.pdf")
+    assert unit_label.status_code == 200
+    [page] = read_pdf(unit_label.content)
+    # no determination yet: the label says so (21 CFR 1271.60(d)(2)); the DIN is the donor's collection's
+    assert "NOT EVALUATED FOR INFECTIOUS SUBSTANCES" in page.text and "AUTOLOGOUS" not in page.text
+    assert any(code.startswith(f"={collection.din}") for code in page.texts("Code128"))
+
+    bag_label = client_for(world.coordinator).get(f"/api/v1/collections/{collection.id}/label.pdf")
+    assert bag_label.status_code == 200
+    [bag] = read_pdf(bag_label.content)
+    assert donor.donor_code in bag.text and "Donovan" not in bag.text.title()
