@@ -109,10 +109,11 @@ class OrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_allocated_units(self, order: TherapyOrder) -> list[str]:
-        allocations = getattr(order.chain, "open_allocations", None)
-        if allocations is None:  # not prefetched (a single order): read them
-            allocations = order.chain.allocations.filter(released_at__isnull=True).select_related("unit")
-        return [allocation.unit.unit_id for allocation in sorted(allocations, key=lambda a: (a.allocated_at, a.pk))]
+        annotated = getattr(order, "allocated_unit_ids", None)  # products.selectors.open_allocated_unit_ids
+        if annotated is not None:
+            return list(annotated)
+        open_allocations = order.chain.allocations.filter(released_at__isnull=True).order_by("allocated_at", "id")
+        return list(open_allocations.values_list("unit__unit_id", flat=True))
 
 
 class OrderInputSerializer(serializers.Serializer):

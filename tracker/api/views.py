@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from products.api.mixins import ServiceCreateMixin, actor_of
 from products.api.views import write_responses
-from products.selectors import open_allocations_prefetch
+from products.selectors import open_allocated_unit_ids
 from tracker.api.filters import OrderFilter, PatientFilter
 from tracker.api.permissions import MaySeePatients
 from tracker.api.serializers import (
@@ -119,8 +119,8 @@ class OrderListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
 
 
 def _orders(request: Request) -> QuerySet:
-    """Orders with their open allocations (`allocated_units`) read in one more query for the whole page."""
-    return orders_visible_to(request.user).prefetch_related(open_allocations_prefetch("chain__allocations"))
+    """Orders with their open allocations' unit ids (`allocated_units`), in the same query."""
+    return orders_visible_to(request.user).annotate(allocated_unit_ids=open_allocated_unit_ids("chain_id"))
 
 
 class OrderDetail(generics.RetrieveAPIView):
