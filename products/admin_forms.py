@@ -28,6 +28,7 @@ from products.models import (
     Unit,
 )
 from products.rules.isbt128 import normalize
+from products.rules.stages import STAGE_DAYS_FIELDS
 from products.selectors import batches_visible_to, chains_visible_to, coi_lookup, units_visible_to
 
 FormfieldCallback = Callable[..., forms.Field | None]
@@ -164,6 +165,7 @@ class ProductAddForm(ServiceForm):
             "storage_max_temp_c",
             "dose_unit",
             "monitoring_protocol",
+            *STAGE_DAYS_FIELDS,
         ]
 
 
