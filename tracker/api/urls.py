@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracker.api import clinical_urls, reading_urls, views, webhooks
+from tracker.api import board, clinical_urls, planning, reading_urls, views, webhooks
 
 urlpatterns = [
     path("patients/", views.PatientListCreate.as_view(), name="patient-list"),
@@ -8,10 +8,13 @@ urlpatterns = [
     path("patients/<int:id>/weights/", views.PatientWeightListCreate.as_view(), name="patient-weight-list"),
     path("orders/", views.OrderListCreate.as_view(), name="order-list"),
     path("orders/<str:coi>/", views.OrderDetail.as_view(), name="order-detail"),
+    path("orders/<str:coi>/plan/", planning.OrderPlan.as_view(), name="order-plan"),
     # bedside, clinical records and reminders
     *clinical_urls.urlpatterns,
     # read models: patient timeline and FHIR export
     *reading_urls.urlpatterns,
+    # the coordinators' board (the admin's home page, for integrations)
+    path("board/", board.BoardView.as_view(), name="board"),
     path("webhooks/", webhooks.WebhookListCreate.as_view(), name="webhook-list"),
     path("webhooks/<int:id>/", webhooks.WebhookDetail.as_view(), name="webhook-detail"),
 ]
