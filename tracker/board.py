@@ -30,6 +30,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from products.access import may_see_patients
 from products.choices import CoiStatus, Severity
 from products.models import Collection, Facility
 from products.pipeline import (
@@ -316,8 +317,6 @@ def board(
     now: datetime | None = None,
 ) -> Board:
     """The board of `user`: what the selectors let them see, at `facility` if given (one of theirs)."""
-    from products.access import may_see_patients
-
     now = now or timezone.now()
     default_since, default_until = default_period(now)
     since, until = since or default_since, until or default_until

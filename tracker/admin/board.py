@@ -28,7 +28,7 @@ LATE_SHOWN = 50
 
 
 @dataclass(frozen=True)
-class Figure:
+class Need:
     """One number of "what needs a person today", with the list behind it."""
 
     key: str
@@ -63,19 +63,19 @@ class BoardLinks:
         return self.url(TherapyOrder, **{INFUSED: period, "product__id__exact": product_id})
 
 
-def figures(board: Board, links: BoardLinks) -> list[Figure]:
+def figures(board: Board, links: BoardLinks) -> list[Need]:
     """What needs a person today, in the order of the chain; patient-side figures only for those who see patients."""
     rows = [
-        Figure("awaiting_qc", "Batches awaiting QC results", board.awaiting_qc, links.figure(Batch, "awaiting_qc")),
-        Figure(
+        Need("awaiting_qc", "Batches awaiting QC results", board.awaiting_qc, links.figure(Batch, "awaiting_qc")),
+        Need(
             "awaiting_release",
             "Batches awaiting release",
             board.awaiting_release,
             links.figure(Batch, "awaiting_release"),
         ),
-        Figure("open_holds", "Open holds", board.open_holds, links.figure(Hold, "open"), alert=True),
-        Figure("units_in_transit", "Units in transit", board.units_in_transit, links.figure(Unit, "in_transit")),
-        Figure(
+        Need("open_holds", "Open holds", board.open_holds, links.figure(Hold, "open"), alert=True),
+        Need("units_in_transit", "Units in transit", board.units_in_transit, links.figure(Unit, "in_transit")),
+        Need(
             "units_expiring",
             "Units expiring within the warning window",
             board.units_expiring,
@@ -85,13 +85,13 @@ def figures(board: Board, links: BoardLinks) -> list[Figure]:
     ]
     if board.patient_data:
         rows += [
-            Figure(
+            Need(
                 "conditioning_next_7_days",
                 "Conditioning starting in the next 7 days",
                 board.conditioning_next_7_days,
                 links.figure(TherapyOrder, "conditioning_next_7_days"),
             ),
-            Figure(
+            Need(
                 "infusions_next_7_days",
                 "Infusions planned in the next 7 days",
                 board.infusions_next_7_days,
@@ -99,20 +99,20 @@ def figures(board: Board, links: BoardLinks) -> list[Figure]:
             ),
         ]
     rows += [
-        Figure(
+        Need(
             "reminders_urgent",
             "Urgent reminders open",
             board.reminders["urgent"],
             links.figure(Reminder, "urgent"),
             True,
         ),
-        Figure(
+        Need(
             "reminders_routine", "Routine reminders open", board.reminders["routine"], links.figure(Reminder, "routine")
         ),
     ]
     if board.patient_data:
         rows.append(
-            Figure(
+            Need(
                 "reports_due",
                 "Adverse-event reports due within 3 days or overdue",
                 board.reports_due,
