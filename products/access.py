@@ -39,9 +39,14 @@ def user_facility_ids(user: AnyUser) -> frozenset[int]:
     return cached
 
 
-def may_see_patients(user: AnyUser) -> bool:
-    """The manufacturing role works on the product side only and never sees patient data."""
+# Roles whose work is on the product side only (DESIGN.md: a manufacturing facility may be given access without
+# seeing PHI). Which roles see patient data is the tracker's decision (tracker.access.may_see_patients); products
+# only says which roles are confined to its side.
+PRODUCT_SIDE_ONLY_ROLES = frozenset({Role.MANUFACTURING})
+
+
+def product_side_only(user: AnyUser) -> bool:
+    """The user holds no role beyond the product side (or no role at all); superusers are never confined."""
     if getattr(user, "is_superuser", False):
-        return True
-    roles = user_roles(user)
-    return bool(roles - {Role.MANUFACTURING})
+        return False
+    return not (user_roles(user) - PRODUCT_SIDE_ONLY_ROLES)

@@ -13,9 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db.models import DateTimeField, Exists, Min, OuterRef, Q, QuerySet, Subquery
 
+from products.alerts import alert_windows
 from products.choices import BatchStatus, CoiStatus, HoldStatus, UnitStatus
 from products.models import Batch, ChainOfIdentity, Collection, QCResult, ReleaseTest, Unit
 from products.rules.stages import (
@@ -183,8 +183,8 @@ def units_in_transit(units: QuerySet, now: datetime) -> QuerySet:
 
 def units_expiring(units: QuerySet, now: datetime) -> QuerySet:
     """Not given or discarded, and expiring within the warning window (or expired and still to be discarded): the
-    monitoring scan's rule for its expiry reminders (tracker.services.scan)."""
-    horizon = now + settings.UNIT_EXPIRY_WARNING_DAYS * DAY
+    monitoring scan's window for its expiry reminders (products.alerts)."""
+    horizon = now + alert_windows().unit_expiry_warning
     return units.exclude(status__in=[UnitStatus.ADMINISTERED, UnitStatus.DISCARDED]).filter(expires_at__lte=horizon)
 
 

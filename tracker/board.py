@@ -30,7 +30,6 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from products.access import may_see_patients
 from products.choices import CoiStatus, Severity
 from products.models import Collection, Facility
 from products.pipeline import (
@@ -53,10 +52,11 @@ from products.selectors import (
     member_facilities,
     units_visible_to,
 )
+from tracker.access import may_see_patients
 from tracker.choices import ReminderStatus
 from tracker.models import Administration, TherapyOrder
+from tracker.rules.monitoring import REPORT_WARNING
 from tracker.selectors import AnyUser, adverse_events_visible_to, orders_visible_to, reminders_visible_to
-from tracker.services.scan import REPORT_WARNING
 
 DAY = timedelta(days=1)
 # "Planned for the next 7 days": today and the six days after it.

@@ -6,7 +6,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 
-from products.access import may_see_patients
+from tracker.access import may_see_patients
 
 # The post-market surveillance page (its own app, linked by path).
 SURVEILLANCE_PATH = "/surveillance/"

@@ -6,8 +6,9 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Sum, When
 
-from products.access import has_role, may_see_patients, user_facility_ids
+from products.access import has_role, user_facility_ids
 from products.choices import Role
+from tracker.access import may_see_patients
 from tracker.models import (
     Administration,
     AdverseEvent,
@@ -131,8 +132,14 @@ def checks_visible_to(user: AnyUser) -> QuerySet[ScheduledCheck]:
 
 
 def reminders_visible_to(user: AnyUser) -> QuerySet[Reminder]:
-    """Reminders about the caller's facilities' patients, and product-side reminders (no patient) of the
-    caller's facilities. The manufacturing role sees only the latter: a reminder naming a patient is PHI."""
+    """Who sees which reminder: the one rule, for the API, the pages and the admin alike.
+
+    - A product-side reminder (no patient: a unit, a batch, a hold; products.alerts) is seen by every member of
+      its facility, whatever their role and without any permission on tracker models.
+    - A patient's reminder is seen by those who may see patients (tracker.access: not the product-side-only
+      manufacturing role) and are members of the patient's facility: a reminder naming a patient is PHI.
+    - Superusers see all.
+    """
     reminders = Reminder.objects.select_related("facility", "acknowledged_by", "resolved_by")
     if getattr(user, "is_superuser", False):
         return reminders

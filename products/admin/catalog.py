@@ -15,7 +15,7 @@ from products.admin.service_pages import ServiceAdmin
 from products.admin_forms import ProductAddForm
 from products.models import MonitoringProtocol, Product, ProtocolStep, ReleaseTest
 from products.rules.stages import STAGE_DAYS_FIELDS
-from products.services.catalog import SpecTest, product_create
+from products.services.catalog import SpecTest, product_create, product_update
 
 # The coordinators' board shows a chain past its product's expected days in its stage as late (products.pipeline).
 STAGE_DAYS_FIELDSET = (
@@ -149,8 +149,9 @@ class ProductAdmin(ServiceAdmin):
         "updated_at",
     )
     # What a product *is* (code, modality, source, gene modification, cryopreservation) is fixed once it
-    # exists; descriptive and logistic settings may be edited (every edit is in the audit trail).
-    plain_change_fields = (
+    # exists; descriptive and logistic settings may be edited through product_update, whose allow-list
+    # (PRODUCT_EDITABLE) has the last word (every edit is in the audit trail).
+    service_change_fields = (
         "name",
         "is_active",
         "shelf_life_days",
@@ -161,6 +162,9 @@ class ProductAdmin(ServiceAdmin):
         "monitoring_protocol",
         *STAGE_DAYS_FIELDS,
     )
+
+    def update(self, request: HttpRequest, obj: Product, changes: dict[str, Any], data: dict[str, Any]) -> None:
+        product_update(actor=acting_user(request), product_id=obj.pk, **changes)
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Product:
         spec = [

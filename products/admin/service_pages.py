@@ -93,18 +93,16 @@ class ServiceAdmin(ProjectAdmin):
     """An admin whose add page, and the changes and new rows of whose record page, go through the services.
 
     Subclasses set `add_form` (a ServiceForm) and `add_fieldsets`, and implement `create`. The record's page is
-    read-only (`change_fields`), but for `service_change_fields` (changed through `update`), for
-    `plain_change_fields` (which no rule guards), and for its RowInlines.
+    read-only (`change_fields`), but for `service_change_fields` (changed through `update`) and for its
+    RowInlines: nothing on these pages is written by a plain save().
     """
 
     add_form: ClassVar[type[ServiceForm] | None] = None
     add_fieldsets: ClassVar[Sequence[tuple[str | None, dict[str, Any]]] | None] = None
-    # What the change page shows (fields and computed values); read-only but for plain_change_fields.
+    # What the change page shows (fields and computed values); read-only but for service_change_fields.
     change_fields: ClassVar[tuple[str, ...]] = ()
     # Fields changed on the record's page through a service (`update`).
     service_change_fields: ClassVar[tuple[str, ...]] = ()
-    # Fields a plain save() may change (no rule guards them).
-    plain_change_fields: ClassVar[tuple[str, ...]] = ()
     # Where a refusal's message goes: a service's field name or a domain error's code -> the form field.
     refusal_fields: ClassVar[Mapping[str, str | None]] = {}
 
@@ -134,12 +132,10 @@ class ServiceAdmin(ProjectAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: models.Model | None = None) -> Any:
         if obj is None:
             return ()
-        editable = {*self.plain_change_fields, *self.service_change_fields}
-        return [name for name in self.change_fields if name not in editable]
+        return [name for name in self.change_fields if name not in self.service_change_fields]
 
     def save_model(self, request: HttpRequest, obj: models.Model, form: BaseForm, change: bool) -> None:
-        if change and set(form.changed_data) & set(self.plain_change_fields):
-            obj.save()
+        """Never a plain save: every write of these pages goes through `create`, `update` or a RowInline."""
 
     def formfield_callback(self, request: HttpRequest) -> FormfieldCallback:
         """Model fields for a ServiceForm as the admin makes them: its widgets, the choices the user may pick."""

@@ -13,11 +13,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from products.access import may_see_patients
 from products.admin.base import acting_user
 from products.admin.board_filters import at_filter, board_filter
 from products.admin.service_pages import REFUSALS, domain_message, show_refusal
 from products.errors import DomainError
+from tracker.access import may_see_patients
 from tracker.admin.action_page import action_page
 from tracker.admin.base import ClinicalAdmin
 from tracker.admin.display import panel, when

@@ -9,8 +9,8 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
-from products.access import may_see_patients
 from products.admin.service_pages import ServiceAdmin
+from tracker.access import may_see_patients
 from tracker.admin.display import patient_link
 from tracker.selectors import patients_visible_to
 

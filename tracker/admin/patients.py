@@ -12,7 +12,6 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from products.access import may_see_patients
 from products.admin.base import ReadOnlyInline, acting_user
 from products.admin.board_filters import at_filter, board_filter
 from products.admin.chain import chain_cancel_many
@@ -20,6 +19,7 @@ from products.admin.links import add_url, admin_link, changelist_url
 from products.admin_forms import ServiceForm
 from products.models import Collection, Product
 from products.selectors import member_facilities
+from tracker.access import may_see_patients
 from tracker.admin.base import PatientDataAdmin
 from tracker.admin.board_filters import InfusedFilter
 from tracker.board import ORDER_FIGURES, order_at, with_vein_to_vein

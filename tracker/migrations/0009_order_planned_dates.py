@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('products', '0013_product_stage_days'),
-        ('tracker', '0006_webhook_security'),
+        ('tracker', '0008_role_permissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
