@@ -22,6 +22,7 @@ from products.services.holds import hold_decide
 from products.services.units import custody_record, unit_create
 from tracker.models import Patient, Reminder, TherapyOrder
 from tracker.services.administrations import administration_record
+from tracker.services.bedside_checks import bedside_check_record
 from tracker.services.clinical import (
     adverse_event_mark_reported,
     adverse_event_record,
@@ -128,7 +129,7 @@ def seed_chains(products: dict[str, Product], facilities: dict[str, Facility]) -
         story = _chain_story(order, index, start, infusion, actors, facilities)
         story.run(upto=stage)
         if mrn in DEMO_PLANS:
-            today = timezone.localdate()
+            today = timezone.localdate(now)
             conditioning, infusion_day = DEMO_PLANS[mrn]
             order_plan(
                 actor=actors.coordinator,
@@ -238,6 +239,16 @@ def _chain_story(
 
     def infuse(now: datetime) -> None:
         patient = order.patient
+        # At the bedside first: the bag's DIN as the scanner sends it (`=`, DIN, flags), the wristband's MRN.
+        din = order.chain.collections.values_list("din", flat=True).first()
+        bedside_check_record(
+            actor=actors.clinician,
+            coi=order.chain.coi,
+            scanned_unit=f"={din}00",
+            scanned_patient=patient.mrn,
+            scanned_birth_date=patient.birth_date,
+            now=now,
+        )
         administration_record(
             actor=actors.clinician,
             coi=order.chain.coi,

@@ -16,6 +16,7 @@ from products.admin.base import ReadOnlyInline, acting_user
 from products.admin.batch_records import open_batches
 from products.admin.board_filters import at_filter, board_filter
 from products.admin.holds import HoldLogInline, may_decide, open_hold_url
+from products.admin.labels import UNIT_LABEL_ACTIONS
 from products.admin.links import admin_link
 from products.admin.service_pages import RowInline, ServiceAdmin
 from products.admin_forms import CustodyForm, CustodyRowForm, UnitAddForm
@@ -123,6 +124,7 @@ class UnitAdmin(ServiceAdmin):
     ]
     list_select_related = ["chain", "batch__product", "current_facility", "destination"]
     search_fields = ["unit_id", "chain__coi", "batch__lot_number"]
+    actions = UNIT_LABEL_ACTIONS
     date_hierarchy = "expires_at"
     add_form = UnitAddForm
     add_fieldsets = [(None, {"fields": ["batch", "unit_id", "dose_cells", "volume_ml", "expires_at"]})]

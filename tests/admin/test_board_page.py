@@ -160,7 +160,7 @@ def test_the_admin_is_titled_as_the_product(client_for, world):
     assert "Django administration" not in page
 
 
-def test_the_board_the_worklist_and_surveillance_link_to_each_other(client_for, world):
+def test_the_board_the_worklist_the_bedside_and_surveillance_link_to_each_other(client_for, world):
     world.coordinator.is_staff = True
     world.coordinator.save()
     client = client_for(world.coordinator)
@@ -168,12 +168,18 @@ def test_the_board_the_worklist_and_surveillance_link_to_each_other(client_for, 
     board = client.get(HOME).content.decode()
     assert '<a href="/admin/" aria-current="page">Board</a>' in board
     assert '<a href="/">Patients</a>' in board and '<a href="/surveillance/">Surveillance</a>' in board
+    assert '<a href="/bedside/">Bedside</a>' in board
 
     worklist = client.get("/").content.decode()
     assert '<a href="/admin/">Board</a>' in worklist
     assert '<a href="/" aria-current="page">Patients</a>' in worklist and 'href="/surveillance/"' in worklist
+
+    bedside = client.get("/bedside/").content.decode()
+    assert '<a href="/bedside/" aria-current="page">Bedside</a>' in bedside and '<a href="/admin/">Board</a>' in bedside
     # A clinician without the admin is not offered the board.
     assert 'href="/admin/"' not in client_for(world.clinician).get("/").content.decode()
+    # Nor is the bedside offered to a role that may not use it.
+    assert 'href="/bedside/"' not in client_for(world.qa).get("/").content.decode()
 
 
 def test_the_manufacturing_role_is_offered_only_the_board(client_for, world):

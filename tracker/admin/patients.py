@@ -22,6 +22,7 @@ from products.selectors import member_facilities
 from tracker.access import may_see_patients
 from tracker.admin.base import PatientDataAdmin
 from tracker.admin.board_filters import InfusedFilter
+from tracker.admin.labels import WRISTBAND_ACTIONS
 from tracker.board import ORDER_FIGURES, order_at, with_vein_to_vein
 from tracker.models import (
     AdverseEvent,
@@ -108,6 +109,7 @@ class PatientAdmin(PatientDataAdmin):
     list_filter = [("facility", admin.RelatedOnlyFieldListFilter), "sex", "created_at"]
     list_select_related = ["facility"]
     search_fields = ["mrn", "family_name", "given_name", "orders__chain__coi", "orders__chain__legacy_coi"]
+    actions = WRISTBAND_ACTIONS
     date_hierarchy = "created_at"
     add_form = PatientAddForm
     add_fieldsets = [

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('products', '0013_product_stage_days'),
-        ('tracker', '0008_role_permissions'),
+        ('tracker', '0009_bedside_checks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
