@@ -1,6 +1,6 @@
 """Administration with bedside verification: the right product into the right patient, once, checked by two people.
 
-The order of the checks is the rule (CONTRACT 1.1, hard stops): the caller's own rights, the order, the identity
+The order of the checks is the rule (README, hard stops): the caller's own rights, the order, the identity
 (bag, wristband MRN and birth date), the unit's state and who the verifier is are all checked first, and only then
 is the verifier's password tried. So a caller who may not record this administration (wrong role, another
 facility, the wrong patient, a unit that may not be given...) learns nothing about anyone's password and adds no
@@ -127,7 +127,8 @@ def _require_input(scan: BedsideScan, verifier_password: str) -> None:
 
 
 def _bedside_check(actor: AbstractBaseUser, scan: BedsideScan, *, lock: bool, now: datetime) -> Checked:
-    """Every refusal but the password's, in the contract's order. Reads only (`lock` takes the unit's row lock)."""
+    """Every refusal but the password's, in the order of the README's hard stops. Reads only (`lock` takes the
+    unit's row lock)."""
     # 1. The caller's own rights.
     require_role(actor, *PATIENT_ROLES, action="record administrations")
     # 2. The order, at one of the caller's facilities.
