@@ -24,7 +24,7 @@ from products.models import (
     Unit,
 )
 from products.rules.isbt128 import coi_in_scan
-from products.rules.schedules import Offset, StepRule
+from products.rules.schedules import StepRule
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -136,24 +136,7 @@ def custody_of(unit: Unit) -> QuerySet[CustodyRecord]:
 
 def protocol_step_rules(protocol_id: int) -> list[StepRule]:
     """A protocol's steps as pure schedule rules (for products.rules.schedules)."""
-
-    def offset(value: int | None, unit: str) -> Offset | None:
-        return Offset(value, unit) if value is not None else None
-
-    return [
-        StepRule(
-            kind=step.kind,
-            label=step.label,
-            first_due=Offset(step.first_due_value, step.first_due_unit),
-            grace_hours=step.grace_hours,
-            severity=step.severity,
-            repeat_every=offset(step.repeat_every_value, step.repeat_every_unit),
-            repeat_count=step.repeat_count,
-            repeat_until=offset(step.repeat_until_value, step.repeat_until_unit),
-            step_id=step.id,
-        )
-        for step in ProtocolStep.objects.filter(protocol_id=protocol_id).order_by("position", "id")
-    ]
+    return [step.rule() for step in ProtocolStep.objects.filter(protocol_id=protocol_id).order_by("position", "id")]
 
 
 # --- What else the admin lists: each scoped as the records it belongs to -------------------------------------

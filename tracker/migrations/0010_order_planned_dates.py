@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0013_product_stage_days'),
+        ('products', '0014_product_stage_days'),
         ('tracker', '0009_bedside_checks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

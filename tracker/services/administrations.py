@@ -23,17 +23,17 @@ from products.errors import DomainError, OutOfSequence, UnitExpired, UnitNotRele
 from products.models import ChainOfIdentity, FacilityMembership, Unit
 from products.rules.chains import ChainEvent
 from products.rules.isbt128 import clean_scan
-from products.selectors import unit_dins
+from products.selectors import unit_dins, units_visible_to
 from products.services.chains import chain_apply
 from products.services.collections import not_in_future
-from products.services.guards import require_member, require_role
+from products.services.guards import require_role
 from products.services.holds import unit_hold_refusal
 from products.services.signatures import signature_capture, signature_verify
 from products.services.units import unit_mark_administered
 from tracker.errors import AlreadyAdministered, IdentityMismatch, UnitNotAtSite, UnitNotThawed
 from tracker.models import Administration, Patient, TherapyOrder
 from tracker.rules.bedside import Bag, Mismatch, bag_refusal, wristband_mismatches
-from tracker.selectors import weight_on
+from tracker.selectors import orders_visible_to, weight_on
 from tracker.services.monitoring import course_schedule_sync
 from tracker.services.orders import PATIENT_ROLES
 
@@ -131,14 +131,14 @@ def _bedside_check(actor: AbstractBaseUser, scan: BedsideScan, *, lock: bool, no
     unit's row lock)."""
     # 1. The caller's own rights.
     require_role(actor, *PATIENT_ROLES, action="record administrations")
-    # 2. The order, at one of the caller's facilities.
-    order = TherapyOrder.objects.select_related("patient__facility", "chain").filter(chain__coi=scan.coi).first()
+    # 2. The order, among those of the caller's facilities: another facility's order "does not exist", exactly as
+    # an unknown COI does (the answer tells nothing about other facilities' orders).
+    order = orders_visible_to(actor).filter(chain__coi=scan.coi).first()
     if order is None:
         raise ValidationError({"coi": [f"No order with COI {scan.coi}."]})
     patient = order.patient
-    require_member(actor, patient.facility)
     not_in_future(scan.administered_at, "administered_at", now=now)
-    units = Unit.objects.select_related("batch__product", "current_facility")
+    units = units_visible_to(actor)
     if lock:
         # The unit row lock makes a concurrent second administration of this bag wait, then fail below.
         units = units.select_for_update(of=("self",))

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from products.api.serializers.fields import ScopedSlugRelatedField
+from products.api.serializers.fields import BoundedDateTimeField, ScopedSlugRelatedField, free_text
 from products.choices import CollectionMethod
 from products.models import ChainOfIdentity, Collection, Facility
 from products.selectors import chains_visible_to
@@ -70,10 +70,10 @@ class CollectionInputSerializer(serializers.Serializer):
         "printed: `G1234 98 654321 H`); a wrong check character is a 400. A COI is refused by name.",
     )
     facility = facility_field()
-    collected_at = serializers.DateTimeField()
+    collected_at = BoundedDateTimeField()
     method = serializers.ChoiceField(choices=CollectionMethod.choices)
     volume_ml = serializers.DecimalField(min_value=Decimal("0.1"), **VOLUME)
     total_nucleated_cells = serializers.IntegerField(**CELL_COUNT)
     cd3_cells = serializers.IntegerField(**CELL_COUNT)
     cd34_cells = serializers.IntegerField(**CELL_COUNT)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0012_tamper_evidence_constraints'),
+        ('products', '0013_protocol_step_bounds'),
     ]
 
     operations = [
