@@ -7,7 +7,7 @@ ahead. The board counts orders whose plan falls in the next 7 days (tracker.boar
 
 from datetime import date
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -24,7 +24,7 @@ UNPLANNABLE = (CoiStatus.ADMINISTERED, CoiStatus.CANCELLED)
 @transaction.atomic
 def order_plan(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     order_id: int,
     planned_conditioning_on: date | None,
     planned_infusion_on: date | None,
