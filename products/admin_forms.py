@@ -29,6 +29,7 @@ from products.models import (
     Unit,
 )
 from products.rules.isbt128 import coi_in_scan
+from products.rules.stages import STAGE_DAYS_FIELDS
 from products.selectors import batches_visible_to, chains_visible_to, coi_lookup, units_visible_to
 
 FormfieldCallback = Callable[..., forms.Field | None]
@@ -165,6 +166,7 @@ class ProductAddForm(ServiceForm):
             "storage_max_temp_c",
             "dose_unit",
             "monitoring_protocol",
+            *STAGE_DAYS_FIELDS,
         ]
 
 

@@ -38,6 +38,7 @@ from products.rules.schedules import (
     StepRule,
     rule_errors,
 )
+from products.rules.stages import DEFAULT_STAGE_DAYS, Stage
 
 
 @pghistory.track()
@@ -245,6 +246,37 @@ class Product(models.Model):
         null=True,
         blank=True,
         help_text="The site that makes it: its staff see the product's chains before a batch exists.",
+    )
+    # Expected days in each stage of the pipeline (products.rules.stages): the coordinators' board shows a chain
+    # past them as late. Data, edited per product in the admin; administered: days on the board after infusion.
+    stage_days_ordered = models.PositiveSmallIntegerField(
+        "ordered", default=DEFAULT_STAGE_DAYS[Stage.ORDERED], help_text="Order to collection."
+    )
+    stage_days_collected = models.PositiveSmallIntegerField(
+        "collected", default=DEFAULT_STAGE_DAYS[Stage.COLLECTED], help_text="Collection to the start of manufacturing."
+    )
+    stage_days_manufacturing = models.PositiveSmallIntegerField(
+        "in manufacturing", default=DEFAULT_STAGE_DAYS[Stage.MANUFACTURING], help_text="Batch start to quarantine."
+    )
+    stage_days_quarantine = models.PositiveSmallIntegerField(
+        "in quarantine", default=DEFAULT_STAGE_DAYS[Stage.QUARANTINE], help_text="QC testing and release."
+    )
+    stage_days_released = models.PositiveSmallIntegerField(
+        "released", default=DEFAULT_STAGE_DAYS[Stage.RELEASED], help_text="Release to shipment."
+    )
+    stage_days_shipped = models.PositiveSmallIntegerField(
+        "shipped", default=DEFAULT_STAGE_DAYS[Stage.SHIPPED], help_text="In transit to the treating facility."
+    )
+    stage_days_at_site = models.PositiveSmallIntegerField(
+        "at site", default=DEFAULT_STAGE_DAYS[Stage.AT_SITE], help_text="Received at the treating facility to thaw."
+    )
+    stage_days_thawed = models.PositiveSmallIntegerField(
+        "thawed", default=DEFAULT_STAGE_DAYS[Stage.THAWED], help_text="Thaw to infusion."
+    )
+    stage_days_administered = models.PositiveSmallIntegerField(
+        "administered",
+        default=DEFAULT_STAGE_DAYS[Stage.ADMINISTERED],
+        help_text="Days an infused chain stays on the board (the acute period); never late.",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -119,6 +119,9 @@ API: dict[str, ApiRule] = {
     "bedside-check-detail": ApiRule("tracker.BedsideCheck", {"id": "pk"}, None, PATIENT),
     "order-list": ApiRule("tracker.TherapyOrder", {}, "coi", PATIENT_LIST),
     "order-detail": ApiRule("tracker.TherapyOrder", {"coi": "coi"}, None, PATIENT),
+    "order-plan": ApiRule("tracker.TherapyOrder", {"coi": "coi"}, None, posting(PATIENT, 400)),
+    # The board: every signed-in role gets its own facilities' figures (the scoping is tests/tracker/test_board.py's).
+    "board": ApiRule(None, {}, None, SIGNED_IN),
     "administration-list": ApiRule("tracker.Administration", {}, "id", PATIENT_LIST),
     "administration-detail": ApiRule("tracker.Administration", {"id": "pk"}, None, PATIENT),
     "administration-void": ApiRule("tracker.Administration", {"id": "pk"}, None, posting(PATIENT, 400)),

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from products.choices import DoseUnit, FacilityKind, Role
 from products.models import Facility, MonitoringProtocol, Product, ReleaseTest
+from products.rules.stages import DEFAULT_STAGE_DAYS, STAGE_DAYS_FIELDS, Stage
 from products.services.common import UNSET, Unset, given, model_update, refuse_unknown_fields
 from products.services.guards import require_role
 
@@ -25,6 +26,7 @@ PRODUCT_EDITABLE = (
     "dose_unit",
     "monitoring_protocol",
     "manufacturing_facility",
+    *STAGE_DAYS_FIELDS,
 )
 
 
@@ -77,6 +79,15 @@ def product_create(
     dose_unit: str = DoseUnit.CELLS,
     manufacturing_facility: Facility | None = None,
     is_active: bool = True,
+    stage_days_ordered: int = DEFAULT_STAGE_DAYS[Stage.ORDERED],
+    stage_days_collected: int = DEFAULT_STAGE_DAYS[Stage.COLLECTED],
+    stage_days_manufacturing: int = DEFAULT_STAGE_DAYS[Stage.MANUFACTURING],
+    stage_days_quarantine: int = DEFAULT_STAGE_DAYS[Stage.QUARANTINE],
+    stage_days_released: int = DEFAULT_STAGE_DAYS[Stage.RELEASED],
+    stage_days_shipped: int = DEFAULT_STAGE_DAYS[Stage.SHIPPED],
+    stage_days_at_site: int = DEFAULT_STAGE_DAYS[Stage.AT_SITE],
+    stage_days_thawed: int = DEFAULT_STAGE_DAYS[Stage.THAWED],
+    stage_days_administered: int = DEFAULT_STAGE_DAYS[Stage.ADMINISTERED],
 ) -> Product:
     require_role(actor, *CATALOGUE_ROLES, action="add products")
     _validate_spec(release_spec)
@@ -95,6 +106,15 @@ def product_create(
         dose_unit=dose_unit,
         manufacturing_facility=manufacturing_facility,
         is_active=is_active,
+        stage_days_ordered=stage_days_ordered,
+        stage_days_collected=stage_days_collected,
+        stage_days_manufacturing=stage_days_manufacturing,
+        stage_days_quarantine=stage_days_quarantine,
+        stage_days_released=stage_days_released,
+        stage_days_shipped=stage_days_shipped,
+        stage_days_at_site=stage_days_at_site,
+        stage_days_thawed=stage_days_thawed,
+        stage_days_administered=stage_days_administered,
     )
     _check_manufacturing_facility(product)
     product.full_clean()
@@ -134,6 +154,15 @@ def product_update(
     dose_unit: str | Unset = UNSET,
     monitoring_protocol: MonitoringProtocol | Unset = UNSET,
     manufacturing_facility: Facility | Unset | None = UNSET,
+    stage_days_ordered: int | Unset = UNSET,
+    stage_days_collected: int | Unset = UNSET,
+    stage_days_manufacturing: int | Unset = UNSET,
+    stage_days_quarantine: int | Unset = UNSET,
+    stage_days_released: int | Unset = UNSET,
+    stage_days_shipped: int | Unset = UNSET,
+    stage_days_at_site: int | Unset = UNSET,
+    stage_days_thawed: int | Unset = UNSET,
+    stage_days_administered: int | Unset = UNSET,
 ) -> Product:
     """Change what PRODUCT_EDITABLE lists of a product; the fields given are set, the model's rules checked."""
     require_role(actor, *CATALOGUE_ROLES, action="change products")
@@ -151,6 +180,15 @@ def product_update(
             dose_unit=dose_unit,
             monitoring_protocol=monitoring_protocol,
             manufacturing_facility=manufacturing_facility,
+            stage_days_ordered=stage_days_ordered,
+            stage_days_collected=stage_days_collected,
+            stage_days_manufacturing=stage_days_manufacturing,
+            stage_days_quarantine=stage_days_quarantine,
+            stage_days_released=stage_days_released,
+            stage_days_shipped=stage_days_shipped,
+            stage_days_at_site=stage_days_at_site,
+            stage_days_thawed=stage_days_thawed,
+            stage_days_administered=stage_days_administered,
         ),
     )
     if changed:

@@ -103,6 +103,8 @@ class OrderSerializer(serializers.ModelSerializer):
             "ordered_by",
             "ordered_at",
             "note",
+            "planned_conditioning_on",
+            "planned_infusion_on",
         ]
         read_only_fields = fields
 
