@@ -11,10 +11,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldError, ValidationError
 from django.db import models
 
+from products.access import AnyUser
 from products.choices import HoldDecision
 from products.models import (
     Batch,
@@ -29,6 +30,7 @@ from products.models import (
     Unit,
 )
 from products.rules.isbt128 import coi_in_scan, din_number_in
+from products.rules.stages import STAGE_DAYS_FIELDS
 from products.selectors import (
     batches_visible_to,
     chains_visible_to,
@@ -82,7 +84,7 @@ class ServiceForm(forms.Form):
         self,
         data: Any = None,
         *,
-        user: AbstractBaseUser | AnonymousUser | None = None,
+        user: AnyUser | None = None,
         formfield_callback: FormfieldCallback | None = None,
         **kwargs: Any,
     ) -> None:
@@ -148,11 +150,15 @@ class ChainForm(ServiceForm):
     coi = CoiField()
 
     def clean_coi(self) -> ChainOfIdentity:
-        coi = self.cleaned_data["coi"]
-        chain = chains_visible_to(self.user).select_related("product").filter(coi_lookup("", coi)).first()
-        if chain is None:
-            raise does_not_exist("Chain of identity", coi)
-        return chain
+        return visible_chain(self.user, self.cleaned_data["coi"])
+
+
+def visible_chain(user: AnyUser, coi: str) -> ChainOfIdentity:
+    """The chain of that COI among those the user may see; else the form's `does_not_exist`."""
+    chain = chains_visible_to(user).select_related("product").filter(coi_lookup("", coi)).first()
+    if chain is None:
+        raise does_not_exist("Chain of identity", coi)
+    return chain
 
 
 class ProductAddForm(ServiceForm):
@@ -172,16 +178,17 @@ class ProductAddForm(ServiceForm):
             "storage_max_temp_c",
             "dose_unit",
             "monitoring_protocol",
+            *STAGE_DAYS_FIELDS,
         ]
 
 
-class DonorSourceForm(ChainForm):
+class DonorSourceForm(ServiceForm):
     """A chain's COI, or (allogeneic) the donor's records instead: the service checks that exactly one is given."""
 
     coi = CoiField(required=False, help_text="The order's COI; empty for an allogeneic donor's cells.")
 
     def clean_coi(self) -> ChainOfIdentity | None:
-        return super().clean_coi() if self.cleaned_data.get("coi") else None
+        return visible_chain(self.user, self.cleaned_data["coi"]) if self.cleaned_data.get("coi") else None
 
 
 class CollectionAddForm(DonorSourceForm):
@@ -277,7 +284,7 @@ class UnitAddForm(ServiceForm):
         self.fields["expires_at"].required = False
 
 
-def find_unit(user: AbstractBaseUser | AnonymousUser, unit_id: str) -> Unit:
+def find_unit(user: AnyUser, unit_id: str) -> Unit:
     """A bag by the unit id on it, among the units the user may see."""
     unit = units_visible_to(user).filter(unit_id=unit_id.strip()).first()
     if unit is None:

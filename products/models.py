@@ -35,6 +35,16 @@ from products.choices import (
     StepKind,
     UnitStatus,
 )
+from products.rules.schedules import (
+    HORIZON_YEARS,
+    MAX_GRACE_HOURS,
+    MAX_OCCURRENCES_PER_STEP,
+    MAX_OFFSET,
+    Offset,
+    StepRule,
+    rule_errors,
+)
+from products.rules.stages import DEFAULT_STAGE_DAYS, Stage
 
 
 @pghistory.track()
@@ -111,6 +121,14 @@ class MonitoringProtocol(models.Model):
         return self.name
 
 
+def within_horizon(offset: str, *, nullable: bool) -> Q:
+    """`<offset>_value` at most its unit's bound (products.rules.schedules.MAX_OFFSET), as a database condition."""
+    bounded = Q()
+    for unit, limit in MAX_OFFSET.items():
+        bounded |= Q(**{f"{offset}_unit": unit, f"{offset}_value__lte": limit})
+    return Q(**{f"{offset}_value__isnull": True}) | bounded if nullable else bounded
+
+
 @pghistory.track()
 class ProtocolStep(models.Model):
     """One rule of a protocol: a kind of check, when it is first due, how it repeats, how long it may wait."""
@@ -143,10 +161,62 @@ class ProtocolStep(models.Model):
                 name="step_until_has_unit",
                 condition=Q(repeat_until_value__isnull=True) | ~Q(repeat_until_unit=""),
             ),
+            # The database's copy of the bounds (products.rules.schedules): generated from them, never retyped.
+            *(
+                models.CheckConstraint(
+                    name=f"step_{offset}_within_horizon",
+                    condition=within_horizon(offset, nullable=offset != "first_due"),
+                    violation_error_message=f"The {offset.replace('_', ' ')} reaches past {HORIZON_YEARS} years.",
+                )
+                for offset in ("first_due", "repeat_every", "repeat_until")
+            ),
+            models.CheckConstraint(
+                name="step_repeat_moves_forward",
+                condition=Q(repeat_every_value__isnull=True) | Q(repeat_every_value__gte=1),
+                violation_error_message="Repeat every 1 or more.",
+            ),
+            models.CheckConstraint(
+                name="step_repeat_count_bounded",
+                condition=Q(repeat_count__isnull=True) | Q(repeat_count__lt=MAX_OCCURRENCES_PER_STEP),
+                violation_error_message=f"At most {MAX_OCCURRENCES_PER_STEP - 1} repetitions.",
+            ),
+            models.CheckConstraint(
+                name="step_grace_bounded",
+                condition=Q(grace_hours__lte=MAX_GRACE_HOURS),
+                violation_error_message=f"At most {MAX_GRACE_HOURS} hours (a year).",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.protocol.code}: {self.label}"
+
+    def rule(self) -> StepRule:
+        """The step as the pure schedule rule (products.rules.schedules)."""
+
+        def offset(value: int | None, unit: str) -> Offset | None:
+            return Offset(value, unit) if value is not None else None
+
+        return StepRule(
+            kind=self.kind,
+            label=self.label,
+            first_due=Offset(self.first_due_value, self.first_due_unit),
+            grace_hours=self.grace_hours,
+            severity=self.severity,
+            repeat_every=offset(self.repeat_every_value, self.repeat_every_unit),
+            repeat_count=self.repeat_count,
+            repeat_until=offset(self.repeat_until_value, self.repeat_until_unit),
+            step_id=self.id,
+        )
+
+    def clean(self) -> None:
+        # A mis-typed step (every hour for 15 years, a year typed in hours) would explode or overflow the schedule
+        # of every patient given the product: refused here, field by field, where it is typed (the admin).
+        typed: tuple[object, ...] = (self.first_due_value, self.grace_hours)  # None while the form is incomplete
+        if None in typed:
+            return  # the field's own "required" error says it
+        errors = rule_errors(self.rule())
+        if errors:
+            raise ValidationError(errors)
 
 
 @pghistory.track()
@@ -195,6 +265,37 @@ class Product(models.Model):
         default=0,
         db_default=0,
         help_text="Allele matches needed at HLA-A, -B, -C and -DRB1 (0-8); 0: none needed (as for MSC).",
+    )
+    # Expected days in each stage of the pipeline (products.rules.stages): the coordinators' board shows a chain
+    # past them as late. Data, edited per product in the admin; administered: days on the board after infusion.
+    stage_days_ordered = models.PositiveSmallIntegerField(
+        "ordered", default=DEFAULT_STAGE_DAYS[Stage.ORDERED], help_text="Order to collection."
+    )
+    stage_days_collected = models.PositiveSmallIntegerField(
+        "collected", default=DEFAULT_STAGE_DAYS[Stage.COLLECTED], help_text="Collection to the start of manufacturing."
+    )
+    stage_days_manufacturing = models.PositiveSmallIntegerField(
+        "in manufacturing", default=DEFAULT_STAGE_DAYS[Stage.MANUFACTURING], help_text="Batch start to quarantine."
+    )
+    stage_days_quarantine = models.PositiveSmallIntegerField(
+        "in quarantine", default=DEFAULT_STAGE_DAYS[Stage.QUARANTINE], help_text="QC testing and release."
+    )
+    stage_days_released = models.PositiveSmallIntegerField(
+        "released", default=DEFAULT_STAGE_DAYS[Stage.RELEASED], help_text="Release to shipment."
+    )
+    stage_days_shipped = models.PositiveSmallIntegerField(
+        "shipped", default=DEFAULT_STAGE_DAYS[Stage.SHIPPED], help_text="In transit to the treating facility."
+    )
+    stage_days_at_site = models.PositiveSmallIntegerField(
+        "at site", default=DEFAULT_STAGE_DAYS[Stage.AT_SITE], help_text="Received at the treating facility to thaw."
+    )
+    stage_days_thawed = models.PositiveSmallIntegerField(
+        "thawed", default=DEFAULT_STAGE_DAYS[Stage.THAWED], help_text="Thaw to infusion."
+    )
+    stage_days_administered = models.PositiveSmallIntegerField(
+        "administered",
+        default=DEFAULT_STAGE_DAYS[Stage.ADMINISTERED],
+        help_text="Days an infused chain stays on the board (the acute period); never late.",
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -811,7 +912,16 @@ class Hold(models.Model):
     @property
     def decision(self) -> str | None:
         """`release` / `discard` once decided (the status says which), None while open."""
-        return {HoldStatus.RELEASED: "release", HoldStatus.DISCARDED: "discard"}.get(self.status)
+        decisions: dict[str, str] = {HoldStatus.RELEASED: "release", HoldStatus.DISCARDED: "discard"}
+        return decisions.get(self.status)
+
+    @property
+    def held_batch(self) -> Batch:
+        """The batch held, or the held unit's batch."""
+        if self.batch is not None:
+            return self.batch
+        assert self.unit is not None  # hold_on_a_unit_or_a_batch: a hold is on one of them
+        return self.unit.batch
 
 
 @pghistory.track()

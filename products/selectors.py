@@ -2,11 +2,10 @@
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from products.access import user_facility_ids
+from products.access import AnyUser, user_facility_ids
 from products.choices import HoldStatus, Source, UnitStatus
 from products.models import (
     Allocation,
@@ -29,9 +28,7 @@ from products.models import (
 )
 from products.rules import donors as donor_rules
 from products.rules.isbt128 import coi_in_scan
-from products.rules.schedules import Offset, StepRule
-
-AnyUser = AbstractBaseUser | AnonymousUser
+from products.rules.schedules import StepRule
 
 
 def _sees_everything(user: AnyUser) -> bool:
@@ -154,24 +151,7 @@ def custody_of(unit: Unit) -> QuerySet[CustodyRecord]:
 
 def protocol_step_rules(protocol_id: int) -> list[StepRule]:
     """A protocol's steps as pure schedule rules (for products.rules.schedules)."""
-
-    def offset(value: int | None, unit: str) -> Offset | None:
-        return Offset(value, unit) if value is not None else None
-
-    return [
-        StepRule(
-            kind=step.kind,
-            label=step.label,
-            first_due=Offset(step.first_due_value, step.first_due_unit),
-            grace_hours=step.grace_hours,
-            severity=step.severity,
-            repeat_every=offset(step.repeat_every_value, step.repeat_every_unit),
-            repeat_count=step.repeat_count,
-            repeat_until=offset(step.repeat_until_value, step.repeat_until_unit),
-            step_id=step.id,
-        )
-        for step in ProtocolStep.objects.filter(protocol_id=protocol_id).order_by("position", "id")
-    ]
+    return [step.rule() for step in ProtocolStep.objects.filter(protocol_id=protocol_id).order_by("position", "id")]
 
 
 # --- What else the admin lists: each scoped as the records it belongs to -------------------------------------
@@ -202,7 +182,9 @@ def tokens_visible_to(user: AnyUser) -> QuerySet[ApiToken]:
     tokens = ApiToken.objects.all()
     if _sees_everything(user):
         return tokens
-    return tokens.filter(user_id=user.pk)
+    if not user.is_authenticated:  # nobody's tokens (the same empty answer as filtering on a null id)
+        return tokens.none()
+    return tokens.filter(user=user)
 
 
 def steps_visible_to(user: AnyUser) -> QuerySet[ProcessingStep]:

@@ -9,12 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from products.demo import CART_PASSING, demo_password
-from products.models import Facility, Product, Unit
+from products.models import Batch, Facility, Product, Unit
 from products.rules.isbt128 import check_character
 from products.services import batches as batch_services
 from products.services.collections import collection_record
@@ -33,6 +34,7 @@ from tracker.services.clinical import (
 )
 from tracker.services.monitoring import reminder_resolve
 from tracker.services.orders import order_create, patient_create
+from tracker.services.planning import order_plan
 
 STAGES = ["ordered", "collected", "manufacturing", "quarantine", "released", "shipped", "stored", "thawed", "infused"]
 
@@ -52,6 +54,9 @@ DEMO_PATIENTS = [
     ("CH-100012", "Arjun", "Patel", date(1958, 7, 7), "male", "79.2", "infused", 730),
 ]
 
+
+# The plans the coordinators' board counts: (first day of conditioning, infusion day) in days from today.
+DEMO_PLANS = {"CH-100006": (3, 8), "CH-100007": (1, 6), "CH-100008": (-5, 0)}
 
 # The hard stops at work: a sterility result QA set aside after an investigation (then retested), and a bag that
 # arrived warm, was held by the system and released by QA with its rationale.
@@ -124,6 +129,15 @@ def seed_chains(products: dict[str, Product], facilities: dict[str, Facility]) -
         )
         story = _chain_story(order, index, start, infusion, actors, facilities)
         story.run(upto=stage)
+        if mrn in DEMO_PLANS:
+            today = timezone.localdate(now)
+            conditioning, infusion_day = DEMO_PLANS[mrn]
+            order_plan(
+                actor=actors.coordinator,
+                order_id=order.id,
+                planned_conditioning_on=today + timedelta(days=conditioning),
+                planned_infusion_on=today + timedelta(days=infusion_day),
+            )
         if infused_days is not None:
             _clinical_course(order, infusion, infused_days, actors)
         created += 1
@@ -134,7 +148,7 @@ def _chain_story(
     order: TherapyOrder, index: int, start: datetime, infusion: datetime, actors: Actors, facilities: dict
 ) -> Story:
     story = Story()
-    batch_holder: dict[str, object] = {}
+    batch_holder: dict[str, Batch] = {}
     unit_id = f"{order.chain.coi}-01"
     day = timedelta(days=1)
 
@@ -345,7 +359,7 @@ def _release_hold(unit_id: str, actors: Actors, now: datetime) -> None:
     )
 
 
-def _assess(actors: Actors, patient: Patient, moment: datetime, **measurements: object) -> None:
+def _assess(actors: Actors, patient: Patient, moment: datetime, **measurements: Any) -> None:
     when = at(moment)
     assessment_record(actor=actors.clinician, patient=patient, assessed_at=when, now=when, **measurements)
 

@@ -193,10 +193,13 @@ def _treat(patient_row: tuple, product: Product, hospital: Facility, actors: Act
             now=moment,
         )
     # At the bedside first: the bag's DIN (the donor's collection) as the scanner sends it, the wristband's MRN.
+    donation = allocation.unit.batch.collection
+    if donation is None:  # every unit allocated here is of the demo donor's batch
+        raise ValueError(f"Unit {unit_id} comes from no donor's collection.")
     bedside_check_record(
         actor=actors.clinician,
         coi=order.chain.coi,
-        scanned_unit=f"={allocation.unit.batch.collection.din}00",
+        scanned_unit=f"={donation.din}00",
         scanned_patient=patient.mrn,
         scanned_birth_date=patient.birth_date,
         now=infusion,

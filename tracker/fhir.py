@@ -412,7 +412,8 @@ def patient_fhir_bundle(*, patient: Patient, now: datetime | None = None) -> dic
         .select_related("batch__product", "chain")
         .order_by("created_at", "id")
     )
-    collections: dict[int, list[Collection]] = defaultdict(list)
+    # Keyed by chain: a patient's collections all have one (a donor's collection, chain None, comes by its batch).
+    collections: dict[int | None, list[Collection]] = defaultdict(list)
     for c in Collection.objects.filter(chain__order__patient=patient).order_by("collected_at", "id"):
         collections[c.chain_id].append(c)
     steps: dict[int, list[ProcessingStep]] = defaultdict(list)

@@ -152,9 +152,28 @@ class TherapyOrder(models.Model):
     # Set by the service (not auto_now_add), so an order entered afterwards keeps the time it was placed.
     ordered_at = models.DateTimeField(default=timezone.now, editable=False)
     note = models.TextField(blank=True)
+    # The plan, set ahead by the coordinators (tracker.services.planning): conditioning records (Conditioning) say
+    # what was given, so they exist only once it has begun; the board needs the dates before that.
+    planned_conditioning_on = models.DateField(
+        null=True, blank=True, help_text="First day of conditioning (lymphodepletion), as planned."
+    )
+    planned_infusion_on = models.DateField(null=True, blank=True, help_text="The infusion day (day 0), as planned.")
 
     class Meta:
         ordering = ["-ordered_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="order_conditioning_before_infusion",
+                condition=Q(planned_conditioning_on__isnull=True)
+                | Q(planned_infusion_on__isnull=True)
+                | Q(planned_conditioning_on__lte=F("planned_infusion_on")),
+                violation_error_message="Conditioning is planned before the infusion.",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["planned_infusion_on"], name="order_planned_infusion"),
+            models.Index(fields=["planned_conditioning_on"], name="order_planned_conditioning"),
+        ]
 
     def __str__(self) -> str:
         return f"Order {self.chain.coi}"

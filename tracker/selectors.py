@@ -3,10 +3,10 @@
 from datetime import date
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models.functions import Coalesce
 
-from products.access import has_role, user_facility_ids
+from products.access import AnyUser, has_role, user_facility_ids
 from products.choices import Role
 from products.models import Donor
 from tracker.access import may_see_patients
@@ -27,8 +27,6 @@ from tracker.models import (
     TherapyOrder,
     Webhook,
 )
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 
 def patients_visible_to(user: AnyUser) -> QuerySet[Patient]:
@@ -84,7 +82,8 @@ def with_course_dose(administrations: QuerySet[Administration]) -> QuerySet[Admi
     return administrations.annotate(
         course_dose_cells=Subquery(course.values("cells")[:1]),
         course_dose_cells_per_kg=Subquery(course.values("per_kg")[:1]),
-        course_units=Subquery(course.values("units")[:1]),
+        # A voided administration may leave its order with no unit given: a count of 0, not null.
+        course_units=Coalesce(Subquery(course.values("units")[:1]), 0),
     )
 
 

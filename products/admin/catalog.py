@@ -14,7 +14,18 @@ from products.admin.base import ProjectAdmin, acting_user
 from products.admin.service_pages import ServiceAdmin
 from products.admin_forms import ProductAddForm
 from products.models import MonitoringProtocol, Product, ProtocolStep, ReleaseTest
+from products.rules.stages import STAGE_DAYS_FIELDS
 from products.services.catalog import SpecTest, product_create, product_update
+
+# The coordinators' board shows a chain past its product's expected days in its stage as late (products.pipeline).
+STAGE_DAYS_FIELDSET = (
+    "Expected days per stage (the coordinators' board)",
+    {
+        "fields": [STAGE_DAYS_FIELDS[:3], STAGE_DAYS_FIELDS[3:6], STAGE_DAYS_FIELDS[6:]],
+        "description": "A chain longer than this in a stage is shown as late. Administered: how long an infused "
+        "chain stays on the board.",
+    },
+)
 
 
 class ProtocolStepInline(admin.TabularInline):
@@ -55,11 +66,11 @@ class MonitoringProtocolAdmin(ProjectAdmin):
 
     @admin.display(description="steps", ordering="step_count")
     def step_count(self, obj: MonitoringProtocol) -> int:
-        return obj.step_count  # type: ignore[attr-defined]
+        return obj.step_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="products", ordering="product_count")
     def product_count(self, obj: MonitoringProtocol) -> int:
-        return obj.product_count  # type: ignore[attr-defined]
+        return obj.product_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
 
 class ReleaseSpecInline(admin.TabularInline):
@@ -117,6 +128,7 @@ class ProductAdmin(ServiceAdmin):
             },
         ),
         ("Monitoring", {"fields": ["monitoring_protocol"]}),
+        STAGE_DAYS_FIELDSET,
     ]
     change_fields = (
         "code",
@@ -132,6 +144,7 @@ class ProductAdmin(ServiceAdmin):
         "storage_max_temp_c",
         "dose_unit",
         "monitoring_protocol",
+        *STAGE_DAYS_FIELDS,
         "created_at",
         "updated_at",
     )
@@ -147,6 +160,7 @@ class ProductAdmin(ServiceAdmin):
         "storage_max_temp_c",
         "dose_unit",
         "monitoring_protocol",
+        *STAGE_DAYS_FIELDS,
     )
 
     def update(self, request: HttpRequest, obj: Product, changes: dict[str, Any], data: dict[str, Any]) -> None:

@@ -1,8 +1,13 @@
 """Query filters of the product-side lists (`?coi=`, `?status=`, `?facility=`, ...)."""
 
+from datetime import UTC, datetime
+from typing import Any
+
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django_filters.constants import EMPTY_VALUES
+from django_filters.fields import IsoDateTimeField
 
 from products.choices import (
     BatchStatus,
@@ -19,10 +24,28 @@ from products.rules.isbt128 import din_number_in
 from products.selectors import coi_lookup
 
 
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, in UTC: PostgreSQL takes offsets up to 15:59 only (Python up to 23:59), and a time
+    near year 1 or 9999 may not exist once moved to UTC. Either is a 400 naming the filter, not a database error."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("This date-time is out of range.", code="overflow") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
+
+
 class CoiFilter(django_filters.CharFilter):
     """`?coi=`: the COI, or the chain's legacy COI."""
 
-    def __init__(self, chain_path: str = "chain", **kwargs: object) -> None:
+    def __init__(self, chain_path: str = "chain", **kwargs: Any) -> None:
         self.chain_path = chain_path
         kwargs.setdefault("help_text", "The chain of identity: its COI, or the legacy COI it carried before.")
         super().__init__(**kwargs)

@@ -163,13 +163,18 @@ class CollectionLabel:
 
 def collection_label(collection: Collection) -> CollectionLabel:
     """What a collection bag's label says. Expects the chain's product and the facility loaded."""
-    chain = collection.chain
-    product = chain.product if chain is not None else collection.product
+    chain, donor = collection.chain, collection.donor
+    if chain is not None:
+        product, code, code_kind = chain.product, chain.coi, "COI"
+    elif donor is not None and collection.product is not None:
+        # A donor's collection (allogeneic) belongs to no order yet: its bag carries the donor's code instead.
+        product, code, code_kind = collection.product, donor.donor_code, "DONOR"
+    else:  # the collection's constraint makes this unreachable: a chain, or a donor and a product
+        raise ValueError(f"Collection {collection.pk} names neither a chain nor a donor and a product.")
     return CollectionLabel(
         din=din_of(collection),
-        # A donor's collection (allogeneic) belongs to no order yet: its bag carries the donor's code instead.
-        coi=chain.coi if chain is not None else collection.donor.donor_code,  # type: ignore[union-attr]
-        code_kind="COI" if chain is not None else "DONOR",
+        coi=code,
+        code_kind=code_kind,
         product=product.name,
         statements=unit_label_statements(source=product.source),
         method=collection.get_method_display(),

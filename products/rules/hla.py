@@ -16,6 +16,9 @@ MAX_MATCHES = 2 * len(LOCI)  # 8
 ALLELES_PER_LOCUS = 2
 # WHO nomenclature: locus*field:field[:field[:field]][suffix]; fields are 2 or more digits.
 ALLELE = re.compile(r"^(?P<locus>A|B|C|DRB1)\*(?P<fields>\d{2,4}(?::\d{2,4}){1,3})(?P<suffix>[NLSCAQ]?)$")
+# The longest name ALLELE accepts is 25 characters (DRB1*, four 4-digit fields, a suffix); the bound leaves room
+# for spaces around it, and refuses megabytes of them before any pattern is tried.
+ALLELE_MAX_LENGTH = 32
 
 Typing = dict[str, tuple[str, ...]]
 
@@ -40,6 +43,8 @@ def parse_typing(value: object) -> Typing:
             raise InvalidTyping(f"{locus}: at most {ALLELES_PER_LOCUS} alleles (one per chromosome).")
         names = []
         for allele in alleles:
+            if isinstance(allele, str) and len(allele) > ALLELE_MAX_LENGTH:
+                raise InvalidTyping(f"{locus}: an allele name is at most {ALLELE_MAX_LENGTH} characters.")
             name = allele.strip().upper() if isinstance(allele, str) else allele
             match = ALLELE.match(name) if isinstance(name, str) else None
             if match is None:

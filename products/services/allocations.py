@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -65,7 +65,7 @@ def _chain(chain_id: int, *, lock: bool) -> ChainOfIdentity:
     return (chains.select_for_update(of=("self",)) if lock else chains).get(id=chain_id)
 
 
-def _check_order(actor: AbstractBaseUser, chain: ChainOfIdentity) -> None:
+def _check_order(actor: User, chain: ChainOfIdentity) -> None:
     require_member(actor, chain.treatment_facility)
     if chain.product.source != Source.ALLOGENEIC:
         raise IllegalTransition(
@@ -200,7 +200,7 @@ def _require_exception_input(*, unit_id: str | None, exception: str, rationale: 
 
 def allocation_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     chain_id: int,
     recipient_hla: Mapping[str, Sequence[str]] | None,
     unit_id: str | None = None,
@@ -244,7 +244,7 @@ def allocation_create(
 @transaction.atomic
 def _allocate(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     chain_id: int,
     recipient: hla_rules.Typing,
     unit_id: str | None,
@@ -306,9 +306,7 @@ def _allocate(
 
 
 @transaction.atomic
-def allocation_release(
-    *, actor: AbstractBaseUser, allocation_id: int, reason: str, now: datetime | None = None
-) -> Allocation:
+def allocation_release(*, actor: User, allocation_id: int, reason: str, now: datetime | None = None) -> Allocation:
     """Return an allocated unit to stock, on record (who, when, why): it is no longer the order's, and the bedside
     refuses it for that order. A unit given, thawed or in transit is not returned."""
     require_role(actor, *ALLOCATION_ROLES, action="release allocations")

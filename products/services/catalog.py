@@ -3,7 +3,7 @@
 from decimal import Decimal
 from typing import TypedDict
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -11,6 +11,7 @@ from products.choices import DiseaseTest, DoseUnit, FacilityKind, Role, Source
 from products.models import Facility, MonitoringProtocol, Product, ReleaseTest
 from products.rules.donors import BASE_TESTS
 from products.rules.hla import MAX_MATCHES
+from products.rules.stages import DEFAULT_STAGE_DAYS, STAGE_DAYS_FIELDS, Stage
 from products.services.common import UNSET, Unset, given, model_update, refuse_unknown_fields
 from products.services.guards import require_role
 
@@ -29,6 +30,7 @@ PRODUCT_EDITABLE = (
     "manufacturing_facility",
     "required_donor_tests",
     "hla_match_min",
+    *STAGE_DAYS_FIELDS,
 )
 
 
@@ -91,7 +93,7 @@ def _ordered(tests: list[str]) -> list[str]:
 @transaction.atomic
 def product_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     monitoring_protocol: MonitoringProtocol,
     release_spec: list[SpecTest],
     code: str,
@@ -109,6 +111,15 @@ def product_create(
     is_active: bool = True,
     required_donor_tests: list[str] | None = None,
     hla_match_min: int = 0,
+    stage_days_ordered: int = DEFAULT_STAGE_DAYS[Stage.ORDERED],
+    stage_days_collected: int = DEFAULT_STAGE_DAYS[Stage.COLLECTED],
+    stage_days_manufacturing: int = DEFAULT_STAGE_DAYS[Stage.MANUFACTURING],
+    stage_days_quarantine: int = DEFAULT_STAGE_DAYS[Stage.QUARANTINE],
+    stage_days_released: int = DEFAULT_STAGE_DAYS[Stage.RELEASED],
+    stage_days_shipped: int = DEFAULT_STAGE_DAYS[Stage.SHIPPED],
+    stage_days_at_site: int = DEFAULT_STAGE_DAYS[Stage.AT_SITE],
+    stage_days_thawed: int = DEFAULT_STAGE_DAYS[Stage.THAWED],
+    stage_days_administered: int = DEFAULT_STAGE_DAYS[Stage.ADMINISTERED],
 ) -> Product:
     """A product with its release specification. An allogeneic product's donors need at least the base tests
     (21 CFR 1271.85(a)): they are its `required_donor_tests` unless more are given."""
@@ -133,6 +144,15 @@ def product_create(
         is_active=is_active,
         required_donor_tests=_ordered(list(required_donor_tests)),
         hla_match_min=hla_match_min,
+        stage_days_ordered=stage_days_ordered,
+        stage_days_collected=stage_days_collected,
+        stage_days_manufacturing=stage_days_manufacturing,
+        stage_days_quarantine=stage_days_quarantine,
+        stage_days_released=stage_days_released,
+        stage_days_shipped=stage_days_shipped,
+        stage_days_at_site=stage_days_at_site,
+        stage_days_thawed=stage_days_thawed,
+        stage_days_administered=stage_days_administered,
     )
     _check_manufacturing_facility(product)
     _check_donor_rules(product)
@@ -162,7 +182,7 @@ def _check_manufacturing_facility(product: Product) -> None:
 @transaction.atomic
 def product_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     product_id: int,
     name: str | Unset = UNSET,
     is_active: bool | Unset = UNSET,
@@ -175,6 +195,15 @@ def product_update(
     manufacturing_facility: Facility | Unset | None = UNSET,
     required_donor_tests: list[str] | Unset = UNSET,
     hla_match_min: int | Unset = UNSET,
+    stage_days_ordered: int | Unset = UNSET,
+    stage_days_collected: int | Unset = UNSET,
+    stage_days_manufacturing: int | Unset = UNSET,
+    stage_days_quarantine: int | Unset = UNSET,
+    stage_days_released: int | Unset = UNSET,
+    stage_days_shipped: int | Unset = UNSET,
+    stage_days_at_site: int | Unset = UNSET,
+    stage_days_thawed: int | Unset = UNSET,
+    stage_days_administered: int | Unset = UNSET,
 ) -> Product:
     """Change what PRODUCT_EDITABLE lists of a product; the fields given are set, the model's rules checked."""
     require_role(actor, *CATALOGUE_ROLES, action="change products")
@@ -196,6 +225,15 @@ def product_update(
             if isinstance(required_donor_tests, list)
             else required_donor_tests,
             hla_match_min=hla_match_min,
+            stage_days_ordered=stage_days_ordered,
+            stage_days_collected=stage_days_collected,
+            stage_days_manufacturing=stage_days_manufacturing,
+            stage_days_quarantine=stage_days_quarantine,
+            stage_days_released=stage_days_released,
+            stage_days_shipped=stage_days_shipped,
+            stage_days_at_site=stage_days_at_site,
+            stage_days_thawed=stage_days_thawed,
+            stage_days_administered=stage_days_administered,
         ),
     )
     if changed:

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -27,7 +27,7 @@ def not_in_future(value: datetime, field: str, *, now: datetime | None = None) -
 @transaction.atomic
 def collection_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     chain: ChainOfIdentity | None = None,
     donor: Donor | None = None,
     product: Product | None = None,
@@ -35,7 +35,7 @@ def collection_record(
     facility: Facility,
     collected_at: datetime,
     method: str,
-    volume_ml: Decimal,
+    volume_ml: Decimal | None,  # None is refused (400), as from a form left blank
     total_nucleated_cells: int | None = None,
     cd3_cells: int | None = None,
     cd34_cells: int | None = None,
@@ -61,8 +61,8 @@ def collection_record(
         raise ValidationError({"din": [f"DIN {parsed.number} is already recorded."]})
     if chain is not None:
         chain = ChainOfIdentity.objects.select_for_update().get(id=chain.id)
-    else:
-        donor = Donor.objects.select_for_update().get(id=donor.id)  # type: ignore[union-attr]
+    elif donor is not None:  # _check_source: a chain, or a donor and a product
+        donor = Donor.objects.select_for_update().get(id=donor.id)
     collection = Collection.objects.create(
         chain=chain,
         donor=donor,
@@ -77,7 +77,7 @@ def collection_record(
         total_nucleated_cells=total_nucleated_cells,
         cd3_cells=cd3_cells,
         cd34_cells=cd34_cells,
-        collected_by=actor if actor.is_authenticated else None,
+        collected_by=actor,
         note=note,
     )
     if chain is not None:

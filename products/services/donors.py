@@ -6,10 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from products.choices import (
     DiseaseTest,
@@ -63,7 +62,7 @@ def new_donor_code() -> str:
 
 @transaction.atomic
 def donor_create(
-    *, actor: AbstractBaseUser, facility: Facility, hla: Mapping[str, Any] | None = None, now: datetime | None = None
+    *, actor: User, facility: Facility, hla: Mapping[str, Any] | None = None, now: datetime | None = None
 ) -> Donor:
     """A new donor on the product side, known by a server-generated code from now on."""
     require_role(actor, *DONOR_ROLES, action="register donors")
@@ -80,7 +79,7 @@ def donor_create(
     raise IntegrityError("Could not draw an unused donor code.")
 
 
-def _visible_donor(actor: AbstractBaseUser, donor_id: int, *, lock: bool = False) -> Donor:
+def _visible_donor(actor: User, donor_id: int, *, lock: bool = False) -> Donor:
     """The donor, if the actor works where the donor's records are kept (products.selectors.donors_visible_to)."""
     if not donors_visible_to(actor).filter(pk=donor_id).exists():
         raise PermissionDeniedError("You are not a member of a facility that holds this donor's records.")
@@ -89,7 +88,7 @@ def _visible_donor(actor: AbstractBaseUser, donor_id: int, *, lock: bool = False
 
 
 @transaction.atomic
-def donor_hla_update(*, actor: AbstractBaseUser, donor_id: int, hla: Mapping[str, Any] | None) -> Donor:
+def donor_hla_update(*, actor: User, donor_id: int, hla: Mapping[str, Any] | None) -> Donor:
     require_role(actor, *DONOR_ROLES, action="record donors' HLA typing")
     donor = _visible_donor(actor, donor_id, lock=True)
     require_member(actor, donor.facility)
@@ -103,7 +102,7 @@ def donor_hla_update(*, actor: AbstractBaseUser, donor_id: int, hla: Mapping[str
 @transaction.atomic
 def donor_screening_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     donor_id: int,
     kind: str,
     outcome: str,
@@ -130,7 +129,7 @@ def donor_screening_record(
 @transaction.atomic
 def donor_test_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     donor_id: int,
     test: str,
     result: str,
@@ -188,7 +187,7 @@ def _check_determination(donor: Donor, determination: str) -> None:
 def donor_determine(
     *,
     donor_id: int,
-    signer: AbstractBaseUser,
+    signer: User,
     determination: str,
     password: str,
     meaning: str,
@@ -211,7 +210,7 @@ def donor_determine(
 def _donor_determine(
     *,
     donor_id: int,
-    signer: AbstractBaseUser,
+    signer: User,
     determination: str,
     password: str,
     meaning: str,
@@ -233,7 +232,7 @@ def _donor_determine(
         donor=donor,
         determination=determination,
         signature=signature,
-        determined_at=signature.signed_at or timezone.now(),
+        determined_at=signature.signed_at,
     )
     donor.eligibility = determination
     donor.save(update_fields=["eligibility", "updated_at"])

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +14,7 @@ from products.models import Batch, CustodyRecord, Facility, Product, Unit
 from products.rules import batches as batch_rules
 from products.rules import custody
 from products.rules.hashchain import GENESIS
+from products.selectors import units_visible_to
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
 from products.services.holds import hold_open_by_system, require_not_on_hold
@@ -25,11 +26,11 @@ CUSTODY_ROLES = (Role.COORDINATOR, Role.MANUFACTURING, Role.CLINICIAN, Role.INTE
 @transaction.atomic
 def unit_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     batch_id: int,
     unit_id: str,
-    dose_cells: int,
-    volume_ml: Decimal,
+    dose_cells: int | None,  # None is refused (400), as from a form left blank
+    volume_ml: Decimal | None,
     expires_at: datetime | None = None,
     storage_location: str = "",
     now: datetime | None = None,
@@ -89,7 +90,7 @@ def storage_range(product: Product) -> str:
 @transaction.atomic
 def custody_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     unit_id: str,
     event: str,
     at: datetime,
@@ -106,11 +107,10 @@ def custody_record(
     a bag received or stored is kept (inventory); a shipment leaves its place empty.
     """
     require_role(actor, *CUSTODY_ROLES, action="record custody events")
-    unit = (
-        Unit.objects.select_for_update(of=("self",))
-        .select_related("batch__product", "current_facility")
-        .get(unit_id=unit_id)
-    )
+    # Among the units the caller may see: another facility's bag "does not exist", exactly as an unknown one does.
+    unit = units_visible_to(actor).select_for_update(of=("self",)).filter(unit_id=unit_id).first()
+    if unit is None:
+        raise ValidationError({"unit": [f"No unit {unit_id}."]})
     now = now or timezone.now()
     not_in_future(at, "at", now=now)
     # Whoever ships answers for the place the bag leaves; every other event happens where it is recorded.
@@ -155,6 +155,7 @@ def custody_record(
         unit, event=event, at=at, facility=facility, actor=actor, temperature_c=temperature_c, note=note, now=now
     )
     if record.excursion:
+        assert temperature_c is not None  # only a measured temperature is an excursion
         hold_open_by_system(
             unit=unit,
             kind=HoldKind.EXCURSION,
@@ -166,9 +167,7 @@ def custody_record(
     return record
 
 
-def custody_discard_on_decision(
-    *, unit: Unit, actor: AbstractBaseUser, note: str, now: datetime | None = None
-) -> CustodyRecord:
+def custody_discard_on_decision(*, unit: Unit, actor: User, note: str, now: datetime | None = None) -> CustodyRecord:
     """QA's signed decision to discard a held unit, on a unit the caller has locked. The custody rules apply
     (nothing follows an administration); the bag is discarded where it is, by the signer."""
     why_not = custody.refusal(
@@ -200,7 +199,7 @@ def _append(
     event: str,
     at: datetime,
     facility: Facility,
-    actor: AbstractBaseUser,
+    actor: User,
     temperature_c: Decimal | None,
     note: str,
     now: datetime,

@@ -40,6 +40,8 @@ def test_an_order_gets_a_coi_without_patient_identifiers(world, client_for):
         "ordered_by": "doc",
         "ordered_at": "",
         "note": "Cycle 1",
+        "planned_conditioning_on": None,  # the plan (orders/{coi}/plan/), none yet
+        "planned_infusion_on": None,
     }
     assert client.get(f"/api/v1/orders/{body['coi']}/").json() == body
 

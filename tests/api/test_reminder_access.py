@@ -140,10 +140,10 @@ def test_the_scan_raises_the_product_side_alerts_as_reminders_without_a_patient(
 
 def test_the_tracker_migration_decides_the_role_groups_tracker_permissions():
     """tracker/migrations/0008_role_permissions is the table of tracker permissions (with the donors' identity,
-    added by 0011_donor_role_permissions); the groups hold exactly it, whatever the products' migrations granted
+    added by 0012_donor_role_permissions); the groups hold exactly it, whatever the products' migrations granted
     before."""
     table = importlib.import_module("tracker.migrations.0008_role_permissions").GRANTS
-    donors = importlib.import_module("tracker.migrations.0011_donor_role_permissions").GRANTS
+    donors = importlib.import_module("tracker.migrations.0012_donor_role_permissions").GRANTS
     table = {role: {**table.get(role, {}), "donoridentity": donors.get(role, ())} for role in Role.values}
     for role in Role.values:
         held = set(

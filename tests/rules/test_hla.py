@@ -52,6 +52,7 @@ def test_typings_in_allele_notation_are_read(value, expected):
         ({"A": ["A*02:01X"]}, "not in allele notation"),
         ({"A": [201]}, "not in allele notation"),
         ({"A": ["B*08:01"]}, "an allele of B"),
+        ({"A": [" " * 30 + "A*02:01"]}, "at most 32 characters"),  # the schema's maxLength, refused before parsing
     ],
 )
 def test_anything_else_is_refused_with_a_reason(value, names):

@@ -42,7 +42,7 @@ def reference_mod_37_2(data: str) -> str:
 
 
 def test_published_example_g123498654321_has_check_character_h():
-    # DESIGN.md / ICCBBA: G1234 98 654321 -> H
+    # ICCBBA ST-001: G1234 98 654321 -> H
     assert check_character("G123498654321") == "H"
     assert reference_mod_37_2("G123498654321") == "H"
     din = parse_din("G123498654321H")

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from products.admin.base import acting_user
+from products.admin.board_filters import at_filter, board_filter
 from products.admin.service_pages import REFUSALS, domain_message, show_refusal
 from products.errors import DomainError
 from tracker.access import may_see_patients
@@ -22,6 +23,7 @@ from tracker.admin.base import ClinicalAdmin
 from tracker.admin.display import panel, when
 from tracker.admin.filters import facility_filter, grade_filter
 from tracker.admin.forms import AdverseEventAddForm, AdverseEventChangeForm, ReportSubmittedForm
+from tracker.board import ADVERSE_EVENT_FIGURES, adverse_event_at
 from tracker.models import AdverseEvent
 from tracker.rules import adverse_events as ae_rules
 from tracker.selectors import adverse_events_visible_to
@@ -86,6 +88,7 @@ class AdverseEventAdmin(ClinicalAdmin):
         "outcome",
     ]
     list_filter = [
+        board_filter(ADVERSE_EVENT_FIGURES),
         "term",
         grade_filter("grade", "grade", (1, 2, 3, 4, 5)),
         "serious",
@@ -93,6 +96,7 @@ class AdverseEventAdmin(ClinicalAdmin):
         ReportFilter,
         facility_filter("patient__facility"),
         "onset_at",
+        at_filter(adverse_event_at),
     ]
     list_select_related = ["patient", "recorded_by"]
     search_fields = ["patient__mrn", "patient__family_name", "patient__given_name", "term_text", "meddra_code"]

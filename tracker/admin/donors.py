@@ -174,13 +174,13 @@ def allocation_rows(order: TherapyOrder) -> list[tuple[str, Any]]:
     return rows
 
 
-class OrderAllocationViews:
+class OrderAllocationViews(PatientDataAdmin):
     """Mixed into the order's admin: allocate a unit (`allocate/`) and release an allocation (`release/<id>/`)."""
 
     def allocate_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        order = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        order = self.get_object(request, unquote(object_id))
         if order is None:
-            return self.missing(request, object_id)  # type: ignore[attr-defined]
+            return self.missing(request, object_id)
         if not request.user.has_perm("products.add_allocation"):
             raise PermissionDenied
         back = reverse("admin:tracker_therapyorder_change", args=[order.pk])
@@ -199,11 +199,11 @@ class OrderAllocationViews:
             except REFUSALS as exc:
                 show_refusal(form, exc, {"invalid_signature": "password", "signing_locked": "password"})
             else:
-                self.log_change(request, order, f"Allocated unit {allocation.unit.unit_id}")  # type: ignore[attr-defined]
+                self.log_change(request, order, f"Allocated unit {allocation.unit.unit_id}")
                 messages.success(request, f"Unit {allocation.unit.unit_id} allocated to {order.chain.coi}.")
                 return HttpResponseRedirect(back)
         return action_page(
-            self,  # type: ignore[arg-type]
+            self,
             request,
             title=f"Allocate a unit to {order.chain.coi}",
             intro="Reserve a unit of the order's allogeneic product from inventory. The bedside then accepts it for "
@@ -216,14 +216,14 @@ class OrderAllocationViews:
         )
 
     def release_allocation_view(self, request: HttpRequest, object_id: str, allocation_id: int) -> HttpResponse:
-        order = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        order = self.get_object(request, unquote(object_id))
         if order is None:
-            return self.missing(request, object_id)  # type: ignore[attr-defined]
+            return self.missing(request, object_id)
         if not request.user.has_perm("products.change_allocation"):
             raise PermissionDenied
         allocation = Allocation.objects.filter(pk=allocation_id, chain_id=order.chain_id).select_related("unit").first()
         if allocation is None:
-            return self.missing(request, str(allocation_id), "allocation")  # type: ignore[attr-defined]
+            return self.missing(request, str(allocation_id), "allocation")
         back = reverse("admin:tracker_therapyorder_change", args=[order.pk])
         form = ReleaseAllocationForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
@@ -234,11 +234,11 @@ class OrderAllocationViews:
             except REFUSALS as exc:
                 show_refusal(form, exc)
             else:
-                self.log_change(request, order, f"Released unit {allocation.unit.unit_id} to stock")  # type: ignore[attr-defined]
+                self.log_change(request, order, f"Released unit {allocation.unit.unit_id} to stock")
                 messages.success(request, f"Unit {allocation.unit.unit_id} returned to stock.")
                 return HttpResponseRedirect(back)
         return action_page(
-            self,  # type: ignore[arg-type]
+            self,
             request,
             title=f"Return unit {allocation.unit.unit_id} to stock",
             summary=[("Order", order.chain.coi), ("Unit", allocation.unit.unit_id)],

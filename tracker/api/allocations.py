@@ -4,6 +4,7 @@ patient side (tracker.services.allocations)."""
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -13,6 +14,7 @@ from rest_framework.response import Response
 
 from products.api.mixins import ServiceActionMixin, ValidatedInputMixin, actor_of
 from products.api.serializers.batches import SignatureSerializer
+from products.api.serializers.fields import PASSWORD_MAX_LENGTH, free_text
 from products.api.views import write_responses
 from products.choices import DonorException, Eligibility
 from products.models import Allocation
@@ -34,7 +36,7 @@ class AllocationSerializer(serializers.ModelSerializer):
     donor_code = serializers.CharField(
         source="unit.batch.collection.donor.donor_code", read_only=True, allow_null=True, default=None
     )
-    allocated_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    allocated_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     hla_matches = serializers.IntegerField(
         read_only=True,
         allow_null=True,
@@ -46,7 +48,7 @@ class AllocationSerializer(serializers.ModelSerializer):
     exception = serializers.ChoiceField(choices=DonorException.choices, read_only=True, allow_blank=True)
     exception_signature = SignatureSerializer(read_only=True, allow_null=True)
     label_warnings = serializers.ListField(child=serializers.CharField(), read_only=True)
-    released_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    released_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
     is_open = serializers.BooleanField(read_only=True, help_text="Not released: the unit is this order's.")
 
     class Meta:
@@ -91,10 +93,11 @@ class AllocateInputSerializer(serializers.Serializer):
         "1271.65(b)(1)(iii)) or `related_donor` (ineligible donor only, 1271.65(b)(1)(i)). Signed by the caller, "
         "who needs the clinician role (the treating physician).",
     )
-    exception_rationale = serializers.CharField(
+    exception_rationale = free_text(
         required=False, allow_blank=True, default="", help_text="With `exception`: the documented need or relation."
     )
     password = serializers.CharField(
+        max_length=PASSWORD_MAX_LENGTH,
         required=False,
         allow_blank=True,
         default="",
@@ -103,18 +106,15 @@ class AllocateInputSerializer(serializers.Serializer):
         style={"input_type": "password"},
         help_text="With `exception`: the signer's own password, re-entered (21 CFR 11.200).",
     )
-    meaning = serializers.CharField(required=False, allow_blank=True, default="")
+    meaning = free_text(required=False, allow_blank=True, default="")
 
 
 class ReleaseAllocationInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the unit returns to stock.")
+    reason = free_text(help_text="Why the unit returns to stock.")
 
 
-class OrderChildMixin:
+class OrderChildMixin(generics.GenericAPIView):
     """Views under `orders/{coi}/`: the order must be one the caller may see, or it is a 404."""
-
-    request: Request
-    kwargs: dict[str, Any]
 
     def get_order(self) -> TherapyOrder:
         if not hasattr(self, "_order"):

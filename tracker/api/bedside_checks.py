@@ -183,7 +183,7 @@ class BedsideCheckListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
         return self.get_queryset().get(pk=check.pk)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        # A check is an answer (CONTRACT 1.1: 200), though it is also kept.
+        # A check is an answer (200, docs/api.md), though it is also kept.
         response = super().create(request, *args, **kwargs)
         response.status_code = status.HTTP_200_OK
         return response

@@ -11,8 +11,18 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from products.api.serializers.batches import SignatureSerializer
-from products.api.serializers.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
-from products.models import Unit
+from products.api.serializers.fields import (
+    PASSWORD_MAX_LENGTH,
+    BoundedDateField,
+    BoundedDateTimeField,
+    DecimalShape,
+    OptionalText,
+    OptionalValue,
+    ScopedPrimaryKeyRelatedField,
+    ScopedSlugRelatedField,
+    free_text,
+)
+from products.models import Facility, Unit
 from products.selectors import units_visible_to
 from tracker.choices import (
     AdverseEventTerm,
@@ -48,8 +58,8 @@ from tracker.rules import grading
 from tracker.rules.ranges import TEMPERATURE_C, VITALS, WELLBEING_SCORE, Range
 from tracker.selectors import orders_visible_to, patients_visible_to
 
-OPTIONAL = {"required": False, "allow_null": True, "default": None}
-TEXT = {"required": False, "allow_blank": True, "default": ""}
+OPTIONAL: OptionalValue = {"required": False, "allow_null": True, "default": None}
+TEXT: OptionalText = {"required": False, "allow_blank": True, "default": ""}
 
 
 class AnsweredBooleanField(serializers.BooleanField):
@@ -61,19 +71,21 @@ class AnsweredBooleanField(serializers.BooleanField):
 
 def in_range(bounds: Range, help_text: str, **kwargs: Any) -> serializers.Field:
     """A number field bounded by a rule's range (tracker.rules), with the rule's own message."""
-    messages = {"min_value": bounds.message, "max_value": bounds.message}
-    if isinstance(bounds.low, Decimal):
+    low, high = bounds.low, bounds.high
+    # Any: the stubs want str-or-lazy-str values, a type only a development package (django-stubs-ext) names.
+    messages: dict[str, Any] = {"min_value": bounds.message, "max_value": bounds.message}
+    if isinstance(low, Decimal) or isinstance(high, Decimal):
         return NumberField(
             max_digits=kwargs.pop("max_digits", 4),
             decimal_places=kwargs.pop("decimal_places", 1),
-            min_value=bounds.low,
-            max_value=bounds.high,
+            min_value=low,
+            max_value=high,
             help_text=help_text,
             error_messages=messages,
             **kwargs,
         )
     return serializers.IntegerField(
-        min_value=bounds.low, max_value=bounds.high, help_text=help_text, error_messages=messages, **kwargs
+        min_value=low, max_value=high, help_text=help_text, error_messages=messages, **kwargs
     )
 
 
@@ -201,7 +213,7 @@ class AdministrationSerializer(RecordSerializer):
 class AdministrationInputSerializer(serializers.Serializer):
     coi = OrderByCoiField()
     unit = UnitByIdField(help_text="The unit id of the bag given.")
-    administered_at = serializers.DateTimeField()
+    administered_at = BoundedDateTimeField()
     route = serializers.ChoiceField(choices=Route.choices)
     scanned_unit = serializers.CharField(
         max_length=128,
@@ -209,7 +221,7 @@ class AdministrationInputSerializer(serializers.Serializer):
         "data identifier `=` and flags; typed with its check character). See `bedside-checks/`.",
     )
     scanned_patient = serializers.CharField(max_length=64, help_text="The MRN as read from the wristband.")
-    scanned_birth_date = serializers.DateField(
+    scanned_birth_date = BoundedDateField(
         help_text="The birth date as read from the wristband (YYYY-MM-DD): the second patient identifier.",
         error_messages={"required": "Scan or type the birth date on the wristband (the second identifier)."},
     )
@@ -224,6 +236,7 @@ class AdministrationInputSerializer(serializers.Serializer):
     )
     verifier_password = serializers.CharField(
         write_only=True,
+        max_length=PASSWORD_MAX_LENGTH,
         trim_whitespace=False,
         style={"input_type": "password"},
         help_text="The verifier's own password, re-entered (21 CFR 11.200). Tried only after every other check.",
@@ -232,18 +245,18 @@ class AdministrationInputSerializer(serializers.Serializer):
             "blank": "The second person signs with their own password.",
         },
     )
-    premedication = serializers.CharField(**TEXT)
-    infusion_reaction = serializers.CharField(**TEXT)
-    note = serializers.CharField(**TEXT)
+    premedication = free_text(**TEXT)
+    infusion_reaction = free_text(**TEXT)
+    note = free_text(**TEXT)
 
 
 class VoidInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the administration is voided as entered in error.")
+    reason = free_text(help_text="Why the administration is voided as entered in error.")
 
 
 class CorrectTimeInputSerializer(serializers.Serializer):
-    administered_at = serializers.DateTimeField(help_text="The corrected administration time.")
-    reason = serializers.CharField(help_text="Why the time is corrected (21 CFR 11.10(e)).")
+    administered_at = BoundedDateTimeField(help_text="The corrected administration time.")
+    reason = free_text(help_text="Why the time is corrected (21 CFR 11.10(e)).")
 
 
 # Assessments -----------------------------------------------------------------------------------------------
@@ -297,7 +310,7 @@ class AssessmentInputSerializer(serializers.Serializer):
     """The raw measurements; the grades are computed from them. Ranges refuse what no patient can measure."""
 
     patient = patient_field()
-    assessed_at = serializers.DateTimeField()
+    assessed_at = BoundedDateTimeField()
     temperature_c = in_range(TEMPERATURE_C, "Body temperature in degrees Celsius.", **OPTIONAL)
     hypotension = serializers.ChoiceField(choices=Hypotension.choices, default=Hypotension.NONE)
     hypoxia = serializers.ChoiceField(choices=Hypoxia.choices, default=Hypoxia.NONE)
@@ -339,7 +352,7 @@ class AssessmentInputSerializer(serializers.Serializer):
     crp_mg_l = _lab(7, "C-reactive protein, mg/L.")
     ferritin_ng_ml = _lab(9, "Ferritin, ng/mL.")
     il6_pg_ml = _lab(9, "Interleukin-6, pg/mL.")
-    note = serializers.CharField(**TEXT)
+    note = free_text(**TEXT)
 
 
 # Interventions and conditioning ----------------------------------------------------------------------------
@@ -369,19 +382,23 @@ class InterventionSerializer(RecordSerializer):
         read_only_fields = fields
 
 
-DOSE = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.01")}
+class DoseShape(DecimalShape):
+    min_value: Decimal
+
+
+DOSE: DoseShape = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 
 class InterventionInputSerializer(serializers.Serializer):
     patient = patient_field()
-    given_at = serializers.DateTimeField()
+    given_at = BoundedDateTimeField()
     kind = serializers.ChoiceField(choices=InterventionKind.choices)
     drug = serializers.CharField(max_length=100, help_text="e.g. tocilizumab, dexamethasone")
     dose = NumberField(**DOSE, **OPTIONAL)
     dose_unit = serializers.CharField(max_length=20, help_text="e.g. mg/kg, mg", **TEXT)
     route = serializers.CharField(max_length=20, help_text="e.g. IV, PO", **TEXT)
     indication = serializers.ChoiceField(choices=Indication.choices, default=Indication.CRS)
-    note = serializers.CharField(**TEXT)
+    note = free_text(**TEXT)
 
 
 class ConditioningSerializer(RecordSerializer):
@@ -415,7 +432,7 @@ class ConditioningInputSerializer(serializers.Serializer):
     drug = serializers.CharField(max_length=100)
     dose = NumberField(**DOSE)
     dose_unit = serializers.CharField(max_length=20, default="mg/m2")
-    given_on = serializers.DateField()
+    given_on = BoundedDateField()
     day_relative = serializers.IntegerField(
         min_value=-365, max_value=365, help_text="Day relative to the planned infusion (day 0), e.g. -5."
     )
@@ -474,15 +491,19 @@ class AdverseEventChangeSerializer(serializers.Serializer):
     term = serializers.ChoiceField(choices=AdverseEventTerm.choices)
     term_text = serializers.CharField(max_length=200, help_text="Verbatim term.", **TEXT)
     meddra_code = serializers.RegexField(
-        r"^\d{8}$", help_text="MedDRA code (8 digits).", error_messages={"invalid": "8 digits."}, **TEXT
+        r"^\d{8}$",
+        max_length=8,
+        help_text="MedDRA code (8 digits).",
+        error_messages={"invalid": "8 digits."},
+        **TEXT,
     )
     grade = in_range(
         ae_rules.GRADE, "CTCAE v5, or ASTCT 2019 for CRS/ICANS. Grade 4 or 5 makes the event serious; 5 makes it fatal."
     )
     grading_system = serializers.ChoiceField(choices=GradingSystem.choices, default=GradingSystem.CTCAE)
-    onset_at = serializers.DateTimeField()
-    aware_at = serializers.DateTimeField(help_text="When the site became aware: the report clock starts here.")
-    resolved_at = serializers.DateTimeField(**OPTIONAL)
+    onset_at = BoundedDateTimeField()
+    aware_at = BoundedDateTimeField(help_text="When the site became aware: the report clock starts here.")
+    resolved_at = BoundedDateTimeField(**OPTIONAL)
     outcome = serializers.ChoiceField(choices=Outcome.choices, default=Outcome.ONGOING)
     serious = serializers.BooleanField(
         help_text="Serious (death, life-threatening, hospitalisation...). Grade 4 or 5 or a fatal outcome makes the "
@@ -494,9 +515,10 @@ class AdverseEventChangeSerializer(serializers.Serializer):
         error_messages={"required": "Say whether the product's label lists this event (true or false)."},
     )
     relatedness = serializers.ChoiceField(choices=Relatedness.choices, default=Relatedness.POSSIBLE)
-    description = serializers.CharField(**TEXT)
+    description = free_text(**TEXT)
 
-    aware_at_reason = serializers.CharField(
+    # Optional in the type because a subclass removes the field (DRF's way: the subclass sets it to None).
+    aware_at_reason: serializers.CharField | None = free_text(
         write_only=True,
         help_text="PATCH only: why `aware_at` moves. Required once a report deadline is set (400 without it); once "
         "the report is submitted `aware_at` no longer moves (409 `illegal_transition`).",
@@ -510,7 +532,7 @@ class AdverseEventInputSerializer(AdverseEventChangeSerializer):
 
 
 class ReportSubmittedInputSerializer(serializers.Serializer):
-    report_submitted_at = serializers.DateTimeField(
+    report_submitted_at = BoundedDateTimeField(
         help_text="When the report was submitted to the regulator; default: now.", **OPTIONAL
     )
 
@@ -522,6 +544,9 @@ class FollowUpVisitSerializer(RecordSerializer):
     """A follow-up visit: response, survival, new malignancies, RCV test, patient-reported outcomes."""
 
     recorded_by = username("Who recorded it.")
+    disease_response = serializers.ChoiceField(
+        choices=DiseaseResponse.choices, allow_blank=True, read_only=True, help_text="Empty when not assessed."
+    )
 
     class Meta:
         model = FollowUpVisit
@@ -548,20 +573,20 @@ class FollowUpVisitSerializer(RecordSerializer):
 
 class FollowUpVisitInputSerializer(serializers.Serializer):
     patient = patient_field()
-    visit_date = serializers.DateField()
+    visit_date = BoundedDateField()
     disease_response = serializers.ChoiceField(choices=DiseaseResponse.choices, **TEXT)
     survival_status = serializers.ChoiceField(choices=SurvivalStatus.choices, default=SurvivalStatus.ALIVE)
-    death_date = serializers.DateField(**OPTIONAL)
+    death_date = BoundedDateField(**OPTIONAL)
     cause_of_death = serializers.CharField(max_length=200, **TEXT)
     new_malignancy = serializers.BooleanField(default=False)
-    malignancy_description = serializers.CharField(**TEXT)
+    malignancy_description = free_text(**TEXT)
     car_testing_requested = serializers.BooleanField(
         default=False, help_text="Tumour tested for the CAR transgene (FDA boxed warning, 2024)."
     )
     rcv_result = serializers.ChoiceField(choices=RcvResult.choices, default=RcvResult.NOT_DONE)
     wellbeing_score = in_range(WELLBEING_SCORE, "Patient-reported well-being, 0-10.", **OPTIONAL)
-    patient_reported = serializers.CharField(help_text="Patient-reported outcomes, free text.", **TEXT)
-    note = serializers.CharField(**TEXT)
+    patient_reported = free_text(help_text="Patient-reported outcomes, free text.", **TEXT)
+    note = free_text(**TEXT)
 
 
 # Monitoring: scheduled checks and reminders ----------------------------------------------------------------
@@ -595,7 +620,7 @@ class ScheduledCheckSerializer(RecordSerializer):
 class ReminderSerializer(RecordSerializer):
     """Something a person must look at: a due or overdue check, a report deadline, a unit or batch at risk."""
 
-    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
     check = serializers.IntegerField(
         source="check_item_id", read_only=True, allow_null=True, help_text="The scheduled check it is about, if any."
     )

@@ -9,6 +9,7 @@ who the donor is (name, birth date, contact) only by members of the donor's faci
 from datetime import date
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -16,7 +17,7 @@ from rest_framework import generics, serializers
 
 from products.api.mixins import ServiceCreateMixin, actor_of
 from products.api.serializers.batches import SignatureInputSerializer, SignatureSerializer
-from products.api.serializers.fields import HlaField
+from products.api.serializers.fields import BoundedDateField, BoundedDateTimeField, HlaField, free_text
 from products.api.views import write_responses
 from products.choices import (
     DiseaseTest,
@@ -40,7 +41,7 @@ IDENTITY_FIELDS = ("given_name", "family_name", "birth_date", "sex", "phone", "e
 class DonorSerializer(serializers.ModelSerializer):
     """A donor: the product side's code and eligibility, and who the donor is (only for the donor's facility)."""
 
-    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
     hla = HlaField(read_only=True)
     eligibility = serializers.ChoiceField(choices=Eligibility.choices, read_only=True)
     identity_visible = serializers.SerializerMethodField(
@@ -106,23 +107,23 @@ class DonorSerializer(serializers.ModelSerializer):
 
 
 class DonorInputSerializer(serializers.Serializer):
-    facility = serializers.SlugRelatedField(
+    facility = serializers.SlugRelatedField[Facility](
         slug_field="code", queryset=Facility.objects.all(), help_text="Where the donor is screened (its code)."
     )
     given_name = serializers.CharField(max_length=100)
     family_name = serializers.CharField(max_length=100)
-    birth_date = serializers.DateField()
+    birth_date = BoundedDateField()
     sex = serializers.ChoiceField(choices=Sex.choices)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
-    address = serializers.CharField(required=False, allow_blank=True, default="")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    address = free_text(required=False, allow_blank=True, default="")
     hla = HlaField(required=False, allow_null=True, default=None)
 
 
 class DonorScreeningSerializer(serializers.ModelSerializer):
     """A screening (21 CFR 1271.75): the medical history and questionnaire, or the physical assessment."""
 
-    performed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    performed_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
 
     class Meta:
         model = DonorScreening
@@ -133,8 +134,8 @@ class DonorScreeningSerializer(serializers.ModelSerializer):
 class DonorScreeningInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ScreeningKind.choices)
     outcome = serializers.ChoiceField(choices=ScreeningOutcome.choices)
-    performed_at = serializers.DateTimeField()
-    findings = serializers.CharField(
+    performed_at = BoundedDateTimeField()
+    findings = free_text(
         required=False, allow_blank=True, default="", help_text="Required when a risk was found: what it was."
     )
 
@@ -142,7 +143,7 @@ class DonorScreeningInputSerializer(serializers.Serializer):
 class DonorTestSerializer(serializers.ModelSerializer):
     """An infectious-disease test result, with the date its specimen was taken (21 CFR 1271.80(b))."""
 
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
 
     class Meta:
         model = DonorTest
@@ -153,8 +154,8 @@ class DonorTestSerializer(serializers.ModelSerializer):
 class DonorTestInputSerializer(serializers.Serializer):
     test = serializers.ChoiceField(choices=DiseaseTest.choices)
     result = serializers.ChoiceField(choices=DiseaseTestResult.choices)
-    sampled_at = serializers.DateTimeField(help_text="When the specimen was taken.")
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    sampled_at = BoundedDateTimeField(help_text="When the specimen was taken.")
+    note = free_text(required=False, allow_blank=True, default="")
 
 
 class DonorDeterminationSerializer(serializers.ModelSerializer):
@@ -216,11 +217,8 @@ class DonorDetail(generics.RetrieveAPIView):
         return _donors(self.request)
 
 
-class DonorChildMixin:
+class DonorChildMixin(generics.GenericAPIView):
     """Views under `donors/{id}/`: the donor must be visible to the caller, or it is a 404."""
-
-    request: Any
-    kwargs: dict[str, Any]
 
     def get_donor(self) -> Donor:
         if not hasattr(self, "_donor"):

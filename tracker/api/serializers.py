@@ -1,8 +1,18 @@
 """Patients (PHI) and therapy orders."""
 
+from decimal import Decimal
+from typing import Any, TypedDict
+
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
-from products.api.serializers.fields import HlaField, ScopedPrimaryKeyRelatedField
+from products.api.serializers.fields import (
+    BoundedDateField,
+    DecimalShape,
+    HlaField,
+    ScopedPrimaryKeyRelatedField,
+    free_text,
+)
 from products.choices import CoiStatus
 from products.models import Facility, Product
 from tracker.choices import Sex
@@ -10,10 +20,18 @@ from tracker.models import Patient, PatientWeight, TherapyOrder
 from tracker.rules.ranges import WEIGHT_KG
 from tracker.selectors import patients_visible_to
 
-WEIGHT = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
+WEIGHT: DecimalShape = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
 
 
-WEIGHT_BOUNDS = {
+class Bounds(TypedDict):
+    """A rule's range as a field's bounds, refused with the rule's own message."""
+
+    min_value: Decimal | int
+    max_value: Decimal | int
+    error_messages: dict[str, Any]  # the stubs' str-or-lazy-str is named only by django-stubs-ext (development)
+
+
+WEIGHT_BOUNDS: Bounds = {
     "min_value": WEIGHT_KG.low,
     "max_value": WEIGHT_KG.high,
     "error_messages": {"min_value": WEIGHT_KG.message, "max_value": WEIGHT_KG.message},
@@ -21,7 +39,7 @@ WEIGHT_BOUNDS = {
 
 
 class PatientSerializer(serializers.ModelSerializer):
-    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
     weight_kg = serializers.DecimalField(
         read_only=True,
         allow_null=True,
@@ -52,7 +70,7 @@ class PatientInputSerializer(serializers.Serializer):
     mrn = serializers.CharField(max_length=40, help_text="Medical record number at the treating facility.")
     given_name = serializers.CharField(max_length=100)
     family_name = serializers.CharField(max_length=100)
-    birth_date = serializers.DateField()
+    birth_date = BoundedDateField()
     sex = serializers.ChoiceField(choices=Sex.choices)
     weight_kg = serializers.DecimalField(
         required=False,
@@ -62,7 +80,7 @@ class PatientInputSerializer(serializers.Serializer):
         **WEIGHT_BOUNDS,
         **WEIGHT,
     )
-    weighed_on = serializers.DateField(
+    weighed_on = BoundedDateField(
         required=False, allow_null=True, default=None, help_text="When that weight was measured; default: today."
     )
     facility = serializers.SlugRelatedField(
@@ -79,12 +97,12 @@ class PatientHlaSerializer(serializers.Serializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     coi = serializers.CharField(source="chain.coi", read_only=True, help_text="Chain of identity, server-generated.")
-    product = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    product = serializers.SlugRelatedField[Product](slug_field="code", read_only=True)
     status = serializers.ChoiceField(source="chain.status", choices=CoiStatus.choices, read_only=True)
     facility = serializers.CharField(source="patient.facility.code", read_only=True, help_text="Treating facility.")
-    ordered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    ordered_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
 
-    collection_facility = serializers.SlugRelatedField(
+    collection_facility = serializers.SlugRelatedField[Facility](
         source="chain.collection_facility", slug_field="code", read_only=True, allow_null=True
     )
     allocated_units = serializers.SerializerMethodField(
@@ -105,6 +123,8 @@ class OrderSerializer(serializers.ModelSerializer):
             "ordered_by",
             "ordered_at",
             "note",
+            "planned_conditioning_on",
+            "planned_infusion_on",
         ]
         read_only_fields = fields
 
@@ -127,14 +147,14 @@ class OrderInputSerializer(serializers.Serializer):
         default=None,
         help_text="Where the cells will be collected; its staff then see the chain.",
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")
 
 
 class PatientWeightSerializer(serializers.ModelSerializer):
     """A weight measured on a date: a dose per kg uses the latest weight on or before its infusion day."""
 
     weight_kg = serializers.DecimalField(read_only=True, **WEIGHT)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = PatientWeight
@@ -144,5 +164,5 @@ class PatientWeightSerializer(serializers.ModelSerializer):
 
 class PatientWeightInputSerializer(serializers.Serializer):
     weight_kg = serializers.DecimalField(help_text="Kilograms, one decimal.", **WEIGHT_BOUNDS, **WEIGHT)
-    measured_on = serializers.DateField(help_text="The day the patient was weighed (not in the future).")
+    measured_on = BoundedDateField(help_text="The day the patient was weighed (not in the future).")
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

@@ -1,6 +1,17 @@
 from django.urls import path
 
-from tracker.api import allocations, bedside_checks, clinical_urls, donors, labels, reading_urls, views, webhooks
+from tracker.api import (
+    allocations,
+    bedside_checks,
+    board,
+    clinical_urls,
+    donors,
+    labels,
+    planning,
+    reading_urls,
+    views,
+    webhooks,
+)
 
 urlpatterns = [
     path("patients/", views.PatientListCreate.as_view(), name="patient-list"),
@@ -9,6 +20,7 @@ urlpatterns = [
     path("patients/<int:id>/wristband.pdf", labels.WristbandView.as_view(), name="patient-wristband"),
     path("orders/", views.OrderListCreate.as_view(), name="order-list"),
     path("orders/<str:coi>/", views.OrderDetail.as_view(), name="order-detail"),
+    path("orders/<str:coi>/plan/", planning.OrderPlan.as_view(), name="order-plan"),
     path("orders/<str:coi>/allocate/", allocations.OrderAllocate.as_view(), name="order-allocate"),
     path("orders/<str:coi>/allocations/", allocations.OrderAllocationList.as_view(), name="order-allocation-list"),
     path(
@@ -31,6 +43,8 @@ urlpatterns = [
     *clinical_urls.urlpatterns,
     # read models: patient timeline and FHIR export
     *reading_urls.urlpatterns,
+    # the coordinators' board (the admin's home page, for integrations)
+    path("board/", board.BoardView.as_view(), name="board"),
     path("webhooks/", webhooks.WebhookListCreate.as_view(), name="webhook-list"),
     path("webhooks/<int:id>/", webhooks.WebhookDetail.as_view(), name="webhook-detail"),
 ]

@@ -1,6 +1,6 @@
 """Administration with bedside verification: the right product into the right patient, once, checked by two people.
 
-The order of the checks is the rule (CONTRACT 1.1, hard stops): the caller's own rights, the order, the identity
+The order of the checks is the rule (README, hard stops): the caller's own rights, the order, the identity
 (bag, wristband MRN and birth date), the unit's state and who the verifier is are all checked first, and only then
 is the verifier's password tried. So a caller who may not record this administration (wrong role, another
 facility, the wrong patient, a unit that may not be given...) learns nothing about anyone's password and adds no
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,17 +23,17 @@ from products.errors import DomainError, OutOfSequence, UnitExpired, UnitNotRele
 from products.models import ChainOfIdentity, FacilityMembership, Unit
 from products.rules.chains import ChainEvent
 from products.rules.isbt128 import clean_scan
-from products.selectors import unit_dins
+from products.selectors import unit_dins, units_visible_to
 from products.services.chains import chain_apply
 from products.services.collections import not_in_future
-from products.services.guards import require_member, require_role
+from products.services.guards import require_role
 from products.services.holds import unit_hold_refusal
 from products.services.signatures import signature_capture, signature_verify
 from products.services.units import unit_mark_administered
 from tracker.errors import AlreadyAdministered, IdentityMismatch, UnitNotAtSite, UnitNotThawed
 from tracker.models import Administration, Patient, TherapyOrder
 from tracker.rules.bedside import Bag, Mismatch, bag_refusal, wristband_mismatches
-from tracker.selectors import weight_on
+from tracker.selectors import orders_visible_to, weight_on
 from tracker.services.monitoring import course_schedule_sync
 from tracker.services.orders import PATIENT_ROLES
 
@@ -60,12 +60,12 @@ class Checked:
     order: TherapyOrder
     patient: Patient
     unit: Unit
-    verifier: AbstractBaseUser
+    verifier: User
 
 
 def administration_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     coi: str,
     unit_id: str,
     administered_at: datetime,
@@ -126,18 +126,19 @@ def _require_input(scan: BedsideScan, verifier_password: str) -> None:
         raise ValidationError(errors)
 
 
-def _bedside_check(actor: AbstractBaseUser, scan: BedsideScan, *, lock: bool, now: datetime) -> Checked:
-    """Every refusal but the password's, in the contract's order. Reads only (`lock` takes the unit's row lock)."""
+def _bedside_check(actor: User, scan: BedsideScan, *, lock: bool, now: datetime) -> Checked:
+    """Every refusal but the password's, in the order of the README's hard stops. Reads only (`lock` takes the
+    unit's row lock)."""
     # 1. The caller's own rights.
     require_role(actor, *PATIENT_ROLES, action="record administrations")
-    # 2. The order, at one of the caller's facilities.
-    order = TherapyOrder.objects.select_related("patient__facility", "chain").filter(chain__coi=scan.coi).first()
+    # 2. The order, among those of the caller's facilities: another facility's order "does not exist", exactly as
+    # an unknown COI does (the answer tells nothing about other facilities' orders).
+    order = orders_visible_to(actor).filter(chain__coi=scan.coi).first()
     if order is None:
         raise ValidationError({"coi": [f"No order with COI {scan.coi}."]})
     patient = order.patient
-    require_member(actor, patient.facility)
     not_in_future(scan.administered_at, "administered_at", now=now)
-    units = Unit.objects.select_related("batch__product", "current_facility")
+    units = units_visible_to(actor)
     if lock:
         # The unit row lock makes a concurrent second administration of this bag wait, then fail below.
         units = units.select_for_update(of=("self",))
@@ -230,7 +231,7 @@ def _unit_refusals(*, unit: Unit, patient: Patient, at: datetime) -> Iterator[Do
         yield OutOfSequence(f"Unit {unit.unit_id}'s last custody event was at {unit.last_event_at.isoformat()}.")
 
 
-def _verifier(*, actor: AbstractBaseUser, patient: Patient, username: str) -> AbstractBaseUser:
+def _verifier(*, actor: User, patient: Patient, username: str) -> User:
     """The second person: another active clinician or coordinator who is a member of the patient's facility.
     One message for every way a name fails, so the answer tells nobody which usernames exist elsewhere."""
     if username.casefold() == actor.get_username().casefold():
@@ -242,7 +243,7 @@ def _verifier(*, actor: AbstractBaseUser, patient: Patient, username: str) -> Ab
         and bool(user_roles(verifier) & VERIFIER_ROLES)
         and FacilityMembership.objects.filter(user=verifier, facility_id=patient.facility_id).exists()
     )
-    if not eligible:
+    if verifier is None or not eligible:
         raise ValidationError(
             {
                 "verifier_username": [
@@ -256,7 +257,7 @@ def _verifier(*, actor: AbstractBaseUser, patient: Patient, username: str) -> Ab
 
 @transaction.atomic
 def _administration_write(
-    actor: AbstractBaseUser,
+    actor: User,
     scan: BedsideScan,
     *,
     verifier_password: str,

@@ -3,7 +3,7 @@ patient's HLA typing (products.services.allocations holds the rules)."""
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from products.models import Allocation
 from products.services.allocations import allocation_create
@@ -13,7 +13,7 @@ from tracker.models import TherapyOrder
 
 def order_allocate(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     order_id: int,
     unit_id: str | None = None,
     exception: str = "",

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -18,7 +18,7 @@ from tracker.models import DonorIdentity
 @transaction.atomic
 def donor_register(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     facility: Facility,
     given_name: str,
     family_name: str,

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +24,7 @@ PATIENT_ROLES = (Role.COORDINATOR, Role.CLINICIAN, Role.INTEGRATION)
 @transaction.atomic
 def patient_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     facility: Facility,
     mrn: str,
     given_name: str,
@@ -86,7 +86,7 @@ def _check_weight(weight_kg: Decimal, measured_on: date | None, birth_date: date
 @transaction.atomic
 def patient_weight_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient_id: int,
     weight_kg: Decimal,
     measured_on: date,
@@ -110,7 +110,7 @@ def patient_weight_record(
 
 
 @transaction.atomic
-def patient_hla_update(*, actor: AbstractBaseUser, patient_id: int, hla: Mapping[str, Any] | None) -> Patient:
+def patient_hla_update(*, actor: User, patient_id: int, hla: Mapping[str, Any] | None) -> Patient:
     """Record (or correct) the patient's HLA typing; every change is in the audit trail."""
     patient = Patient.objects.select_for_update(of=("self",)).select_related("facility").get(id=patient_id)
     require_role(actor, *PATIENT_ROLES, action="record HLA typing")
@@ -125,7 +125,7 @@ def patient_hla_update(*, actor: AbstractBaseUser, patient_id: int, hla: Mapping
 @transaction.atomic
 def order_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient: Patient,
     product: Product,
     collection_facility: Facility | None = None,

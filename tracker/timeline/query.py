@@ -6,7 +6,7 @@ returns, never a query per row. Each builder turns its rows into events with typ
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypedDict
 
@@ -177,7 +177,7 @@ def _collections(story: _Story) -> Iterable[TimelineEvent]:
             c.id,
             CollectionDetail(
                 din=c.full_din,
-                coi=c.chain.coi,
+                coi=c.chain.coi if c.chain is not None else "",  # the patient's: chosen by its chain
                 facility=c.facility.code,
                 method=CollectionMethod(c.method),
                 volume_ml=c.volume_ml,
@@ -304,7 +304,7 @@ def _holds(story: _Story) -> Iterable[TimelineEvent]:
 
 def _hold_detail[D: HoldDetail](detail_type: type[D], hold: Hold) -> D:
     """The hold as it stands; the opening and QA's decision say the same about it."""
-    held_batch = hold.batch if hold.batch is not None else hold.unit.batch  # type: ignore[union-attr]
+    held_batch = hold.held_batch
     signature = hold.decision_signature
     return detail_type(
         hold=hold.id,
@@ -330,26 +330,24 @@ def _allocations(story: _Story) -> Iterable[TimelineEvent]:
     )
     for a in allocations:
         collection = a.unit.batch.collection
-        fields = {
-            "allocation": a.id,
-            "unit": a.unit.unit_id,
-            "coi": a.chain.coi,
-            "lot_number": a.unit.batch.lot_number,
-            "donor_code": collection.donor.donor_code if collection is not None and collection.donor else None,
-            "hla_matches": a.hla_matches,
-            "hla_match_min": a.hla_match_min,
-            "donor_eligibility": a.donor_eligibility,
-            "exception": a.exception,
-            "label_warnings": tuple(a.label_warnings),
-            "allocated_by": _who(a.allocated_by),
-            "released_at": a.released_at,
-            "release_reason": a.release_reason,
-        }
-        yield story.event(
-            a.allocated_at, a.id, AllocationDetail(**fields), Level.NOTICE if a.label_warnings else Level.INFO
+        detail = AllocationDetail(
+            allocation=a.id,
+            unit=a.unit.unit_id,
+            coi=a.chain.coi,
+            lot_number=a.unit.batch.lot_number,
+            donor_code=collection.donor.donor_code if collection is not None and collection.donor else None,
+            hla_matches=a.hla_matches,
+            hla_match_min=a.hla_match_min,
+            donor_eligibility=a.donor_eligibility,
+            exception=a.exception,
+            label_warnings=tuple(a.label_warnings),
+            allocated_by=_who(a.allocated_by),
+            released_at=a.released_at,
+            release_reason=a.release_reason,
         )
+        yield story.event(a.allocated_at, a.id, detail, Level.NOTICE if a.label_warnings else Level.INFO)
         if a.released_at is not None:
-            yield story.event(a.released_at, a.id, AllocationReleaseDetail(**fields), Level.NOTICE)
+            yield story.event(a.released_at, a.id, AllocationReleaseDetail(**asdict(detail)), Level.NOTICE)
 
 
 def _custody(story: _Story) -> Iterable[TimelineEvent]:

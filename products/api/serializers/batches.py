@@ -2,11 +2,18 @@
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from products.api.serializers.chains import coi_field, facility_field
-from products.api.serializers.fields import NumberOrTextField, ScopedPrimaryKeyRelatedField
-from products.models import Batch, Collection, ProcessingStep, QCResult, Signature
+from products.api.serializers.fields import (
+    PASSWORD_MAX_LENGTH,
+    BoundedDateTimeField,
+    NumberOrTextField,
+    ScopedPrimaryKeyRelatedField,
+    free_text,
+)
+from products.models import Batch, Collection, Facility, ProcessingStep, Product, QCResult, Signature
 from products.selectors import collections_visible_to
 
 HASH_HELP = "SHA-256 (64 lower-case hex digits)"
@@ -16,7 +23,7 @@ class SignatureSerializer(serializers.ModelSerializer):
     """An electronic signature as manifested (21 CFR 11.50): printed name, time and meaning; what it judged,
     and its place in the signature hash chain."""
 
-    signer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    signer = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     reviewed = serializers.JSONField(
         read_only=True,
         help_text="What the signer judged, as kept with the signature. A release or rejection: "
@@ -59,14 +66,14 @@ class SignatureSerializer(serializers.ModelSerializer):
 
 class BatchSerializer(serializers.ModelSerializer):
     coi = serializers.CharField(source="chain.coi", read_only=True, allow_null=True, default=None)
-    collection = serializers.PrimaryKeyRelatedField(
+    collection = serializers.PrimaryKeyRelatedField[Collection](
         read_only=True, allow_null=True, help_text="Allogeneic: the donor's collection it is made from."
     )
     donor_code = serializers.CharField(
         source="collection.donor.donor_code", read_only=True, allow_null=True, default=None
     )
-    product = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    product = serializers.SlugRelatedField[Product](slug_field="code", read_only=True)
+    facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
     release_signature = SignatureSerializer(read_only=True, allow_null=True)
     rejection_signature = SignatureSerializer(read_only=True, allow_null=True)
 
@@ -104,7 +111,7 @@ class BatchInputSerializer(serializers.Serializer):
     )
     lot_number = serializers.CharField(max_length=40)
     facility = facility_field()
-    started_at = serializers.DateTimeField()
+    started_at = BoundedDateTimeField()
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if (attrs.get("coi") is None) == (attrs.get("collection") is None):
@@ -117,10 +124,11 @@ class BatchInputSerializer(serializers.Serializer):
 class ProcessingStepSerializer(serializers.ModelSerializer):
     """In and out (one serializer, so the schema names the step-kind enum once)."""
 
-    operator = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    ended_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    operator = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
+    started_at = BoundedDateTimeField()
+    ended_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
     parameters = serializers.DictField(required=False, default=dict, help_text="Process parameters, free form.")
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")
 
     class Meta:
         model = ProcessingStep
@@ -133,11 +141,11 @@ class QCResultSerializer(serializers.ModelSerializer):
 
     test = serializers.CharField(source="spec.test", read_only=True)
     value = NumberOrTextField(read_only=True)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
     invalidated = serializers.BooleanField(
         read_only=True, help_text="Set aside by QA (signed, with a reason): not counted in the release verdict."
     )
-    invalidated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    invalidated_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
     invalidation_signature = SignatureSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -164,7 +172,7 @@ class QCResultInputSerializer(serializers.Serializer):
     test = serializers.CharField(max_length=64, help_text="A test code of the product's release specification.")
     value = NumberOrTextField(help_text='A number, or text such as "negative", as the test requires.')
     unit = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-    tested_at = serializers.DateTimeField()
+    tested_at = BoundedDateTimeField()
 
 
 class SignatureInputSerializer(serializers.Serializer):
@@ -172,11 +180,12 @@ class SignatureInputSerializer(serializers.Serializer):
 
     password = serializers.CharField(
         write_only=True,
+        max_length=PASSWORD_MAX_LENGTH,
         trim_whitespace=False,
         style={"input_type": "password"},
         help_text="The signer's own password, re-entered (21 CFR 11.200).",
     )
-    meaning = serializers.CharField(
+    meaning = free_text(
         required=False, allow_blank=True, default="", help_text="What the signature means, in the signer's words."
     )
 
@@ -184,6 +193,7 @@ class SignatureInputSerializer(serializers.Serializer):
 class ReleaseInputSerializer(SignatureInputSerializer):
     reviewed_digest = serializers.RegexField(
         r"^[0-9a-f]{64}$",
+        max_length=64,
         required=False,
         default=None,
         help_text="Optional: the `digest` of `batches/{id}/review/` the signer read. When the specification or "
@@ -192,7 +202,7 @@ class ReleaseInputSerializer(SignatureInputSerializer):
 
 
 class RejectInputSerializer(ReleaseInputSerializer):
-    reason = serializers.CharField(help_text="Why the batch is rejected.")
+    reason = free_text(help_text="Why the batch is rejected.")
 
 
 class ReleaseReviewSerializer(serializers.Serializer):
@@ -206,6 +216,6 @@ class ReleaseReviewSerializer(serializers.Serializer):
 
 
 class QCInvalidationInputSerializer(SignatureInputSerializer):
-    reason = serializers.CharField(
+    reason = free_text(
         help_text="Why the test is invalid, for causes unrelated to the product (the investigation's finding)."
     )

@@ -2,12 +2,13 @@
 
 from rest_framework import serializers
 
+from products.api.serializers.fields import DecimalShape
 from products.choices import DiseaseTest
 from products.models import Facility, MonitoringProtocol, Product, ReleaseTest
 from products.rules.hla import MAX_MATCHES
 
-LIMIT = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
-TEMPERATURE = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
+LIMIT: DecimalShape = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
+TEMPERATURE: DecimalShape = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
 
 
 class ReleaseTestSerializer(serializers.ModelSerializer):
@@ -61,8 +62,8 @@ HLA_MATCH_MIN_HELP = (
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    monitoring_protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    manufacturing_facility = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    monitoring_protocol = serializers.SlugRelatedField[MonitoringProtocol](slug_field="code", read_only=True)
+    manufacturing_facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True, allow_null=True)
     release_spec = ReleaseTestSerializer(many=True, read_only=True)
     storage_min_temp_c = serializers.DecimalField(allow_null=True, **TEMPERATURE)
     storage_max_temp_c = serializers.DecimalField(allow_null=True, **TEMPERATURE)

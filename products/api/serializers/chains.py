@@ -3,25 +3,40 @@
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
-from products.api.serializers.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from products.api.serializers.fields import (
+    BoundedDateTimeField,
+    DecimalShape,
+    OptionalValue,
+    ScopedPrimaryKeyRelatedField,
+    ScopedSlugRelatedField,
+    free_text,
+)
 from products.choices import CollectionMethod
 from products.models import ChainOfIdentity, Collection, Donor, Facility, Product
 from products.selectors import chains_visible_to, donors_visible_to
 
-VOLUME = {"max_digits": 8, "decimal_places": 1, "coerce_to_string": False}
-CELL_COUNT = {"min_value": 0, "max_value": 2**63 - 1, "required": False, "allow_null": True, "default": None}
+VOLUME: DecimalShape = {"max_digits": 8, "decimal_places": 1, "coerce_to_string": False}
 
 
-def coi_field(**kwargs: object) -> ScopedSlugRelatedField:
+class CellCount(OptionalValue):
+    min_value: int
+    max_value: int
+
+
+CELL_COUNT: CellCount = {"min_value": 0, "max_value": 2**63 - 1, "required": False, "allow_null": True, "default": None}
+
+
+def coi_field(**kwargs: Any) -> ScopedSlugRelatedField:
     """A chain of identity by its COI, among the chains the caller may see."""
     return ScopedSlugRelatedField(
         slug_field="coi", queryset=ChainOfIdentity.objects.all(), scope=chains_visible_to, **kwargs
     )
 
 
-def facility_field(**kwargs: object) -> serializers.SlugRelatedField:
+def facility_field(**kwargs: Any) -> serializers.SlugRelatedField[Facility]:
     """Any facility by its code (reference data; the services decide who may act there)."""
     return serializers.SlugRelatedField(slug_field="code", queryset=Facility.objects.all(), **kwargs)
 
@@ -30,11 +45,13 @@ class CollectionSerializer(serializers.ModelSerializer):
     coi = serializers.CharField(
         source="chain.coi", read_only=True, allow_null=True, default=None, help_text="Null for a donor's collection."
     )
-    donor = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="Allogeneic: the donor's id.")
+    donor = serializers.PrimaryKeyRelatedField[Donor](
+        read_only=True, allow_null=True, help_text="Allogeneic: the donor's id."
+    )
     donor_code = serializers.CharField(
         source="donor.donor_code", read_only=True, allow_null=True, default=None, help_text="Allogeneic: the donor."
     )
-    product = serializers.SlugRelatedField(
+    product = serializers.SlugRelatedField[Product](
         slug_field="code", read_only=True, allow_null=True, help_text="Allogeneic: the product the cells are for."
     )
     din = serializers.CharField(
@@ -43,9 +60,9 @@ class CollectionSerializer(serializers.ModelSerializer):
         help_text="The DIN as labelled: 13 characters, the flag characters if any, then the check character.",
     )
     din_number = serializers.CharField(source="din", read_only=True, help_text="The 13 DIN characters.")
-    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
     volume_ml = serializers.DecimalField(read_only=True, **VOLUME)
-    collected_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    collected_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Collection
@@ -85,7 +102,7 @@ class CollectionInputSerializer(serializers.Serializer):
         default=None,
         help_text="Allogeneic: the donor's id, with `product` instead of `coi`.",
     )
-    product = serializers.SlugRelatedField(
+    product = serializers.SlugRelatedField[Product](
         slug_field="code",
         queryset=Product.objects.all(),
         required=False,
@@ -101,13 +118,13 @@ class CollectionInputSerializer(serializers.Serializer):
         "printed: `G1234 98 654321 H`); a wrong check character is a 400. A COI is refused by name.",
     )
     facility = facility_field()
-    collected_at = serializers.DateTimeField()
+    collected_at = BoundedDateTimeField()
     method = serializers.ChoiceField(choices=CollectionMethod.choices)
     volume_ml = serializers.DecimalField(min_value=Decimal("0.1"), **VOLUME)
     total_nucleated_cells = serializers.IntegerField(**CELL_COUNT)
     cd3_cells = serializers.IntegerField(**CELL_COUNT)
     cd34_cells = serializers.IntegerField(**CELL_COUNT)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         by_chain = attrs.get("coi") is not None

@@ -2,15 +2,21 @@
 
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from products.api.serializers.chains import VOLUME, facility_field
-from products.api.serializers.fields import ScopedPrimaryKeyRelatedField
+from products.api.serializers.fields import (
+    BoundedDateTimeField,
+    DecimalShape,
+    ScopedPrimaryKeyRelatedField,
+    free_text,
+)
 from products.choices import CustodyEvent
-from products.models import Batch, CustodyRecord, Unit
+from products.models import Batch, CustodyRecord, Facility, Unit
 from products.selectors import batches_visible_to, donor_code_of, open_hold_ids, unit_donation
 
-TEMPERATURE = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
+TEMPERATURE: DecimalShape = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
 
 
 class UnitSerializer(serializers.ModelSerializer):
@@ -18,8 +24,8 @@ class UnitSerializer(serializers.ModelSerializer):
     lot_number = serializers.CharField(source="batch.lot_number", read_only=True)
     product = serializers.CharField(source="batch.product.code", read_only=True)
     volume_ml = serializers.DecimalField(read_only=True, **VOLUME)
-    current_facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    destination = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    current_facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
+    destination = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True, allow_null=True)
     on_hold = serializers.SerializerMethodField(
         help_text="Under an open hold (its own or its batch's): not shipped, thawed, dispensed or given."
     )
@@ -88,7 +94,7 @@ class UnitInputSerializer(serializers.Serializer):
     batch = ScopedPrimaryKeyRelatedField(queryset=Batch.objects.all(), scope=batches_visible_to)
     dose_cells = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     volume_ml = serializers.DecimalField(min_value=Decimal("0.1"), **VOLUME)
-    expires_at = serializers.DateTimeField(
+    expires_at = BoundedDateTimeField(
         required=False, allow_null=True, default=None, help_text="Default: the product's shelf life from now."
     )
     storage_location = serializers.CharField(
@@ -98,10 +104,10 @@ class UnitInputSerializer(serializers.Serializer):
 
 class CustodyRecordSerializer(serializers.ModelSerializer):
     unit = serializers.CharField(source="unit.unit_id", read_only=True)
-    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    from_facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
+    from_facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
     temperature_c = serializers.DecimalField(read_only=True, allow_null=True, **TEMPERATURE)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     prev_hash = serializers.CharField(
         read_only=True,
         help_text="SHA-256 (hex): the `hash` of the unit's record before this one (`seq` - 1); 64 zeros for the "
@@ -136,10 +142,10 @@ class CustodyRecordSerializer(serializers.ModelSerializer):
 
 class CustodyRecordInputSerializer(serializers.Serializer):
     event = serializers.ChoiceField(choices=CustodyEvent.choices)
-    at = serializers.DateTimeField()
+    at = BoundedDateTimeField()
     facility = facility_field(help_text="Where it happened; for `shipped`, the destination.")
     temperature_c = serializers.DecimalField(required=False, allow_null=True, default=None, **TEMPERATURE)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")
     storage_location = serializers.CharField(
         max_length=100,
         required=False,

@@ -21,7 +21,7 @@ def fill_required_tests(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("products", "0012_tamper_evidence_constraints"),
+        ("products", "0014_product_stage_days"),
     ]
 
     operations = [

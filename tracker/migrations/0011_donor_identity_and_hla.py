@@ -8,8 +8,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('pghistory', '0007_auto_20250421_0444'),
-        ('products', '0014_donors_inventory_allocation'),
-        ('tracker', '0009_bedside_checks'),
+        ('products', '0016_donors_inventory_allocation'),
+        ('tracker', '0010_order_planned_dates'),
     ]
 
     operations = [
