@@ -59,11 +59,14 @@ class Generated:
 
 
 def _story_journey(index: int, *, seed: int, now: datetime, load_world, weights) -> Journey:
-    """A patient infused STORY_INFUSED_DAYS ago who is alive today (the plan would draw anything)."""
+    """A patient of the first hospital infused STORY_INFUSED_DAYS ago and alive today (the plan draws anything)."""
     j = plan_journey(index, seed=seed, now=now, world=load_world, hospital_weights=weights)
     j.infused_at = now - timedelta(days=STORY_INFUSED_DAYS)
     j.birth_date = (j.infused_at - timedelta(days=50 * 365)).date()
     j.died_at = None
+    # At the busiest hospital, all of them: one clinician reads every story.
+    j.hospital, j.collection_site = load_world.hospitals[0], load_world.collection_sites[0]
+    j.mrn = f"{j.hospital.fin}-{index:07d}"
     return j
 
 
