@@ -23,7 +23,7 @@ from products.models import (
     Signature,
     Unit,
 )
-from products.rules.isbt128 import normalize
+from products.rules.isbt128 import coi_in_scan
 from products.rules.schedules import Offset, StepRule
 
 AnyUser = AbstractBaseUser | AnonymousUser
@@ -34,9 +34,9 @@ def _sees_everything(user: AnyUser) -> bool:
 
 
 def coi_lookup(chain_path: str, value: str) -> Q:
-    """A chain by its COI as typed or scanned, or by the DIN-shaped code it carried before COIs took their own
-    format (`legacy_coi`): labels printed before the change still find their chain."""
-    value, prefix = normalize(value), f"{chain_path}__" if chain_path else ""
+    """A chain by its COI as typed or scanned (a unit label's 2-D code names its COI too), or by the DIN-shaped code
+    it carried before COIs took their own format (`legacy_coi`): labels printed before the change still find it."""
+    value, prefix = coi_in_scan(value), f"{chain_path}__" if chain_path else ""
     return Q(**{f"{prefix}coi": value}) | Q(**{f"{prefix}legacy_coi": value})
 
 
@@ -215,3 +215,23 @@ def signatures_visible_to(user: AnyUser) -> QuerySet[Signature]:
         return signatures
     visible = batches_visible_to(user).values("id")
     return signatures.filter(Q(signer_id=user.pk) | Q(released_batch__in=visible) | Q(rejected_batch__in=visible))
+
+
+def units_for_labels(units: QuerySet[Unit]) -> QuerySet[Unit]:
+    """Units with what their labels print (product, lot, maker, the chain's collections), in three queries."""
+    return units.select_related("batch__product", "batch__facility", "chain").prefetch_related(
+        Prefetch("chain__collections", queryset=Collection.objects.order_by("collected_at", "id"))
+    )
+
+
+def collections_for_labels(collections: QuerySet[Collection]) -> QuerySet[Collection]:
+    return collections.select_related("chain__product", "facility")
+
+
+def unit_dins(unit: Unit) -> list[str]:
+    """The DINs (13 characters) of the collections the unit was made from, the one its label prints first."""
+    if unit.chain_id is None:
+        return []
+    return list(
+        Collection.objects.filter(chain_id=unit.chain_id).order_by("collected_at", "id").values_list("din", flat=True)
+    )

@@ -13,6 +13,7 @@ from tracker.models import (
     Administration,
     AdverseEvent,
     Assessment,
+    BedsideCheck,
     Conditioning,
     FollowUpVisit,
     Intervention,
@@ -90,6 +91,10 @@ def administrations_visible_to(user: AnyUser) -> QuerySet[Administration]:
         "order__chain", "unit", "administered_by", "verification_signature__signer", "voided_by"
     )
     return _patient_side(with_course_dose(administrations), user)
+
+
+def bedside_checks_visible_to(user: AnyUser) -> QuerySet[BedsideCheck]:
+    return _patient_side(BedsideCheck.objects.select_related("order__chain", "unit", "checked_by"), user)
 
 
 def weight_on(*, patient_id: int, day: date) -> Decimal | None:

@@ -15,7 +15,7 @@ from products.choices import (
     UnitStatus,
 )
 from products.models import Batch, Collection, CustodyRecord, Hold, Product, Unit
-from products.rules.isbt128 import normalize
+from products.rules.isbt128 import din_number_in
 from products.selectors import coi_lookup
 
 
@@ -47,14 +47,16 @@ class CollectionFilter(django_filters.FilterSet):
     coi = CoiFilter()
     facility = django_filters.CharFilter(field_name="facility__code")
     method = django_filters.ChoiceFilter(choices=CollectionMethod.choices)
-    din = django_filters.CharFilter(method="filter_din", help_text="The DIN, with or without flags and check.")
+    din = django_filters.CharFilter(
+        method="filter_din", help_text="The DIN, as typed or scanned (with or without `=`, flags, check)."
+    )
 
     class Meta:
         model = Collection
         fields = ["coi", "facility", "method", "din"]
 
     def filter_din(self, queryset: QuerySet[Collection], name: str, value: str) -> QuerySet[Collection]:
-        return queryset.filter(din=normalize(value)[:13])
+        return queryset.filter(din=din_number_in(value))
 
 
 class BatchFilter(django_filters.FilterSet):

@@ -203,7 +203,11 @@ class AdministrationInputSerializer(serializers.Serializer):
     unit = UnitByIdField(help_text="The unit id of the bag given.")
     administered_at = serializers.DateTimeField()
     route = serializers.ChoiceField(choices=Route.choices)
-    scanned_unit = serializers.CharField(max_length=64, help_text="The unit id as read from the bag's label.")
+    scanned_unit = serializers.CharField(
+        max_length=128,
+        help_text="As read from the bag's label: its unit id, its 2-D code, or its DIN (with or without the ISBT 128 "
+        "data identifier `=` and flags; typed with its check character). See `bedside-checks/`.",
+    )
     scanned_patient = serializers.CharField(max_length=64, help_text="The MRN as read from the wristband.")
     scanned_birth_date = serializers.DateField(
         help_text="The birth date as read from the wristband (YYYY-MM-DD): the second patient identifier.",
