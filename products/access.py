@@ -39,9 +39,15 @@ def user_facility_ids(user: AnyUser) -> frozenset[int]:
     return cached
 
 
+# Roles that never see patient data: manufacturing works on the product side; safety (issue #12) sees only the
+# aggregated surveillance figures of its facilities, never a patient list or record. A user who also holds another
+# role sees patients through that role.
+NO_PATIENT_ROLES = frozenset({Role.MANUFACTURING, Role.SAFETY})
+
+
 def may_see_patients(user: AnyUser) -> bool:
-    """The manufacturing role works on the product side only and never sees patient data."""
+    """Manufacturing and safety never see patient data (NO_PATIENT_ROLES)."""
     if getattr(user, "is_superuser", False):
         return True
     roles = user_roles(user)
-    return bool(roles - {Role.MANUFACTURING})
+    return bool(roles - NO_PATIENT_ROLES)

@@ -147,6 +147,7 @@ class ReminderKind(models.TextChoices):
     TEMPERATURE_EXCURSION = "temperature_excursion", "Temperature excursion"
     BATCH_QUARANTINE = "batch_quarantine", "Batch in quarantine too long"
     HOLD_OPEN = "hold_open", "Hold awaiting QA's decision"
+    REGISTRY_DUE = "registry_due", "Registry document due"
 
 
 class ReminderStatus(models.TextChoices):
@@ -164,3 +165,9 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed (gave up)"
+
+
+class RegistryFormStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CANCELLED = "cancelled", "Cancelled: no infusion stands"
+    DECEASED = "deceased", "Closed: the patient died before it"

@@ -1,6 +1,7 @@
 """Patient side: people and clinical events (PHI lives only in this app)."""
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -24,6 +25,7 @@ from tracker.choices import (
     InterventionKind,
     Outcome,
     RcvResult,
+    RegistryFormStatus,
     Relatedness,
     ReminderKind,
     ReminderStatus,
@@ -34,6 +36,7 @@ from tracker.choices import (
 )
 from tracker.rules import adverse_events as ae_rules
 from tracker.rules import grading
+from tracker.rules import registry as registry_rules
 from tracker.rules.ranges import TEMPERATURE_C, VITALS, WEIGHT_KG, WELLBEING_SCORE, Range
 
 
@@ -431,6 +434,62 @@ class ScheduledCheck(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class RegistryForm(models.Model):
+    """A registry time point of one course (tracker.rules.registry): due on a date, reminded once when it falls due.
+
+    The document itself is built from the records when asked (tracker.registry); this row only carries the due date
+    the scan reads, so that reminding costs what falls due, not the number of patients."""
+
+    order = models.ForeignKey(TherapyOrder, on_delete=models.PROTECT, related_name="registry_forms")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="registry_forms")
+    timepoint = models.CharField(max_length=16, choices=registry_rules.CHOICES)
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=RegistryFormStatus.choices, default=RegistryFormStatus.OPEN)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["order", "timepoint"], name="registry_form_once_per_course")]
+        indexes = [
+            # The scan reads only open, unreminded forms by due date (as check_open_unreminded_due for checks).
+            models.Index(
+                fields=["due_on"], name="registry_open_unreminded_due", condition=Q(status="open", reminded_at=None)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Registry {self.timepoint} due {self.due_on}"
+
+
+@pghistory.track()
+class PatientTransfer(models.Model):
+    """A patient's follow-up moved to another facility: from where, to where, who, when and why (append-only)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="transfers")
+    from_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    to_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    previous_mrn = models.CharField("MRN at the previous facility", max_length=40)
+    mrn = models.CharField("MRN at the new facility", max_length=40)
+    reason = models.TextField()
+    transferred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    transferred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-transferred_at", "-id"]
+        indexes = [models.Index(fields=["patient", "transferred_at"])]
+        triggers = [
+            pgtrigger.Protect(name="patient_transfer_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+        constraints = [
+            models.CheckConstraint(name="transfer_to_another_facility", condition=~Q(from_facility=F("to_facility"))),
+            models.CheckConstraint(name="transfer_has_reason", condition=~Q(reason="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer {self.pk}"
 
 
 class Reminder(models.Model):

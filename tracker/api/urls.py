@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracker.api import clinical_urls, reading_urls, views, webhooks
+from tracker.api import clinical_urls, reading_urls, surveillance_urls, views, webhooks
 
 urlpatterns = [
     path("patients/", views.PatientListCreate.as_view(), name="patient-list"),
@@ -12,6 +12,8 @@ urlpatterns = [
     *clinical_urls.urlpatterns,
     # read models: patient timeline and FHIR export
     *reading_urls.urlpatterns,
+    # post-market surveillance: figures, registry documents, lost to follow-up, transfers
+    *surveillance_urls.urlpatterns,
     path("webhooks/", webhooks.WebhookListCreate.as_view(), name="webhook-list"),
     path("webhooks/<int:id>/", webhooks.WebhookDetail.as_view(), name="webhook-detail"),
 ]

@@ -23,6 +23,7 @@ from tracker.rules import adverse_events as ae_rules
 from tracker.rules.grading import URGENT_GRADE
 from tracker.services.notifications import notifications_for
 from tracker.services.orders import PATIENT_ROLES
+from tracker.services.registry import registry_forms_end_for_death, registry_forms_sync
 
 # CAR-T consensus practice: after CRS or ICANS grade >= 2 (URGENT_GRADE), assess every 4 hours until two
 # consecutive assessments grade below 2 (ASTCT 2019 grades; frequency per the issue's clinical rule).
@@ -90,6 +91,8 @@ def course_schedule_sync(*, order_id: int, resolution: str) -> None:
         .first()
     )
     course = ScheduledCheck.objects.filter(administration__order_id=order_id).exclude(status=CheckStatus.CANCELLED)
+    # The course's registry documents are due from the same first infusion (post-market surveillance, issue #12).
+    registry_forms_sync(order_id=order_id, first=first)
     if first is None:
         cancelled = list(course.filter(status=CheckStatus.OPEN).values_list("id", flat=True))
         ScheduledCheck.objects.filter(id__in=cancelled).update(status=CheckStatus.CANCELLED)
@@ -301,6 +304,7 @@ def monitoring_end_for_death(*, patient_id: int, record: str) -> list[int]:
     )
     resolution = f"Monitoring ended: the patient died ({record})"
     _resolve_reminders(ended, resolution=resolution, at=now)
+    registry_forms_end_for_death(patient_id=patient_id, on=timezone.localdate(now))
     _resolve(
         Reminder.objects.filter(patient_id=patient_id, kind=ReminderKind.TOXICITY_GRADE), resolution=resolution, at=now
     )

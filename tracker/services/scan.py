@@ -20,6 +20,7 @@ from products.models import Batch, Hold, Unit
 from tracker.choices import DeliveryStatus, ReminderKind, ReminderStatus
 from tracker.models import AdverseEvent, Notification, Reminder, TherapyOrder
 from tracker.services.notifications import CLAIM_TIMEOUT, ReminderRef, enqueue, notifications_for_many
+from tracker.services.registry import registry_remind_due
 
 # Rows per transaction: short transactions keep row locks brief and memory flat however much is due.
 BATCH_SIZE = 1000
@@ -42,6 +43,8 @@ def monitoring_scan(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
         result.counts["checks_reminded"] += n
     while (n := _escalate_overdue(now, batch_size)) > 0:
         result.counts["escalated"] += n
+    while (n := registry_remind_due(now=now, batch_size=batch_size)) > 0:
+        result.counts["registry_reminded"] += n
     result.counts["report_reminders"] += _report_deadlines(now)
     result.counts["unit_reminders"] += _unit_risks(now)
     result.counts["batch_reminders"] += _quarantined_batches(now)
