@@ -24,6 +24,7 @@ from tracker.forms import TimelineFilterForm
 from tracker.models import Patient, Reminder, TherapyOrder
 from tracker.selectors import patients_visible_to
 from tracker.services.monitoring import reminder_acknowledge
+from tracker.surveillance import may_see_surveillance
 from tracker.timeline import (
     KIND_GROUPS,
     Timeline,
@@ -52,6 +53,8 @@ def _age(born: date, today: date) -> int:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The worklist: the caller's patients, the ones that need attention first, searchable by name or MRN."""
+    if not may_see_patients(request.user) and may_see_surveillance(request.user):
+        return HttpResponseRedirect(reverse("surveillance"))  # the safety role's home: the figures, no patient
     _require_patient_access(request)
     now = timezone.now()
     today = timezone.localdate()
