@@ -1,10 +1,10 @@
-"""`python -m benchmarks [scan|timeline] [ARGS]`: every benchmark by default, each printing its table."""
+"""`python -m benchmarks [scan|timeline|surveillance] [ARGS]`: every benchmark by default, each printing its table."""
 
 import sys
 
-from benchmarks import scan, timeline
+from benchmarks import scan, surveillance, timeline
 
-BENCHMARKS = {"scan": scan.main, "timeline": timeline.main}
+BENCHMARKS = {"scan": scan.main, "timeline": timeline.main, "surveillance": surveillance.main}
 
 
 def main(argv: list[str]) -> int:

@@ -28,6 +28,7 @@ Elsewhere Hospital (`elsewhere`):
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from html.parser import HTMLParser
 
 import time_machine
 from django.contrib.auth.models import AbstractBaseUser
@@ -225,3 +226,63 @@ def build() -> DataSet:
         safety_elsewhere=UserFactory(username="safety-else", roles=[Role.SAFETY], facilities=[world.other_hospital]),
         root=UserFactory(username="root", is_superuser=True, is_staff=True),
     )
+
+
+class _PageReader(HTMLParser):
+    """The figures the surveillance page marks with `data-figure`, and the rows of its tables (`data-chart` or
+    `data-table`), as text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.figures: dict[str, str] = {}
+        self.tables: dict[str, list[list[str]]] = {}
+        self._open: list[tuple[str, str | None]] = []  # (tag, figure name)
+        self._texts: dict[int, list[str]] = {}
+        self._table: str | None = None
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "table":
+            self._table = found.get("data-chart") or found.get("data-table")
+            if self._table:
+                self.tables[self._table] = []
+        elif tag == "tr" and self._table:
+            self._row = []
+        elif tag in ("td", "th") and self._row is not None:
+            self._cell = []
+        if tag in ("br", "img", "input", "rect", "line"):
+            return
+        self._open.append((tag, found.get("data-figure")))
+        if found.get("data-figure"):
+            self._texts[len(self._open)] = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append(" ".join("".join(self._cell).split()))
+            self._cell = None
+        elif tag == "tr" and self._row is not None and self._table:
+            self.tables[self._table].append(self._row)
+            self._row = None
+        elif tag == "table":
+            self._table = None
+        while self._open:
+            depth = len(self._open)
+            open_tag, figure = self._open.pop()
+            if figure:
+                self.figures[figure] = " ".join("".join(self._texts.pop(depth)).split())
+            if open_tag == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        for texts in self._texts.values():
+            texts.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def read_page(html: str) -> _PageReader:
+    reader = _PageReader()
+    reader.feed(html)
+    return reader

@@ -263,7 +263,16 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-assessed_at"]
-        indexes = [models.Index(fields=["patient", "assessed_at"])]
+        indexes = [
+            models.Index(fields=["patient", "assessed_at"]),
+            # Surveillance reads only graded assessments (CRS or ICANS >= 1): a small index, read without the table.
+            models.Index(
+                fields=["patient", "assessed_at"],
+                include=["crs_grade", "icans_grade"],
+                condition=Q(crs_grade__gt=0) | Q(icans_grade__gt=0),
+                name="assessment_graded",
+            ),
+        ]
         constraints = [
             range_constraint("assessment", "ice_score", grading.ICE_SCORE),
             range_constraint("assessment", "capd_score", grading.CAPD_SCORE),
@@ -299,7 +308,16 @@ class Intervention(models.Model):
 
     class Meta:
         ordering = ["-given_at"]
-        indexes = [models.Index(fields=["patient", "given_at"])]
+        indexes = [
+            models.Index(fields=["patient", "given_at"]),
+            # Surveillance counts patients given tocilizumab or a corticosteroid.
+            models.Index(
+                fields=["patient", "given_at"],
+                include=["kind"],
+                condition=Q(kind__in=["tocilizumab", "corticosteroid"]),
+                name="intervention_anticytokine",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.drug} {self.dose or ''}{self.dose_unit}"
@@ -383,7 +401,15 @@ class FollowUpVisit(models.Model):
 
     class Meta:
         ordering = ["-visit_date"]
-        indexes = [models.Index(fields=["patient", "visit_date"])]
+        indexes = [
+            models.Index(fields=["patient", "visit_date"]),
+            # Surveillance reads the visits that report a death, a new malignancy or an RCV test.
+            models.Index(
+                fields=["patient", "visit_date"],
+                condition=Q(new_malignancy=True) | Q(survival_status="dead") | ~Q(rcv_result="not_done"),
+                name="followup_notable",
+            ),
+        ]
         constraints = [
             range_constraint("followup", "wellbeing_score", WELLBEING_SCORE),
             models.CheckConstraint(
@@ -429,6 +455,14 @@ class ScheduledCheck(models.Model):
                 condition=Q(status="open", reminded_at__isnull=True),
             ),
             models.Index(fields=["patient", "kind", "status", "due_at"], name="check_patient_kind_status"),
+            # Surveillance's follow-up compliance: the scheduled visits fallen due (most of 15 years of them are still
+            # ahead), read from the index alone.
+            models.Index(
+                fields=["due_at"],
+                include=["administration", "status", "grace_until", "completed_at", "label"],
+                condition=Q(kind="follow_up_visit"),
+                name="check_follow_up_due",
+            ),
         ]
         constraints = [models.CheckConstraint(name="check_grace_after_due", condition=Q(grace_until__gte=F("due_at")))]
 

@@ -21,9 +21,9 @@ What is counted, and how:
 - Serious events by report status: reported on time (submitted by the deadline, or submitted when no expedited
   deadline applies), reported late, pending (not submitted, deadline not passed or none) and overdue (not submitted,
   deadline passed); the four add up to `total`. `expedited` counts those with an expedited deadline.
-- Follow-up: the follow-up visits the protocol scheduled (checks of kind `follow_up_visit`). `due`: completed, or
-  open and past their due time; `done`: completed (on time: within the check's grace; late: after it); `overdue`
-  (missed): open and past the grace.
+- Follow-up: the follow-up visits the protocol scheduled (checks of kind `follow_up_visit`) that have fallen due
+  (closed by a death or a voided infusion, they are no longer due). `done`: completed (on time: within the check's
+  grace; late: after it); `overdue` (missed): not done and past the grace; the others are due and within the grace.
 - Deaths: patients with a follow-up visit recording death or a fatal (grade 5) adverse event; the cause is the fatal
   event's term, else the cause the visit gives, else "unknown". Secondary malignancies: patients with an adverse
   event of that term or a visit recording a new malignancy. RCV: follow-up visits with a test result.
@@ -31,6 +31,7 @@ What is counted, and how:
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -168,49 +169,58 @@ class Summary:
 
 # The window of a course: from its first infusion until the patient's next course begins.
 IN_COURSE = "{at} >= c.infused_at AND (c.ends_at IS NULL OR {at} < c.ends_at)"
-IN_COURSE_DAYS = "{on} >= c.infused_on AND (c.ends_on IS NULL OR {on} < c.ends_on)"
+IN_COURSE_DAYS = "{on} >= c.infused_on AND (c.ends_at IS NULL OR {on} < (c.ends_at AT TIME ZONE %(tz)s)::date)"
 FATAL = "(e.grade = 5 OR e.outcome = 'fatal')"
 
-# Only the constants above are formatted into the statement; every value is a query parameter.
-SUMMARY_SQL = f"""
-WITH course AS (
+# The statement is assembled from constant parts only (the filters present choose which); every value is a query
+# parameter. Each filter is written only when given, on the columns themselves, so that the planner's estimates hold
+# (an "x IS NULL OR ..." would hide the selectivity and turn hash joins into nested loops).
+SUMMARY_TEMPLATE = f"""
+WITH chosen AS MATERIALIZED (
     SELECT o.id AS order_id, o.patient_id, o.product_id, ch.treatment_facility_id AS facility_id,
            min(a.administered_at) AS infused_at
     FROM tracker_administration a
     JOIN tracker_therapyorder o ON o.id = a.order_id
     JOIN products_chainofidentity ch ON ch.id = o.chain_id
-    WHERE a.voided_at IS NULL
+    WHERE a.voided_at IS NULL AND ch.treatment_facility_id = ANY(%(facilities)s) {{product}}
     GROUP BY o.id, ch.treatment_facility_id
-),
-span AS (
-    SELECT course.*,
-           lead(infused_at) OVER (PARTITION BY patient_id ORDER BY infused_at, order_id) AS ends_at
-    FROM course
+    {{period}}
 ),
 c AS MATERIALIZED (
-    SELECT span.*, (infused_at AT TIME ZONE %(tz)s)::date AS infused_on, (ends_at AT TIME ZONE %(tz)s)::date AS ends_on
-    FROM span
-    WHERE facility_id = ANY(%(facilities)s)
-      AND (%(product)s::bigint IS NULL OR product_id = %(product)s::bigint)
-      AND (%(since)s::date IS NULL OR (infused_at AT TIME ZONE %(tz)s)::date >= %(since)s::date)
-      AND (%(until)s::date IS NULL OR (infused_at AT TIME ZONE %(tz)s)::date <= %(until)s::date)
+    -- Each course with where its records end: the patient's next infusion of another course, if any.
+    SELECT chosen.*, (chosen.infused_at AT TIME ZONE %(tz)s)::date AS infused_on, later.ends_at
+    FROM chosen
+    LEFT JOIN (
+        SELECT x.order_id, min(n.administered_at) AS ends_at
+        FROM chosen x
+        JOIN tracker_administration n ON n.patient_id = x.patient_id AND n.voided_at IS NULL
+             AND n.order_id <> x.order_id AND n.administered_at > x.infused_at
+        GROUP BY x.order_id
+    ) later ON later.order_id = chosen.order_id
 ),
 tox AS (
     SELECT c.order_id,
            max(s.crs_grade) AS crs_worst, min(s.assessed_at) FILTER (WHERE s.crs_grade > 0) AS crs_onset,
            max(s.icans_grade) AS icans_worst, min(s.assessed_at) FILTER (WHERE s.icans_grade > 0) AS icans_onset
     FROM c JOIN tracker_assessment s ON s.patient_id = c.patient_id AND {IN_COURSE.format(at="s.assessed_at")}
+    -- An assessment grading neither is no CRS or ICANS: only the others count (index assessment_graded).
+    WHERE s.crs_grade > 0 OR s.icans_grade > 0
     GROUP BY c.order_id
 ),
+event AS MATERIALIZED (
+    SELECT c.order_id, e.patient_id, e.term, e.grade, e.onset_at, e.outcome, e.serious, e.report_due_at,
+           e.report_submitted_at
+    FROM c JOIN tracker_adverseevent e ON e.patient_id = c.patient_id AND {IN_COURSE.format(at="e.onset_at")}
+),
 ae AS (
-    SELECT c.order_id,
+    SELECT e.order_id,
            max(e.grade) FILTER (WHERE e.term = 'crs') AS crs_worst,
            min(e.onset_at) FILTER (WHERE e.term = 'crs') AS crs_onset,
            max(e.grade) FILTER (WHERE e.term = 'icans') AS icans_worst,
            min(e.onset_at) FILTER (WHERE e.term = 'icans') AS icans_onset,
            bool_or(e.term = 'secondary_malignancy') AS malignancy,
            bool_or({FATAL}) AS died,
-           (array_agg(e.term ORDER BY e.onset_at, e.id) FILTER (WHERE {FATAL}))[1] AS fatal_term,
+           min(e.term) FILTER (WHERE {FATAL}) AS fatal_term,
            count(*) FILTER (WHERE e.serious) AS serious,
            count(*) FILTER (WHERE e.serious AND e.report_submitted_at IS NOT NULL
                             AND (e.report_due_at IS NULL OR e.report_submitted_at <= e.report_due_at)) AS on_time,
@@ -220,45 +230,45 @@ ae AS (
            count(*) FILTER (WHERE e.serious AND e.report_submitted_at IS NULL
                             AND e.report_due_at <= %(now)s) AS overdue,
            count(*) FILTER (WHERE e.serious AND e.report_due_at IS NOT NULL) AS expedited
-    FROM c JOIN tracker_adverseevent e ON e.patient_id = c.patient_id AND {IN_COURSE.format(at="e.onset_at")}
-    GROUP BY c.order_id
+    FROM event e
+    GROUP BY e.order_id
 ),
 tx AS (
     SELECT c.order_id,
            bool_or(i.kind = 'tocilizumab') AS tocilizumab, bool_or(i.kind = 'corticosteroid') AS steroid
     FROM c JOIN tracker_intervention i ON i.patient_id = c.patient_id AND {IN_COURSE.format(at="i.given_at")}
-    WHERE i.kind IN ('tocilizumab', 'corticosteroid')
+    WHERE i.kind IN ('tocilizumab', 'corticosteroid')  -- index intervention_anticytokine
     GROUP BY c.order_id
 ),
 visit AS (
     SELECT c.order_id,
            bool_or(v.new_malignancy) AS malignancy,
            bool_or(v.survival_status = 'dead') AS died,
-           (array_agg(nullif(btrim(v.cause_of_death), '') ORDER BY v.visit_date, v.id)
-                FILTER (WHERE v.survival_status = 'dead'))[1] AS death_cause,
+           min(nullif(btrim(v.cause_of_death), '')) FILTER (WHERE v.survival_status = 'dead') AS death_cause,
            count(*) FILTER (WHERE v.rcv_result = 'negative') AS rcv_negative,
            count(*) FILTER (WHERE v.rcv_result = 'positive') AS rcv_positive,
            count(*) FILTER (WHERE v.rcv_result = 'pending') AS rcv_pending
     FROM c JOIN tracker_followupvisit v ON v.patient_id = c.patient_id AND {IN_COURSE_DAYS.format(on="v.visit_date")}
+    -- Only visits that report something counted here (index followup_notable).
+    WHERE v.new_malignancy OR v.survival_status = 'dead' OR v.rcv_result <> 'not_done'
     GROUP BY c.order_id
 ),
-visit_check AS MATERIALIZED (
-    -- The course's scheduled follow-up visits that have fallen due (or were done early).
-    SELECT c.order_id, k.label, (k.due_at AT TIME ZONE %(tz)s)::date - c.infused_on AS day,
-           k.status = 'completed' AS done,
-           k.status = 'completed' AND k.completed_at <= k.grace_until AS on_time,
-           k.status = 'open' AND k.grace_until < %(now)s AS missed
+visit_checks AS MATERIALIZED (
+    -- The courses' scheduled follow-up visits fallen due (index check_follow_up_due), counted in one pass both per
+    -- course and per time point (the check's label).
+    SELECT grouping(k.label) = 0 AS by_label, a.order_id, k.label,
+           count(*) AS due,
+           count(*) FILTER (WHERE k.status = 'completed') AS done,
+           count(*) FILTER (WHERE k.status = 'completed' AND k.completed_at <= k.grace_until) AS on_time,
+           count(*) FILTER (WHERE k.status = 'open' AND k.grace_until < %(now)s) AS missed,
+           extract(day FROM min(k.due_at - c.infused_at))::int AS day
     FROM c
     JOIN tracker_administration a ON a.order_id = c.order_id
     JOIN tracker_scheduledcheck k ON k.administration_id = a.id
-    WHERE k.kind = 'follow_up_visit'
-      AND (k.status = 'completed' OR (k.status = 'open' AND k.due_at <= %(now)s))
+    WHERE k.kind = 'follow_up_visit' AND k.due_at <= %(now)s AND k.status IN ('open', 'completed')
+    GROUP BY GROUPING SETS ((a.order_id), (k.label))
 ),
-checks AS (
-    SELECT order_id, count(*) AS due, count(*) FILTER (WHERE done) AS done,
-           count(*) FILTER (WHERE on_time) AS on_time, count(*) FILTER (WHERE missed) AS missed
-    FROM visit_check GROUP BY order_id
-),
+checks AS (SELECT * FROM visit_checks WHERE NOT by_label),
 per_course AS (
     SELECT c.order_id, c.patient_id, c.product_id, c.facility_id,
            greatest(coalesce(tox.crs_worst, 0), coalesce(ae.crs_worst, 0)) AS crs_worst,
@@ -330,9 +340,8 @@ SELECT
            LEFT JOIN products_product p ON p.id = figures.product_id
            LEFT JOIN products_facility fac ON fac.id = figures.facility_id) f) AS figures,
     (SELECT coalesce(json_agg(t ORDER BY t.term, t.grade), '[]')
-     FROM (SELECT e.term, e.grade, count(*) AS events, count(DISTINCT e.patient_id) AS patients
-           FROM c JOIN tracker_adverseevent e ON e.patient_id = c.patient_id AND {IN_COURSE.format(at="e.onset_at")}
-           GROUP BY e.term, e.grade) t) AS adverse_events,
+     FROM (SELECT term, grade, count(*) AS events, count(DISTINCT patient_id) AS patients
+           FROM event GROUP BY term, grade) t) AS adverse_events,
     (SELECT coalesce(json_agg(h ORDER BY h.what, h.day), '[]')
      FROM (SELECT 'crs' AS what, least(crs_onset, {HISTOGRAM_LAST_DAY}) AS day, count(*) AS patients
            FROM per_patient WHERE overall AND crs_onset IS NOT NULL GROUP BY 2
@@ -343,13 +352,25 @@ SELECT
      FROM (SELECT death_cause AS cause, count(*) AS patients
            FROM per_patient WHERE overall AND died GROUP BY death_cause) d) AS death_causes,
     (SELECT coalesce(json_agg(t ORDER BY t.day, t.label), '[]')
-     FROM (SELECT label, percentile_disc(0.5) WITHIN GROUP (ORDER BY day) AS day, count(*) AS due,
-                  count(*) FILTER (WHERE on_time) AS done_on_time,
-                  count(*) FILTER (WHERE done AND NOT on_time) AS done_late,
-                  count(*) FILTER (WHERE missed) AS missed,
-                  count(*) FILTER (WHERE NOT done AND NOT missed) AS pending
-           FROM visit_check GROUP BY label) t) AS timepoints
+     FROM (SELECT label, day, due, on_time AS done_on_time, done - on_time AS done_late, missed,
+                  due - done - missed AS pending
+           FROM visit_checks WHERE by_label) t) AS timepoints
 """  # noqa: S608
+
+# The first infusion's day in the project's time zone, compared as instants (the start of `since`, the end of
+# `until`), so that an index on the infusion time serves it.
+SINCE = "min(a.administered_at) >= (%(since)s::date::timestamp AT TIME ZONE %(tz)s)"
+UNTIL = "min(a.administered_at) < ((%(until)s::date + 1)::timestamp AT TIME ZONE %(tz)s)"
+
+
+@cache
+def summary_sql(*, product: bool, since: bool, until: bool) -> str:
+    """The statement for the filters given (four variants at most, each built once)."""
+    period = [condition for given, condition in ((since, SINCE), (until, UNTIL)) if given]
+    return SUMMARY_TEMPLATE.format(
+        product="AND o.product_id = %(product)s" if product else "",
+        period=f"HAVING {' AND '.join(period)}" if period else "",
+    )
 
 
 def _onset(row: dict[str, Any], what: str) -> OnsetDays:
@@ -446,8 +467,9 @@ def surveillance_summary(
         "until": until,
         "now": now,
     }
+    sql = summary_sql(product=product is not None, since=since is not None, until=until is not None)
     with connection.cursor() as cursor:
-        cursor.execute(SUMMARY_SQL, params)
+        cursor.execute(sql, params)
         figures, adverse_events, histogram, causes, timepoints = cursor.fetchone()
     overall = next((r for r in figures if r["overall"]), None)
     return Summary(
