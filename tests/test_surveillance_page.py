@@ -64,7 +64,7 @@ def test_the_page_answers_the_safety_officers_question_with_the_api_figures(data
     assert onset["1"] == ["1", "0"] and onset["2"] == ["1", "0"] and onset["5"] == ["1", "1"]
     assert onset["4"] == ["0", "1"] and onset["6"] == ["0", "1"] and onset["15+"] == ["0", "0"]
     assert read.tables["chart-serious"][1:] == [["Serious events", "1", "1", "2", "1", "5"]]
-    assert read.tables["chart-follow-up"][1:] == [["Follow-up visit day 28 (day 28)", "1", "0", "0", "1", "2"]]
+    assert read.tables["chart-follow-up"][1:] == [["Follow-up visit day 28", "1", "0", "0", "1", "2"]]
     assert ["Cytokine release syndrome", "5", "1", "1"] in read.tables["adverse-events"]
     assert read.tables["rows"][1][:4] == ["Product cart-x", "City Hospital", "4", "2"]
     html = page.content.decode()

@@ -74,6 +74,15 @@ def _nice_max(value: int) -> int:
     return value
 
 
+def _legend(series: list[tuple[str, str, list[int]]], left: float) -> list[tuple[str, str, str, str]]:
+    """Legend entries along the top, each as wide as its words (about 7.5 px a character at 13 px)."""
+    entries, x = [], left
+    for css, label, _ in series:
+        entries.append((css, label, _f(x), "16"))
+        x += 18 + 7.5 * len(label) + 16
+    return entries
+
+
 def _scale_steps(top: int) -> list[int]:
     step = max(1, top // 4) if top >= 4 else 1
     return list(range(0, top + 1, step))
@@ -121,7 +130,7 @@ def grouped_columns(
     levels = [(s, TOP + plot_h - plot_h * s / top) for s in _scale_steps(top)]
     grid = [Line(_f(LEFT), _f(y), _f(WIDTH - RIGHT), _f(y)) for _, y in levels]
     scale = [Tick(x=_f(LEFT - 6), y=_f(y + 4), label=str(s), anchor="end") for s, y in levels]
-    legend = [(css, label, _f(LEFT + 130 * j), "16") for j, (css, label, _) in enumerate(series)]
+    legend = _legend(series, LEFT)
     return Chart(
         id=id,
         title=title,
@@ -182,7 +191,7 @@ def stacked_rows(
     levels = [(s, label_w + plot_w * s / top) for s in _scale_steps(top)]
     grid = [Line(_f(x), _f(TOP), _f(x), _f(bottom)) for _, x in levels]
     scale = [Tick(x=_f(x), y=_f(bottom + 16), label=str(s)) for s, x in levels]
-    legend = [(css, label, _f(label_w + 110 * j), "16") for j, (css, label, _) in enumerate(series)]
+    legend = _legend(series, 16)
     return Chart(
         id=id,
         title=title,
@@ -255,7 +264,7 @@ def serious_chart(figures: Figures) -> Chart:
 
 
 def follow_up_chart(timepoints: list[TimepointCompliance]) -> Chart:
-    names = [f"{t.label} (day {t.day})" for t in timepoints]
+    names = [t.label if f"day {t.day}" in t.label else f"{t.label} (day {t.day})" for t in timepoints]
     return stacked_rows(
         id="chart-follow-up",
         title="Follow-up visits by time point",
