@@ -250,9 +250,12 @@ def _schedule(protocol_id: int) -> dict[str, list]:
     }
 
 
-def fill(patients: int, *, years: int = 6, seed: float = 0.42, now: datetime | None = None) -> dict[str, int]:
+def fill(
+    patients: int, *, years: int = 6, seed: float = 0.42, now: datetime | None = None, vacuum: bool = True
+) -> dict[str, int]:
     """Empty the patient side and load `patients` infused patients (see the module's docstring); returns the number
-    of rows of each table. Reusable by a general load generator: it needs only a migrated database."""
+    of rows of each table. Reusable by a general load generator: it needs only a migrated database (`vacuum=False`
+    inside a transaction, where VACUUM cannot run)."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -297,7 +300,7 @@ def fill(patients: int, *, years: int = 6, seed: float = 0.42, now: datetime | N
     # A table freshly loaded in bulk, as autovacuum leaves it: statistics, and the visibility map that lets the
     # covering indexes answer without reading the table.
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
+        cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
     return counts
 
 

@@ -104,4 +104,4 @@ def lost_to_follow_up(*, user: AnyUser, now: datetime) -> QuerySet[Patient]:
         )
         .filter(lost_since__lt=now)
     )
-    return patients.order_by("last_contact_at", "id")
+    return patients.order_by(F("last_contact_at"), "id")

@@ -250,13 +250,13 @@ def _follow_up(course: _Course, timepoint: rules.Timepoint) -> tuple[dict[str, A
 
     death = _death(course)
     if death is not None and death[0] < first:
-        data = {
+        earlier = {
             "window": {"first_day": _iso(first), "last_day": _iso(date.fromordinal(end.toordinal() - 1))},
             "survival_status": SurvivalStatus.DEAD.value,
             "death_date": _iso(death[0]),
             "cause_of_death": death[1],
         }
-        return data, []  # died before this time point: nothing to chase
+        return earlier, []  # died before this time point: nothing to chase
 
     visits = [v for v in course.visits if inside(v.visit_date)]
     visit = min(visits, key=lambda v: (abs((v.visit_date - due).days), v.visit_date), default=None)
@@ -272,7 +272,7 @@ def _follow_up(course: _Course, timepoint: rules.Timepoint) -> tuple[dict[str, A
         for term in ("crs", "icans")
     }
     rcv = [v for v in visits if v.rcv_result != RcvResult.NOT_DONE]
-    data = {
+    data: dict[str, Any] = {
         "window": {"first_day": _iso(first), "last_day": _iso(date.fromordinal(end.toordinal() - 1))},
         "visit_date": _iso(visit.visit_date) if visit else None,
         "survival_status": SurvivalStatus.DEAD.value if died_here else (visit.survival_status if visit else None),
@@ -314,6 +314,7 @@ BUILDERS = {"pre_infusion": _pre_infusion, "product": _product, "infusion": _inf
 
 def _document(course: _Course, timepoint: rules.Timepoint) -> RegistryDocument:
     infused_on = course.infused_on
+    data: dict[str, Any]
     if timepoint.follow_up:
         if infused_on is None:
             data, missing = {}, ["infused_at"]

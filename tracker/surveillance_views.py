@@ -45,10 +45,10 @@ def surveillance_page(request: HttpRequest) -> HttpResponse:
         links.append(("Clinicians' worklist", reverse("home")))
     if may_see_lost_to_follow_up(user):
         links.append(("Patients lost to follow-up", reverse("lost-to-follow-up-page")))
-    if user.is_staff and user.has_perm("tracker.view_adverseevent"):  # type: ignore[union-attr]
+    if user.is_staff and user.has_perm("tracker.view_adverseevent"):
         admin_events = reverse("admin:tracker_adverseevent_changelist") + "?serious__exact=1"
         links.append(("Serious adverse events (admin)", admin_events))
-    if user.is_staff and user.has_perm("products.view_monitoringprotocol"):  # type: ignore[union-attr]
+    if user.is_staff and user.has_perm("products.view_monitoringprotocol"):
         links.append(("Monitoring protocols (admin)", reverse("admin:products_monitoringprotocol_changelist")))
     return render(
         request,

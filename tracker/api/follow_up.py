@@ -45,10 +45,10 @@ NO_PATIENT_DATA = OpenApiResponse(
 class RegistryDocumentSerializer(serializers.Serializer):
     patient = serializers.IntegerField()
     timepoint = serializers.ChoiceField(choices=registry_rules.CHOICES)
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
     coi = serializers.CharField(help_text="The course (order) the document describes.")
     due_date = serializers.DateField(allow_null=True, help_text="Null until the course is infused.")
-    data = serializers.DictField(
+    data = serializers.DictField(  # type: ignore[assignment]
         child=serializers.JSONField(),
         help_text="What the registry asks at this time point, as on record (see the README for each time point).",
     )
@@ -121,7 +121,7 @@ class PatientRegistryView(APIView):
 
 
 class LostToFollowUpSerializer(serializers.ModelSerializer):
-    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility: "serializers.SlugRelatedField[Facility]" = serializers.SlugRelatedField(slug_field="code", read_only=True)
     product = serializers.CharField(source="product_name", read_only=True, help_text="The latest course's product.")
     coi = serializers.CharField(read_only=True, help_text="The latest course's COI.")
     infused_at = serializers.DateTimeField(read_only=True, help_text="The latest course's latest infusion.")
@@ -181,9 +181,15 @@ class LostToFollowUpList(generics.ListAPIView):
 
 
 class PatientTransferSerializer(serializers.ModelSerializer):
-    from_facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    to_facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    transferred_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    from_facility: "serializers.SlugRelatedField[Facility]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    to_facility: "serializers.SlugRelatedField[Facility]" = serializers.SlugRelatedField(
+        slug_field="code", read_only=True
+    )
+    transferred_by: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
 
     class Meta:
         model = PatientTransfer

@@ -150,7 +150,7 @@ class AdverseEventCountSerializer(serializers.Serializer):
 
 
 class HistogramBarSerializer(serializers.Serializer):
-    label = serializers.CharField(help_text='The day after infusion, "15+" for the last bar.')
+    label = serializers.CharField(help_text='The day after infusion, "15+" for the last bar.')  # type: ignore[assignment]
     day = serializers.IntegerField()
     patients = serializers.IntegerField()
 
@@ -161,7 +161,9 @@ class DeathCauseSerializer(serializers.Serializer):
 
 
 class TimepointComplianceSerializer(serializers.Serializer):
-    label = serializers.CharField(help_text="The protocol's name of the visit, e.g. `Follow-up visit day 100`.")
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="The protocol's name of the visit, e.g. `Follow-up visit day 100`."
+    )
     day = serializers.IntegerField(help_text="The median day after infusion these visits were due.")
     due = serializers.IntegerField()
     done_on_time = serializers.IntegerField()
@@ -206,7 +208,7 @@ class SummarySerializer(FiguresSerializer):
 def _summary(request: Request) -> Summary:
     form = SurveillanceFilterForm(request.query_params, user=request.user)
     if not form.is_valid():
-        raise serializers.ValidationError({name: list(errors) for name, errors in form.errors.items()})
+        raise serializers.ValidationError({name: [str(e) for e in errors] for name, errors in form.errors.items()})
     return surveillance_summary(user=request.user, **form.summary_arguments())
 
 
