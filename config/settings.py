@@ -316,6 +316,10 @@ SPECTACULAR_SETTINGS = {
         "HoldKindEnum": "products.choices.HoldKind",
         "HoldStatusEnum": "products.choices.HoldStatus",
         "HoldDecisionEnum": "products.choices.HoldDecision",
+        # The timeline's details repeat these under other field names: the names they have always had.
+        "OrderStatusEnum": "products.choices.CoiStatus",
+        "BatchStatusEnum": "products.choices.BatchStatus",
+        "ReminderStatusEnum": "tracker.choices.ReminderStatus",
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -39,15 +39,14 @@ def user_facility_ids(user: AnyUser) -> frozenset[int]:
     return cached
 
 
-# Roles that never see patient data: manufacturing works on the product side; safety (issue #12) sees only the
-# aggregated surveillance figures of its facilities, never a patient list or record. A user who also holds another
-# role sees patients through that role.
-NO_PATIENT_ROLES = frozenset({Role.MANUFACTURING, Role.SAFETY})
+# Roles whose work is on the product side only (DESIGN.md: a manufacturing facility may be given access without
+# seeing PHI). Which roles see patient data is the tracker's decision (tracker.access.may_see_patients); products
+# only says which roles are confined to its side.
+PRODUCT_SIDE_ONLY_ROLES = frozenset({Role.MANUFACTURING})
 
 
-def may_see_patients(user: AnyUser) -> bool:
-    """Manufacturing and safety never see patient data (NO_PATIENT_ROLES)."""
+def product_side_only(user: AnyUser) -> bool:
+    """The user holds no role beyond the product side (or no role at all); superusers are never confined."""
     if getattr(user, "is_superuser", False):
-        return True
-    roles = user_roles(user)
-    return bool(roles - NO_PATIENT_ROLES)
+        return False
+    return not (user_roles(user) - PRODUCT_SIDE_ONLY_ROLES)

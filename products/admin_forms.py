@@ -1,33 +1,117 @@
-"""Admin input forms. They parse what a coordinator types or scans; the services decide whether it is allowed."""
+"""Admin input forms. They parse what a coordinator types or scans; the services decide whether it is allowed.
+
+An add page's form is the input of one service call: a plain form (`ServiceForm`), never a model form's save().
+Rows added on a record's page (a batch's steps, a unit's custody events) are model formsets, so that the admin
+can lay them out as inline tables; they too are only validated here and written by a service.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar
 
 from django import forms
-from django.core.exceptions import ValidationError
-from django.forms.models import construct_instance
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import FieldError, ValidationError
+from django.db import models
 
 from products.choices import HoldDecision
-from products.models import Batch, ChainOfIdentity, Collection, CustodyRecord, Hold, ProcessingStep, QCResult, Unit
+from products.models import (
+    Batch,
+    ChainOfIdentity,
+    Collection,
+    CustodyRecord,
+    Hold,
+    ProcessingStep,
+    Product,
+    QCResult,
+    Unit,
+)
 from products.rules.isbt128 import normalize
-from products.selectors import coi_lookup
+from products.selectors import batches_visible_to, chains_visible_to, coi_lookup, units_visible_to
+
+FormfieldCallback = Callable[..., forms.Field | None]
 
 
-class ServiceModelForm(forms.ModelForm):
-    """An add form whose rules live in a service: the fields parse input, the service validates.
+def check_constraints(
+    form: forms.BaseForm, instance: models.Model, *, exclude: set[str], skip: frozenset[str] = frozenset()
+) -> None:
+    """The model's declared constraints as errors on the form, so a value the database would refuse (a negative
+    volume) is shown, not a crash. `skip`: constraints whose rule the service checks with a message naming the
+    field (better than "Constraint ... is violated")."""
+    model = type(instance)
+    for constraint in model._meta.constraints:
+        if constraint.name in skip:
+            continue
+        try:
+            constraint.validate(model, instance, exclude=exclude)
+        except ValidationError as exc:
+            fields: Sequence[str] = getattr(constraint, "fields", ())
+            on_field = getattr(exc, "code", None) == "unique" and len(fields) == 1 and fields[0] in form.fields
+            form.add_error(fields[0] if on_field else None, exc)
 
-    The service, not the form, builds the row, so the model form's usual validation is skipped but
-    for the model's own declared constraints: a value the database would refuse (a negative volume)
-    becomes a field error. Nothing here may re-implement a rule.
+
+class ServiceForm(forms.Form):
+    """The input of a service call: fields, their parsing, and the model's constraints; no rule of its own.
+
+    `Meta` reads as a model form's does: the model whose fields the form takes (with their labels, help texts and
+    choices) and their order; fields declared on the form win. The admin passes `formfield_callback` so those fields
+    get its widgets and only the choices the user may pick, and `user`, among whose records the form looks up
+    what is typed or scanned (a COI, a unit id). Without a user it finds nothing.
     """
 
-    def _post_clean(self) -> None:
-        try:
-            instance = construct_instance(self, self._meta.model(), self._meta.fields, self._meta.exclude)
-            instance.validate_constraints(exclude=self._get_validation_exclusions())
-        except ValidationError as exc:
-            self._update_errors(exc)
+    class Meta:
+        model: type[models.Model]
+        fields: Sequence[str] = ()
+        labels: ClassVar[dict[str, str]] = {}
+        help_texts: ClassVar[dict[str, str]] = {}
+        widgets: ClassVar[dict[str, forms.Widget]] = {}
+
+    # Constraints whose rule the service checks itself, with a message naming the field.
+    service_checked_constraints: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(
+        self,
+        data: Any = None,
+        *,
+        user: AbstractBaseUser | AnonymousUser | None = None,
+        formfield_callback: FormfieldCallback | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(data, **kwargs)
+        self.user = user if user is not None else AnonymousUser()
+        meta = self.Meta
+        declared = self.fields
+        from_model = forms.fields_for_model(
+            meta.model,
+            [name for name in meta.fields if name not in declared],
+            labels=getattr(meta, "labels", None),
+            help_texts=getattr(meta, "help_texts", None),
+            widgets=getattr(meta, "widgets", None),
+            formfield_callback=formfield_callback,
+        )
+        unknown = [name for name, field in from_model.items() if field is None]
+        if unknown:
+            raise FieldError(f"{type(self).__name__}: unknown fields {unknown} for {meta.model.__name__}")
+        ordered = {name: declared[name] if name in declared else from_model[name] for name in meta.fields}
+        self.fields = ordered | {name: field for name, field in declared.items() if name not in ordered}
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        model = self.Meta.model
+        values = {}
+        for field in model._meta.concrete_fields:
+            form_field = self.fields.get(field.name)
+            if form_field is None or field.name not in cleaned:
+                continue
+            # Left empty where the model needs a value: the service fills it in (a default expiry...).
+            if not field.blank and not form_field.required and cleaned[field.name] in form_field.empty_values:
+                continue
+            values[field.name] = cleaned[field.name]
+        every = {field.name for field in model._meta.get_fields()}
+        check_constraints(self, model(**values), exclude=every - values.keys(), skip=self.service_checked_constraints)
+        return cleaned
 
 
 def does_not_exist(what: str, value: str) -> forms.ValidationError:
@@ -36,8 +120,7 @@ def does_not_exist(what: str, value: str) -> forms.ValidationError:
 
 
 class CoiField(forms.CharField):
-    """A COI as printed on the label of the incoming material (scanned or typed), among the chains the user may
-    see (the form sets `chains`; with none set, none is found)."""
+    """A COI as printed on a label (scanned or typed): hyphens and spaces dropped, upper case."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "COI")
@@ -46,29 +129,45 @@ class CoiField(forms.CharField):
             "help_text", "The chain-of-identity code on the label, e.g. COIW432126000042G (hyphens and spaces ignored)."
         )
         super().__init__(**kwargs)
-        self.chains: Any = ChainOfIdentity.objects.none()
 
-    def clean(self, value: Any) -> ChainOfIdentity:  # type: ignore[override]
-        text = normalize(super().clean(value))
-        chain = self.chains.select_related("product").filter(coi_lookup("", text)).first()
+    def to_python(self, value: Any) -> str:
+        return normalize(super().to_python(value) or "")
+
+
+class ChainForm(ServiceForm):
+    """A form that names its chain by COI, found among the chains the user may see (products.selectors)."""
+
+    coi = CoiField()
+
+    def clean_coi(self) -> ChainOfIdentity:
+        coi = self.cleaned_data["coi"]
+        chain = chains_visible_to(self.user).select_related("product").filter(coi_lookup("", coi)).first()
         if chain is None:
-            raise does_not_exist("Chain of identity", text)
+            raise does_not_exist("Chain of identity", coi)
         return chain
 
 
-class ChainScopedForm(ServiceModelForm):
-    """A form with a `coi` field; the admin sets `visible_chains` per request (products.selectors)."""
+class ProductAddForm(ServiceForm):
+    class Meta:
+        model = Product
+        fields = [
+            "code",
+            "name",
+            "modality",
+            "source",
+            "gene_modified",
+            "cryopreserved",
+            "is_active",
+            "shelf_life_days",
+            "shelf_life_after_thaw_minutes",
+            "storage_min_temp_c",
+            "storage_max_temp_c",
+            "dose_unit",
+            "monitoring_protocol",
+        ]
 
-    visible_chains: Any = None
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.visible_chains is not None:
-            self.fields["coi"].chains = self.visible_chains  # type: ignore[attr-defined]
-
-
-class CollectionAddForm(ChainScopedForm):
-    coi = CoiField()
+class CollectionAddForm(ChainForm):
     din = forms.CharField(
         label="DIN",
         max_length=32,
@@ -92,21 +191,19 @@ class CollectionAddForm(ChainScopedForm):
         ]
 
 
-class BatchAddForm(ChainScopedForm):
-    coi = CoiField()
-
+class BatchAddForm(ChainForm):
     class Meta:
         model = Batch
         fields = ["coi", "lot_number", "facility", "started_at"]
 
 
-class StepForm(ServiceModelForm):
+class StepForm(ServiceForm):
     class Meta:
         model = ProcessingStep
         fields = ["batch", "kind", "started_at", "ended_at", "parameters", "note"]
 
 
-class QCResultForm(ServiceModelForm):
+class QCResultForm(ServiceForm):
     test = forms.CharField(max_length=64, help_text="A test code of the product's release specification.")
     value = forms.CharField(max_length=64, help_text="A number, or text such as negative.")
 
@@ -115,7 +212,7 @@ class QCResultForm(ServiceModelForm):
         fields = ["batch", "test", "value", "unit", "tested_at"]
 
 
-class UnitAddForm(ServiceModelForm):
+class UnitAddForm(ServiceForm):
     class Meta:
         model = Unit
         fields = ["batch", "unit_id", "dose_cells", "volume_ml", "expires_at"]
@@ -123,11 +220,18 @@ class UnitAddForm(ServiceModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if "expires_at" in self.fields:
-            self.fields["expires_at"].required = False
+        self.fields["expires_at"].required = False
 
 
-class CustodyForm(ServiceModelForm):
+def find_unit(user: AbstractBaseUser | AnonymousUser, unit_id: str) -> Unit:
+    """A bag by the unit id on it, among the units the user may see."""
+    unit = units_visible_to(user).filter(unit_id=unit_id.strip()).first()
+    if unit is None:
+        raise does_not_exist("Unit", unit_id.strip())
+    return unit
+
+
+class CustodyForm(ServiceForm):
     unit_ref = forms.CharField(label="Unit", max_length=40, help_text="The unit id on the bag (scanned or typed).")
 
     class Meta:
@@ -135,29 +239,21 @@ class CustodyForm(ServiceModelForm):
         fields = ["unit_ref", "event", "at", "facility", "temperature_c", "note"]
         help_texts = {"facility": "Where it happened; for a shipment, the destination."}
 
-    # Set per request by the admin: the units the user may see (a bag is found only among those).
-    visible_units: Any = None
-
     def clean_unit_ref(self) -> Unit:
-        unit_id = self.cleaned_data["unit_ref"].strip()
-        units = self.visible_units if self.visible_units is not None else Unit.objects.none()
-        unit = units.filter(unit_id=unit_id).first()
-        if unit is None:
-            raise does_not_exist("Unit", unit_id)
-        return unit
+        return find_unit(self.user, self.cleaned_data["unit_ref"])
 
 
-# --- inline rows on the batch and unit pages (the parent comes from the page) --------------------
+# --- rows added on the batch and unit pages (the parent comes from the page) --------------------------------
 
 
-class StepRowForm(ServiceModelForm):
+class StepRowForm(forms.ModelForm):
     class Meta:
         model = ProcessingStep
         fields = ["kind", "started_at", "ended_at", "parameters", "note"]
         widgets = {"note": forms.TextInput(attrs={"size": 30}), "parameters": forms.Textarea(attrs={"rows": 1})}
 
 
-class QCRowForm(ServiceModelForm):
+class QCRowForm(forms.ModelForm):
     test = forms.ChoiceField(choices=())
     value = forms.CharField(max_length=64, help_text="A number, or text such as negative.")
 
@@ -165,19 +261,25 @@ class QCRowForm(ServiceModelForm):
         model = QCResult
         fields = ["test", "value", "unit", "tested_at"]
 
-    spec_choices: list[tuple[str, str]] = []
+    def __init__(self, *args: Any, tests: Sequence[tuple[str, str]] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        test = self.fields["test"]
+        assert isinstance(test, forms.ChoiceField)
+        test.choices = [("", "---------"), *tests]
+
+
+class UnitRowForm(forms.ModelForm):
+    class Meta:
+        model = Unit
+        fields = ["unit_id", "dose_cells", "volume_ml", "expires_at"]
+        help_texts = UnitAddForm.Meta.help_texts
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["test"].choices = [("", "---------"), *self.spec_choices]
+        self.fields["expires_at"].required = False
 
 
-class UnitRowForm(UnitAddForm):
-    class Meta(UnitAddForm.Meta):
-        fields = ["unit_id", "dose_cells", "volume_ml", "expires_at"]
-
-
-class CustodyRowForm(ServiceModelForm):
+class CustodyRowForm(forms.ModelForm):
     class Meta:
         model = CustodyRecord
         fields = ["event", "at", "facility", "temperature_c", "note"]
@@ -222,7 +324,7 @@ class QCInvalidationForm(SignatureForm):
 # --- holds --------------------------------------------------------------------------------------------------
 
 
-class HoldAddForm(ServiceModelForm):
+class HoldAddForm(ServiceForm):
     """Hold one unit or one whole batch; which one, and whether the user may, is for the service to say."""
 
     unit_ref = forms.CharField(
@@ -236,22 +338,18 @@ class HoldAddForm(ServiceModelForm):
         model = Hold
         fields = ["unit_ref", "batch_ref", "kind", "reason"]
 
-    # Set per request by the admin: what the user may see (a bag or a lot is found only among those).
-    visible_units: Any = None
-    visible_batches: Any = None
-
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
+        cleaned = super().clean()
         unit_id = (cleaned.get("unit_ref") or "").strip()
         lot = (cleaned.get("batch_ref") or "").strip()
         if bool(unit_id) == bool(lot):
             raise forms.ValidationError("Give a unit or a lot number: exactly one of them.")
         if unit_id:
-            cleaned["unit"] = self.visible_units.filter(unit_id=unit_id).first()
+            cleaned["unit"] = units_visible_to(self.user).filter(unit_id=unit_id).first()
             if cleaned["unit"] is None:
                 self.add_error("unit_ref", f"No unit {unit_id} that you may see.")
         else:
-            cleaned["batch"] = self.visible_batches.filter(lot_number=lot).first()
+            cleaned["batch"] = batches_visible_to(self.user).filter(lot_number=lot).first()
             if cleaned["batch"] is None:
                 self.add_error("batch_ref", f"No lot {lot} that you may see.")
         return cleaned

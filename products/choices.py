@@ -157,3 +157,14 @@ class HoldDecision(models.TextChoices):
 
     RELEASE = "release", "Release for use"
     DISCARD = "discard", "Discard what it covers"
+
+
+class AlertKind(models.TextChoices):
+    """What on the product side needs attention (products.alerts); the monitoring scan raises each as a reminder
+    of the same kind (tracker.choices.ReminderKind reuses these values)."""
+
+    UNIT_EXPIRING = "unit_expiring", "Unit nearing expiry"
+    UNIT_USE_BY = "unit_use_by", "Thawed unit nearing or past its use-by time"
+    TEMPERATURE_EXCURSION = "temperature_excursion", "Temperature excursion"
+    BATCH_QUARANTINE = "batch_quarantine", "Batch in quarantine too long"
+    HOLD_OPEN = "hold_open", "Hold awaiting QA's decision"

@@ -7,15 +7,20 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from products.access import user_facility_ids
 from products.choices import HoldStatus
 from products.models import (
+    ApiToken,
     Batch,
     ChainOfIdentity,
     Collection,
     CustodyRecord,
+    Facility,
+    FacilityMembership,
     Hold,
+    ProcessingStep,
     Product,
     ProtocolStep,
     QCResult,
     ReleaseTest,
+    Signature,
     Unit,
 )
 from products.rules.isbt128 import normalize
@@ -149,3 +154,64 @@ def protocol_step_rules(protocol_id: int) -> list[StepRule]:
         )
         for step in ProtocolStep.objects.filter(protocol_id=protocol_id).order_by("position", "id")
     ]
+
+
+# --- What else the admin lists: each scoped as the records it belongs to -------------------------------------
+
+
+def member_facilities(user: AnyUser, *, active_only: bool = True) -> QuerySet[Facility]:
+    """The facilities where the user works (all for superusers): where they may record what happens."""
+    facilities = Facility.objects.filter(is_active=True) if active_only else Facility.objects.all()
+    if _sees_everything(user):
+        return facilities
+    return facilities.filter(id__in=user_facility_ids(user))
+
+
+def active_facilities() -> QuerySet[Facility]:
+    """Any active facility: a shipment goes to a destination that is not (yet) the user's."""
+    return Facility.objects.filter(is_active=True)
+
+
+def memberships_visible_to(user: AnyUser) -> QuerySet[FacilityMembership]:
+    memberships = FacilityMembership.objects.all()
+    if _sees_everything(user):
+        return memberships
+    return memberships.filter(facility_id__in=user_facility_ids(user))
+
+
+def tokens_visible_to(user: AnyUser) -> QuerySet[ApiToken]:
+    """A user's own API tokens (superusers: everyone's)."""
+    tokens = ApiToken.objects.all()
+    if _sees_everything(user):
+        return tokens
+    return tokens.filter(user_id=user.pk)
+
+
+def steps_visible_to(user: AnyUser) -> QuerySet[ProcessingStep]:
+    steps = ProcessingStep.objects.all()
+    if _sees_everything(user):
+        return steps
+    return steps.filter(batch__in=batches_visible_to(user).values("id"))
+
+
+def qc_results_visible_to(user: AnyUser) -> QuerySet[QCResult]:
+    results = QCResult.objects.all()
+    if _sees_everything(user):
+        return results
+    return results.filter(batch__in=batches_visible_to(user).values("id"))
+
+
+def custody_visible_to(user: AnyUser) -> QuerySet[CustodyRecord]:
+    records = CustodyRecord.objects.all()
+    if _sees_everything(user):
+        return records
+    return records.filter(unit__in=units_visible_to(user).values("id"))
+
+
+def signatures_visible_to(user: AnyUser) -> QuerySet[Signature]:
+    """One's own signatures, and those that released or rejected a batch one may see."""
+    signatures = Signature.objects.all()
+    if _sees_everything(user):
+        return signatures
+    visible = batches_visible_to(user).values("id")
+    return signatures.filter(Q(signer_id=user.pk) | Q(released_batch__in=visible) | Q(rejected_batch__in=visible))

@@ -99,31 +99,35 @@ def _test_settings(settings) -> None:
     }
 
 
-@pytest.fixture(autouse=True)
-def _reference_data_after_flush(request) -> None:
-    """Transactional tests flush every table, data migrations' rows included: put those rows back."""
-    if "transactional_db" not in request.fixturenames and not _marked_transactional(request):
-        return
-    import importlib
-
-    from django.apps import apps
-    from django.db import connection
-    from django.db.migrations.loader import MigrationLoader
-
-    loader = MigrationLoader(connection, ignore_no_migrations=True)
-    for (app_label, _name), migration in sorted(loader.disk_migrations.items()):
-        if app_label not in {"products", "tracker"}:
-            continue
-        module = importlib.import_module(migration.__module__)
-        for operation in migration.operations:
-            code = getattr(operation, "code", None)
-            if code is not None and getattr(module, code.__name__, None) is code:
-                code(apps, None)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    _transactional_tests_roll_back_serialized(items)
+    _slow_tests_are_marked(items)
 
 
-def _marked_transactional(request) -> bool:
-    marker = request.node.get_closest_marker("django_db")
-    return bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+def _transactional_tests_roll_back_serialized(items: list[pytest.Item]) -> None:
+    """Transactional tests flush every table, the reference data of data migrations (roles and their permissions,
+    the standard monitoring protocols) included. Each of them therefore runs with pytest-django's serialized
+    rollback: the test database's contents are serialized once, after migrating, and loaded back before each
+    transactional test."""
+    from pytest_django.fixtures import validate_django_db
+
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transaction, reset_sequences, databases, _serialized, available_apps = (
+            validate_django_db(marker) if marker else (False, False, None, False, None)
+        )
+        fixtures = getattr(item, "fixturenames", ())
+        if transaction or "transactional_db" in fixtures or "live_server" in fixtures:
+            item.add_marker(
+                pytest.mark.django_db(
+                    transaction=True,
+                    reset_sequences=reset_sequences,
+                    databases=databases,
+                    serialized_rollback=True,
+                    available_apps=available_apps,
+                ),
+                append=False,
+            )
 
 
 @pytest.fixture
@@ -153,7 +157,7 @@ SLOW_MARKERS = ("browser", "celery_worker", "devstack")
 FIXTURE_MARKERS = {"celery_worker": "celery_worker", "browser_context": "browser"}
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def _slow_tests_are_marked(items: list[pytest.Item]) -> None:
     """A test using the worker or browser fixture carries its marker, and every browser, worker and devstack
     test is `slow`, so `make test-fast` (-m "not slow") skips even one whose author forgot to mark it."""
     for item in items:

@@ -1,6 +1,9 @@
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
 from products.models import Batch, ChainOfIdentity, Hold, Product, QCResult, Unit
 from tracker.models import AdverseEvent, Assessment, FollowUpVisit, Intervention, Patient, Reminder
@@ -49,3 +52,27 @@ def test_without_debug_there_are_no_demo_users_or_patients(settings):
     call_command("seed_demo")
     assert not get_user_model().objects.exists()
     assert not Patient.objects.exists()
+
+
+def test_each_demo_story_carries_the_times_it_happened_at(settings):
+    """seed_demo gives each service its story's moment as `now`: an order placed two years ago says so, and each
+    step of a chain comes after the one before (no test library moves the clock)."""
+    from products.models import CustodyRecord, Signature
+    from tracker.models import Administration, TherapyOrder
+
+    settings.DEBUG = True
+    call_command("seed_demo")
+
+    for administration in Administration.objects.select_related("order__chain", "unit__batch__release_signature"):
+        order, batch = administration.order, administration.unit.batch
+        collected = order.chain.collections.get().collected_at
+        shipped = CustodyRecord.objects.get(unit=administration.unit, event="shipped")
+        assert order.ordered_at < collected < batch.started_at < batch.release_signature.signed_at < shipped.at
+        assert shipped.recorded_at == shipped.at
+        assert shipped.at < administration.administered_at
+    oldest = TherapyOrder.objects.order_by("ordered_at").first()
+    assert timezone.now() - oldest.ordered_at > timedelta(days=730)
+    held = Hold.objects.get()
+    assert held.opened_at == held.custody_record.at < held.decided_at
+    invalidation = Signature.objects.get(meaning="invalidation")
+    assert invalidation.signed_at < QCResult.objects.get(invalidated=True).batch.release_signature.signed_at

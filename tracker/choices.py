@@ -1,5 +1,7 @@
 from django.db import models
 
+from products.choices import AlertKind
+
 
 class Sex(models.TextChoices):
     FEMALE = "female", "Female"
@@ -142,11 +144,12 @@ class ReminderKind(models.TextChoices):
     TOXICITY_GRADE = "toxicity_grade", "CRS or ICANS grade >= 2"
     REPORT_DUE = "report_due", "Adverse event report due soon"
     REPORT_OVERDUE = "report_overdue", "Adverse event report overdue"
-    UNIT_EXPIRING = "unit_expiring", "Unit nearing expiry"
-    UNIT_USE_BY = "unit_use_by", "Thawed unit nearing or past its use-by time"
-    TEMPERATURE_EXCURSION = "temperature_excursion", "Temperature excursion"
-    BATCH_QUARANTINE = "batch_quarantine", "Batch in quarantine too long"
-    HOLD_OPEN = "hold_open", "Hold awaiting QA's decision"
+    # Product-side alerts (products.alerts), raised as reminders without patient data.
+    UNIT_EXPIRING = AlertKind.UNIT_EXPIRING.value, AlertKind.UNIT_EXPIRING.label
+    UNIT_USE_BY = AlertKind.UNIT_USE_BY.value, AlertKind.UNIT_USE_BY.label
+    TEMPERATURE_EXCURSION = AlertKind.TEMPERATURE_EXCURSION.value, AlertKind.TEMPERATURE_EXCURSION.label
+    BATCH_QUARANTINE = AlertKind.BATCH_QUARANTINE.value, AlertKind.BATCH_QUARANTINE.label
+    HOLD_OPEN = AlertKind.HOLD_OPEN.value, AlertKind.HOLD_OPEN.label
     REGISTRY_DUE = "registry_due", "Registry document due"
 
 

@@ -5,7 +5,7 @@ from functools import cached_property
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 
-from products.access import may_see_patients
+from tracker.access import may_see_patients
 from tracker.follow_up import may_see_lost_to_follow_up
 from tracker.surveillance import may_see_surveillance
 

@@ -1,17 +1,15 @@
 """Demo patients and chains at every stage of the journey (DEBUG only: the people are invented).
 
-Each step is recorded through the real services at the moment it happened in the story: the clock is
-moved back (time_machine) around each call, so signatures, custody and grades carry consistent times.
-The audit trail still records the real insertion time.
+Each step is recorded through the real services at the moment it happened in the story: every service takes
+that moment as its `now` (and as the event's own time), so signatures, custody, grades and schedules carry
+consistent times. Row insertion times (`created_at`) and the audit trail keep the real time of seeding.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-import time_machine
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -70,31 +68,25 @@ class Actors:
         self.integration = users.get(username="integration")
 
 
-@contextmanager
-def at(moment: datetime) -> Iterator[None]:
-    """Record as of `moment` (a little in the past is the usual case; now or later records now)."""
-    if moment >= timezone.now():
-        yield
-        return
-    with time_machine.travel(moment, tick=False):
-        yield
+def at(moment: datetime) -> datetime:
+    """The time to record a step of the story at: its moment (usually a little in the past), or now if later."""
+    return min(moment, timezone.now())
 
 
 @dataclass
 class Story:
-    """One chain's steps, each with its moment; run in order up to a stage."""
+    """One chain's steps, each with its moment; run in order up to a stage. Each step records as of its moment."""
 
-    steps: list[tuple[str, datetime, Callable[[], None]]] = field(default_factory=list)
+    steps: list[tuple[str, datetime, Callable[[datetime], None]]] = field(default_factory=list)
 
-    def add(self, name: str, moment: datetime, action: Callable[[], None]) -> None:
+    def add(self, name: str, moment: datetime, action: Callable[[datetime], None]) -> None:
         self.steps.append((name, moment, action))
 
     def run(self, upto: str) -> None:
         if upto not in {name for name, _, _ in self.steps}:
             return  # "ordered": nothing has happened yet
         for name, moment, action in self.steps:
-            with at(moment):
-                action()
+            action(at(moment))
             if name == upto:
                 return
 
@@ -110,23 +102,25 @@ def seed_chains(products: dict[str, Product], facilities: dict[str, Facility]) -
         # Infused patients' stories end at their infusion; the others' stages are spread over recent weeks.
         infusion = now - timedelta(days=infused_days) if infused_days is not None else now
         start = infusion - timedelta(days=16) if infused_days is not None else now - timedelta(days=8 + index)
-        with at(start - timedelta(days=7)):
-            patient = patient_create(
-                actor=actors.coordinator,
-                facility=hospital,
-                mrn=mrn,
-                given_name=given,
-                family_name=family,
-                birth_date=born,
-                sex=sex,
-                weight_kg=Decimal(kg),
-            )
-            order = order_create(
-                actor=actors.clinician,
-                patient=patient,
-                product=products["demo-cart"],
-                collection_facility=facilities["north-apheresis"],
-            )
+        registered = at(start - timedelta(days=7))
+        patient = patient_create(
+            actor=actors.coordinator,
+            facility=hospital,
+            mrn=mrn,
+            given_name=given,
+            family_name=family,
+            birth_date=born,
+            sex=sex,
+            weight_kg=Decimal(kg),
+            now=registered,
+        )
+        order = order_create(
+            actor=actors.clinician,
+            patient=patient,
+            product=products["demo-cart"],
+            collection_facility=facilities["north-apheresis"],
+            now=registered,
+        )
         story = _chain_story(order, index, start, infusion, actors, facilities)
         story.run(upto=stage)
         if infused_days is not None:
@@ -143,27 +137,29 @@ def _chain_story(
     unit_id = f"{order.chain.coi}-01"
     day = timedelta(days=1)
 
-    def collect() -> None:
+    def collect(now: datetime) -> None:
         number = f"W1234{start.year % 100:02d}{100000 + index:06d}"
         collection_record(
             actor=actors.coordinator,
             chain=order.chain,
             din=number + check_character(number),
             facility=facilities["north-apheresis"],
-            collected_at=timezone.now(),
+            collected_at=now,
             method="apheresis",
             volume_ml=Decimal("260"),
             total_nucleated_cells=9_800_000_000,
             cd3_cells=4_100_000_000,
+            now=now,
         )
 
-    def start_batch() -> None:
+    def start_batch(now: datetime) -> None:
         batch = batch_services.batch_create(
             actor=actors.manufacturing,
             chain=order.chain,
             lot_number=f"DEMO-{order.chain.coi}",
             facility=facilities["cellworks-mfg"],
-            started_at=timezone.now(),
+            started_at=now,
+            now=now,
         )
         batch_holder["batch"] = batch
         for offset, kind in enumerate(["selection", "activation", "transduction"]):
@@ -171,22 +167,24 @@ def _chain_story(
                 actor=actors.manufacturing,
                 batch_id=batch.id,
                 kind=kind,
-                started_at=timezone.now() - timedelta(hours=12 - 4 * offset),
-                ended_at=timezone.now() - timedelta(hours=9 - 4 * offset),
+                started_at=now - timedelta(hours=12 - 4 * offset),
+                ended_at=now - timedelta(hours=9 - 4 * offset),
                 parameters={"demo": True},
+                now=now,
             )
 
-    def finish() -> None:
+    def finish(now: datetime) -> None:
         batch = batch_holder["batch"]
         if order.patient.mrn == INVALIDATED_QC_MRN:
-            _invalidated_sterility(batch.id, actors)
+            _invalidated_sterility(batch.id, actors, now)
         for offset, kind in enumerate(["expansion", "harvest", "formulation", "cryopreservation"]):
             batch_services.batch_step_record(
                 actor=actors.manufacturing,
                 batch_id=batch.id,
                 kind=kind,
-                started_at=timezone.now() - timedelta(hours=8 - 2 * offset),
-                ended_at=timezone.now() - timedelta(hours=7 - 2 * offset),
+                started_at=now - timedelta(hours=8 - 2 * offset),
+                ended_at=now - timedelta(hours=7 - 2 * offset),
+                now=now,
             )
         unit_create(
             actor=actors.manufacturing,
@@ -194,41 +192,44 @@ def _chain_story(
             unit_id=unit_id,
             dose_cells=150_000_000,
             volume_ml=Decimal("68"),
-            expires_at=timezone.now() + timedelta(days=270),
+            expires_at=now + timedelta(days=270),
+            now=now,
         )
         for test, value in CART_PASSING.items():
             batch_services.qc_result_record(
-                actor=actors.manufacturing, batch_id=batch.id, test=test, value=value, tested_at=timezone.now()
+                actor=actors.manufacturing, batch_id=batch.id, test=test, value=value, tested_at=now, now=now
             )
 
-    def release() -> None:
+    def release(now: datetime) -> None:
         batch_services.batch_release(
             batch_id=batch_holder["batch"].id,
             signer=actors.qa,
             password=demo_password("qa"),
             meaning="Released for infusion: QC complete and within specification",
+            now=now,
         )
 
-    def custody(event: str, actor: str, facility: str, temperature: str | None) -> Callable[[], None]:
-        def record() -> None:
+    def custody(event: str, actor: str, facility: str, temperature: str | None) -> Callable[[datetime], None]:
+        def record(now: datetime) -> None:
             custody_record(
                 actor=getattr(actors, actor),
                 unit_id=unit_id,
                 event=event,
-                at=timezone.now(),
+                at=now,
                 facility=facilities[facility],
                 temperature_c=Decimal(temperature) if temperature is not None else None,
+                now=now,
             )
 
         return record
 
-    def infuse() -> None:
+    def infuse(now: datetime) -> None:
         patient = order.patient
         administration_record(
             actor=actors.clinician,
             coi=order.chain.coi,
             unit_id=unit_id,
-            administered_at=timezone.now(),
+            administered_at=now,
             route="iv_infusion",
             scanned_unit=unit_id,
             scanned_patient=patient.mrn,
@@ -236,22 +237,24 @@ def _chain_story(
             verifier_username="coordinator",
             verifier_password=demo_password("coordinator"),
             premedication="Paracetamol 1 g PO, chlorphenamine 10 mg IV",
+            now=now,
         )
 
-    def lymphodeplete() -> None:
+    def lymphodeplete(_now: datetime) -> None:
         for offset in (5, 4, 3):
-            with at(infusion - timedelta(days=offset) + timedelta(hours=1)):
-                for drug, dose in (("fludarabine", "30"), ("cyclophosphamide", "500")):
-                    conditioning_record(
-                        actor=actors.clinician,
-                        order=order,
-                        regimen="Flu/Cy",
-                        drug=drug,
-                        dose=Decimal(dose),
-                        dose_unit="mg/m2",
-                        given_on=timezone.localdate(),
-                        day_relative=-offset,
-                    )
+            given = at(infusion - timedelta(days=offset) + timedelta(hours=1))
+            for drug, dose in (("fludarabine", "30"), ("cyclophosphamide", "500")):
+                conditioning_record(
+                    actor=actors.clinician,
+                    order=order,
+                    regimen="Flu/Cy",
+                    drug=drug,
+                    dose=Decimal(dose),
+                    dose_unit="mg/m2",
+                    given_on=timezone.localdate(given),
+                    day_relative=-offset,
+                    now=given,
+                )
 
     # A story told backwards from the infusion when there is one, forwards from the collection otherwise.
     ends_in_infusion = infusion < timezone.now() - timedelta(hours=1)
@@ -278,7 +281,9 @@ def _chain_story(
     )
     if warm:
         story.add(
-            "excursion assessed", moments["received"] + timedelta(minutes=40), lambda: _release_hold(unit_id, actors)
+            "excursion assessed",
+            moments["received"] + timedelta(minutes=40),
+            lambda now: _release_hold(unit_id, actors, now),
         )
     story.add("stored", moments["stored"], custody("stored", "clinician", "city-hospital", "-161"))
     if ends_in_infusion:
@@ -292,14 +297,15 @@ def _chain_story(
     return story
 
 
-def _invalidated_sterility(batch_id: int, actors: Actors) -> None:
+def _invalidated_sterility(batch_id: int, actors: Actors, now: datetime) -> None:
     """A positive sterility result, set aside by QA (signed) when the investigation found the lab at fault."""
     failure = batch_services.qc_result_record(
         actor=actors.manufacturing,
         batch_id=batch_id,
         test="sterility",
         value="positive",
-        tested_at=timezone.now() - timedelta(hours=3),
+        tested_at=now - timedelta(hours=3),
+        now=now,
     )
     batch_services.qc_result_invalidate(
         batch_id=batch_id,
@@ -309,10 +315,11 @@ def _invalidated_sterility(batch_id: int, actors: Actors) -> None:
         meaning="Result invalid: laboratory error, not the product",
         reason="Investigation LI-2041: the negative control of the same run grew Staphylococcus epidermidis "
         "(skin flora); the test is invalid. Retested from the retained sample.",
+        now=now,
     )
 
 
-def _release_hold(unit_id: str, actors: Actors) -> None:
+def _release_hold(unit_id: str, actors: Actors, now: datetime) -> None:
     """QA reviews the data logger of the warm arrival and releases the bag for use."""
     hold = Unit.objects.get(unit_id=unit_id).holds.get(status="open")
     hold_decide(
@@ -323,12 +330,13 @@ def _release_hold(unit_id: str, actors: Actors) -> None:
         "product's excursion stability data. Released for use.",
         password=demo_password("qa"),
         meaning="Released for use after excursion assessment",
+        now=now,
     )
 
 
 def _assess(actors: Actors, patient: Patient, moment: datetime, **measurements: object) -> None:
-    with at(moment):
-        assessment_record(actor=actors.clinician, patient=patient, assessed_at=timezone.now(), **measurements)
+    when = at(moment)
+    assessment_record(actor=actors.clinician, patient=patient, assessed_at=when, now=when, **measurements)
 
 
 def _clinical_course(order: TherapyOrder, infusion: datetime, days: int, actors: Actors) -> None:
@@ -378,114 +386,111 @@ def _clinical_course(order: TherapyOrder, infusion: datetime, days: int, actors:
         ]
         for day, measurements in course:
             _assess(actors, patient, moment(day), **measurements)
-        with at(moment(3, 11)):
+        for when, drug, kind, dose, unit, indication in (
+            (at(moment(3, 11)), "tocilizumab", "tocilizumab", "8", "mg/kg", "crs"),
+            (at(moment(4, 11)), "dexamethasone", "corticosteroid", "10", "mg", "icans"),
+        ):
             intervention_record(
                 actor=actors.clinician,
                 patient=patient,
-                given_at=timezone.now(),
-                kind="tocilizumab",
-                drug="tocilizumab",
-                dose=Decimal("8"),
-                dose_unit="mg/kg",
+                given_at=when,
+                kind=kind,
+                drug=drug,
+                dose=Decimal(dose),
+                dose_unit=unit,
                 route="IV",
-                indication="crs",
+                indication=indication,
+                now=when,
             )
-        with at(moment(4, 11)):
-            intervention_record(
-                actor=actors.clinician,
-                patient=patient,
-                given_at=timezone.now(),
-                kind="corticosteroid",
-                drug="dexamethasone",
-                dose=Decimal("10"),
-                dose_unit="mg",
-                route="IV",
-                indication="icans",
-            )
-        with at(moment(3, 12)):
-            adverse_event_record(
-                actor=actors.clinician,
-                patient=patient,
-                term="crs",
-                grade=2,
-                grading_system="astct",
-                onset_at=moment(2),
-                aware_at=timezone.now(),
-                serious=True,
-                expected=True,
-                relatedness="definite",
-                description="CRS with fever, fluid-responsive hypotension and low-flow oxygen.",
-            )
+        aware = at(moment(3, 12))
+        adverse_event_record(
+            actor=actors.clinician,
+            patient=patient,
+            term="crs",
+            grade=2,
+            grading_system="astct",
+            onset_at=moment(2),
+            aware_at=aware,
+            serious=True,
+            expected=True,
+            relatedness="definite",
+            description="CRS with fever, fluid-responsive hypotension and low-flow oxygen.",
+            now=aware,
+        )
         _resolve_old_urgent(patient, actors, before=now - timedelta(days=1))
         return
     if days == 40:
         for day in (1, 2, 3, 4, 5, 6, 7, 10, 14):
             _assess(actors, patient, moment(day), **calm)
-        with at(moment(28, 10)):
-            follow_up_record(
-                actor=actors.clinician,
-                patient=patient,
-                visit_date=timezone.localdate(),
-                disease_response="cr",
-                wellbeing_score=7,
-                patient_reported="Tired in the afternoons.",
-            )
-        with at(now - timedelta(days=5)):
-            adverse_event_record(
-                actor=actors.clinician,
-                patient=patient,
-                term="infection",
-                grade=3,
-                onset_at=timezone.now() - timedelta(hours=20),
-                aware_at=timezone.now(),
-                serious=True,
-                expected=False,
-                relatedness="possible",
-                meddra_code="10035664",
-                term_text="Pneumonia",
-                description="Admitted with pneumonia; IV antibiotics.",
-            )
+        visit = at(moment(28, 10))
+        follow_up_record(
+            actor=actors.clinician,
+            patient=patient,
+            visit_date=timezone.localdate(visit),
+            disease_response="cr",
+            wellbeing_score=7,
+            patient_reported="Tired in the afternoons.",
+            now=visit,
+        )
+        aware = at(now - timedelta(days=5))
+        adverse_event_record(
+            actor=actors.clinician,
+            patient=patient,
+            term="infection",
+            grade=3,
+            onset_at=aware - timedelta(hours=20),
+            aware_at=aware,
+            serious=True,
+            expected=False,
+            relatedness="possible",
+            meddra_code="10035664",
+            term_text="Pneumonia",
+            description="Admitted with pneumonia; IV antibiotics.",
+            now=aware,
+        )
         return
     if days == 730:
         for day in (1, 2, 3, 7, 14):
             _assess(actors, patient, moment(day), **calm)
         visits = [(28, "cr"), (100, "cr"), (182, "cr"), (365, "cr")]
         for day, response in visits:
-            with at(moment(day, 10)):
-                follow_up_record(
-                    actor=actors.clinician,
-                    patient=patient,
-                    visit_date=timezone.localdate(),
-                    disease_response=response,
-                    rcv_result="negative",
-                    wellbeing_score=8,
-                )
-        with at(moment(700, 10)):
+            visit = at(moment(day, 10))
             follow_up_record(
                 actor=actors.clinician,
                 patient=patient,
-                visit_date=timezone.localdate(),
-                disease_response="cr",
-                new_malignancy=True,
-                car_testing_requested=True,
-                malignancy_description="Cutaneous T-cell lymphoma; biopsy sent for CAR transgene.",
-                rcv_result="pending",
-                wellbeing_score=6,
+                visit_date=timezone.localdate(visit),
+                disease_response=response,
+                rcv_result="negative",
+                wellbeing_score=8,
+                now=visit,
             )
-            event = adverse_event_record(
-                actor=actors.clinician,
-                patient=patient,
-                term="secondary_malignancy",
-                grade=3,
-                onset_at=timezone.now() - timedelta(days=10),
-                aware_at=timezone.now(),
-                serious=True,
-                expected=False,
-                relatedness="possible",
-                term_text="T-cell lymphoma",
-            )
-        with at(moment(709, 10)):
-            adverse_event_mark_reported(actor=actors.clinician, event_id=event.id)
+        visit = at(moment(700, 10))
+        follow_up_record(
+            actor=actors.clinician,
+            patient=patient,
+            visit_date=timezone.localdate(visit),
+            disease_response="cr",
+            new_malignancy=True,
+            car_testing_requested=True,
+            malignancy_description="Cutaneous T-cell lymphoma; biopsy sent for CAR transgene.",
+            rcv_result="pending",
+            wellbeing_score=6,
+            now=visit,
+        )
+        event = adverse_event_record(
+            actor=actors.clinician,
+            patient=patient,
+            term="secondary_malignancy",
+            grade=3,
+            onset_at=visit - timedelta(days=10),
+            aware_at=visit,
+            serious=True,
+            expected=False,
+            relatedness="possible",
+            term_text="T-cell lymphoma",
+            now=visit,
+        )
+        adverse_event_mark_reported(actor=actors.clinician, event_id=event.id, now=at(moment(709, 10)))
 
 
 def _resolve_old_urgent(patient: Patient, actors: Actors, before: datetime) -> None:

@@ -8,7 +8,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from tracker.timeline import TimelineKind
+from tracker.timeline.kinds import TimelineKind
 
 # Far enough for 15 years of follow-up and a conditioning a few weeks before; beyond is a typing error.
 DAY_LIMIT = 366 * 30

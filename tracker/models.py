@@ -5,6 +5,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from products.choices import CheckKind, Severity
 from products.crypto import EncryptedTextField
@@ -115,7 +116,8 @@ class TherapyOrder(models.Model):
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="orders")
     chain = models.OneToOneField(ChainOfIdentity, on_delete=models.PROTECT, related_name="order")
     ordered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    ordered_at = models.DateTimeField(auto_now_add=True)
+    # Set by the service (not auto_now_add), so an order entered afterwards keeps the time it was placed.
+    ordered_at = models.DateTimeField(default=timezone.now, editable=False)
     note = models.TextField(blank=True)
 
     class Meta:

@@ -6,8 +6,9 @@ from decimal import Decimal
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Sum, When
 
-from products.access import has_role, may_see_patients, user_facility_ids
+from products.access import has_role, user_facility_ids
 from products.choices import Role
+from tracker.access import may_see_patients
 from tracker.models import (
     Administration,
     AdverseEvent,
@@ -15,6 +16,7 @@ from tracker.models import (
     Conditioning,
     FollowUpVisit,
     Intervention,
+    Notification,
     Patient,
     PatientWeight,
     Reminder,
@@ -130,8 +132,14 @@ def checks_visible_to(user: AnyUser) -> QuerySet[ScheduledCheck]:
 
 
 def reminders_visible_to(user: AnyUser) -> QuerySet[Reminder]:
-    """Reminders about the caller's facilities' patients, and product-side reminders (no patient) of the
-    caller's facilities. The manufacturing role sees only the latter: a reminder naming a patient is PHI."""
+    """Who sees which reminder: the one rule, for the API, the pages and the admin alike.
+
+    - A product-side reminder (no patient: a unit, a batch, a hold; products.alerts) is seen by every member of
+      its facility, whatever their role and without any permission on tracker models.
+    - A patient's reminder is seen by those who may see patients (tracker.access: not the product-side-only
+      manufacturing role) and are members of the patient's facility: a reminder naming a patient is PHI.
+    - Superusers see all.
+    """
     reminders = Reminder.objects.select_related("facility", "acknowledged_by", "resolved_by")
     if getattr(user, "is_superuser", False):
         return reminders
@@ -150,3 +158,14 @@ def webhooks_visible_to(user: AnyUser) -> QuerySet[Webhook]:
     if not has_role(user, Role.COORDINATOR):
         return webhooks.none()
     return webhooks.filter(facility_id__in=user_facility_ids(user))
+
+
+# --- What else the admin lists: each scoped as the records it belongs to -------------------------------------
+
+
+def notifications_visible_to(user: AnyUser) -> QuerySet[Notification]:
+    """The deliveries of the reminders the user may see."""
+    notifications = Notification.objects.select_related("reminder")
+    if getattr(user, "is_superuser", False):
+        return notifications
+    return notifications.filter(reminder__in=reminders_visible_to(user).values("id"))

@@ -14,10 +14,11 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 
-from products.access import has_role, may_see_patients
+from products.access import has_role
 from products.choices import FacilityKind, Role
 from products.errors import PermissionDeniedError
 from products.models import Facility
+from tracker.access import may_see_patients
 from tracker.follow_up import lost_to_follow_up, may_see_lost_to_follow_up
 from tracker.registry import registry_course, registry_documents
 from tracker.selectors import orders_visible_to, patients_visible_to

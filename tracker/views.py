@@ -15,25 +15,21 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from products.access import may_see_patients, user_facility_ids
+from products.access import user_facility_ids
 from products.choices import CoiStatus
 from products.errors import DomainError, PermissionDeniedError
 from products.models import Facility
+from tracker.access import may_see_patients
 from tracker.chart import timeline_chart
 from tracker.forms import TimelineFilterForm
 from tracker.models import Patient, Reminder, TherapyOrder
 from tracker.selectors import patients_visible_to
 from tracker.services.monitoring import reminder_acknowledge
 from tracker.surveillance import may_see_surveillance
-from tracker.timeline import (
-    KIND_GROUPS,
-    Timeline,
-    TimelineEvent,
-    TimelineKind,
-    patient_due_checks,
-    patient_open_reminders,
-    patient_timeline,
-)
+from tracker.timeline.attention import patient_due_checks, patient_open_reminders
+from tracker.timeline.events import Timeline, TimelineEvent
+from tracker.timeline.kinds import KIND_GROUPS, TimelineKind
+from tracker.timeline.query import patient_timeline
 from tracker.worklist import SORT_EXPLANATION, patient_worklist, worklist_totals
 
 PATIENTS_PER_PAGE = 50
@@ -41,9 +37,9 @@ CHART_KINDS = (TimelineKind.ASSESSMENT, TimelineKind.INTERVENTION)
 
 
 def _require_patient_access(request: HttpRequest) -> None:
-    """The manufacturing role works on the product side only: no patient pages at all (403)."""
+    """Manufacturing (the product side) and safety (the surveillance figures) see no patient page at all (403)."""
     if not may_see_patients(request.user):
-        raise PermissionDenied("Your role works on the product side and has no access to patient data.")
+        raise PermissionDenied("Your role has no access to patient data.")
 
 
 def _age(born: date, today: date) -> int:
@@ -95,7 +91,7 @@ class DayGroup:
 def _group_by_day(timeline: Timeline) -> list[DayGroup]:
     groups: list[DayGroup] = []
     for event in timeline.events:
-        on = date.fromisoformat(event.detail["date"]) if event.date_only else event.local_at.date()
+        on = event.on
         if not groups or groups[-1].on != on:
             groups.append(DayGroup(day=event.day, on=on))
         groups[-1].events.append(event)

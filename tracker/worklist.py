@@ -4,7 +4,7 @@ One query for the page of patients (every figure is a correlated subquery on an 
 the count: the cost does not grow with the number of reminders, checks or assessments.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import (
     Count,
@@ -23,10 +23,8 @@ from django.db.models.functions import Coalesce, Greatest
 from products.choices import Severity
 from tracker.choices import CheckStatus, ReminderStatus
 from tracker.models import Administration, Assessment, Patient, Reminder, ScheduledCheck, TherapyOrder
+from tracker.rules.monitoring import RECENT_GRADE
 from tracker.selectors import AnyUser, patients_visible_to
-
-# A grade older than this is history, not a reason to come first in today's list.
-RECENT_GRADE = timedelta(days=7)
 
 SORT_EXPLANATION = "open urgent reminders, then overdue checks, then a recent CRS/ICANS grade, then the latest infusion"
 

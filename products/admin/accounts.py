@@ -15,6 +15,7 @@ from django.utils import timezone
 from products.access import user_facility_ids
 from products.admin.base import ProjectAdmin
 from products.models import ApiToken, Facility, FacilityMembership
+from products.selectors import memberships_visible_to, tokens_visible_to
 from products.services.tokens import token_revoke
 
 
@@ -55,8 +56,8 @@ class FacilityMembershipAdmin(ProjectAdmin):
     autocomplete_fields = ["user", "facility"]
     readonly_fields = ["created_at"]
 
-    def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        return queryset.filter(facility_id__in=user_facility_ids(request.user))
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return memberships_visible_to(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
@@ -97,12 +98,20 @@ class ApiTokenAdmin(ProjectAdmin):
     search_fields = ["prefix", "name", "user__username"]
     date_hierarchy = "created_at"
     # Never the hash: nothing here needs it.
-    fields = ["prefix", "user", "name", "state", "created_at", "expires_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "prefix",
+        "user",
+        "name",
+        "state",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    )
     actions = ["revoke"]
 
-    def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        return queryset.filter(user=request.user)
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return tokens_visible_to(request.user)
 
     @admin.display(description="state")
     def state(self, obj: ApiToken) -> str:

@@ -7,12 +7,14 @@ from typing import Any
 from django.contrib import admin
 from django.db import models
 from django.db.models import Count
-from django.forms import BaseForm, BaseFormSet
+from django.forms import BaseFormSet
 from django.http import HttpRequest
 
-from products.admin.base import ProjectAdmin, ServiceAdmin
+from products.admin.base import ProjectAdmin, acting_user
+from products.admin.service_pages import ServiceAdmin
+from products.admin_forms import ProductAddForm
 from products.models import MonitoringProtocol, Product, ProtocolStep, ReleaseTest
-from products.services.catalog import SpecTest, product_create
+from products.services.catalog import SpecTest, product_create, product_update
 
 
 class ProtocolStepInline(admin.TabularInline):
@@ -99,6 +101,7 @@ class ProductAdmin(ServiceAdmin):
     list_select_related = ["monitoring_protocol"]
     search_fields = ["code", "name"]
     inlines = [ReleaseSpecInline]
+    add_form = ProductAddForm
     add_fieldsets = [
         (None, {"fields": ["code", "name", "modality", "source", "gene_modified", "cryopreserved", "is_active"]}),
         (
@@ -133,8 +136,9 @@ class ProductAdmin(ServiceAdmin):
         "updated_at",
     )
     # What a product *is* (code, modality, source, gene modification, cryopreservation) is fixed once it
-    # exists; descriptive and logistic settings may be edited (every edit is in the audit trail).
-    plain_change_fields = (
+    # exists; descriptive and logistic settings may be edited through product_update, whose allow-list
+    # (PRODUCT_EDITABLE) has the last word (every edit is in the audit trail).
+    service_change_fields = (
         "name",
         "is_active",
         "shelf_life_days",
@@ -145,29 +149,23 @@ class ProductAdmin(ServiceAdmin):
         "monitoring_protocol",
     )
 
-    def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
-        fields = {name: value for name, value in form.cleaned_data.items() if name != "monitoring_protocol"}
-        spec: list[SpecTest] = []
-        for formset in formsets:
-            if formset.model is not ReleaseTest:
-                continue
-            for row in formset.forms:
-                if not row.has_changed() or not row.cleaned_data:
-                    continue
-                data = row.cleaned_data
-                spec.append(
-                    SpecTest(
-                        test=data["test"],
-                        name=data.get("name", ""),
-                        unit=data.get("unit", ""),
-                        min=data.get("min_value"),
-                        max=data.get("max_value"),
-                        expected=data.get("expected", ""),
-                    )
-                )
+    def update(self, request: HttpRequest, obj: Product, changes: dict[str, Any], data: dict[str, Any]) -> None:
+        product_update(actor=acting_user(request), product_id=obj.pk, **changes)
+
+    def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Product:
+        spec = [
+            SpecTest(
+                test=row["test"],
+                name=row.get("name", ""),
+                unit=row.get("unit", ""),
+                min=row.get("min_value"),
+                max=row.get("max_value"),
+                expected=row.get("expected", ""),
+            )
+            for formset in rows
+            for row in (form.cleaned_data for form in formset.forms if form.has_changed() and form.cleaned_data)
+        ]
+        fields = {name: value for name, value in data.items() if name != "monitoring_protocol"}
         return product_create(
-            actor=request.user,
-            monitoring_protocol=form.cleaned_data["monitoring_protocol"],
-            release_spec=spec,
-            **fields,
+            actor=acting_user(request), monitoring_protocol=data["monitoring_protocol"], release_spec=spec, **fields
         )

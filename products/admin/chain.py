@@ -5,36 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.db import models
-from django.forms import BaseForm, BaseFormSet
-from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
-from django.utils.html import format_html
+from django.forms import BaseFormSet
+from django.http import HttpRequest
 
-from products.access import user_facility_ids
-from products.admin.base import ProjectAdmin, ReadOnlyInline, ServiceAdmin, domain_message
+from products.admin.base import ProjectAdmin, ReadOnlyInline, acting_user
+from products.admin.links import add_url, admin_link
+from products.admin.service_pages import ServiceAdmin, domain_message
 from products.admin_forms import CollectionAddForm
 from products.errors import DomainError
-from products.models import Batch, ChainOfIdentity, Collection, Facility, Unit
-from products.selectors import chains_visible_to, collections_visible_to
+from products.models import Batch, ChainOfIdentity, Collection, Unit
+from products.selectors import chains_visible_to, collections_visible_to, member_facilities
 from products.services.chains import CLOSED, chain_cancel
 from products.services.collections import collection_record
-
-
-def admin_link(obj: models.Model | None, text: Any = None) -> str:
-    if obj is None:
-        return "-"
-    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, text if text is not None else obj)
-
-
-def member_facilities(request: HttpRequest) -> models.QuerySet[Facility]:
-    """The facilities where the user works (all for superusers): where they may record what happens."""
-    facilities = Facility.objects.filter(is_active=True)
-    if request.user.is_superuser:
-        return facilities
-    return facilities.filter(id__in=user_facility_ids(request.user))
 
 
 class CollectionLogInline(ReadOnlyInline):
@@ -68,30 +51,33 @@ class ChainOfIdentityAdmin(ProjectAdmin):
     list_select_related = ["product", "treatment_facility"]
     search_fields = ["coi", "legacy_coi", "collections__din", "batches__lot_number", "units__unit_id"]
     date_hierarchy = "created_at"
-    fields = ["coi", "legacy_coi", "product", "treatment_facility", "status", "created_at", "updated_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "coi",
+        "legacy_coi",
+        "product",
+        "treatment_facility",
+        "status",
+        "created_at",
+        "updated_at",
+    )
     inlines = [CollectionLogInline, BatchLogInline, UnitLogInline]
     actions = ["cancel"]
 
-    def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        return queryset.filter(id__in=chains_visible_to(request.user).values("id"))
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return chains_visible_to(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
-    ) -> HttpResponse:
-        chain = self.get_object(request, unquote(object_id))
-        extra_context = dict(extra_context or {})
-        if chain is not None and chain.status not in CLOSED:
-            links = []
-            if request.user.has_perm("products.add_collection"):
-                links.append(("Record a collection", f"{reverse('admin:products_collection_add')}?coi={chain.coi}"))
-            if request.user.has_perm("products.add_batch"):
-                links.append(("Start a batch", f"{reverse('admin:products_batch_add')}?coi={chain.coi}"))
-            extra_context["object_links"] = links
-        return super().change_view(request, object_id, form_url, extra_context)
+    def record_context(self, request: HttpRequest, obj: ChainOfIdentity) -> dict[str, Any]:
+        if obj.status in CLOSED:
+            return {}
+        links = []
+        if request.user.has_perm("products.add_collection"):
+            links.append(("Record a collection", add_url(Collection, coi=obj.coi)))
+        if request.user.has_perm("products.add_batch"):
+            links.append(("Start a batch", add_url(Batch, coi=obj.coi)))
+        return {"object_links": links}
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("products.change_chainofidentity")
@@ -108,7 +94,7 @@ class ChainOfIdentityAdmin(ProjectAdmin):
 def chain_cancel_many(request: HttpRequest, chains: list[tuple[int, str]]) -> None:
     for chain_id, coi in chains:
         try:
-            chain_cancel(actor=request.user, chain_id=chain_id)
+            chain_cancel(actor=acting_user(request), chain_id=chain_id)
         except DomainError as exc:
             messages.error(request, f"{coi}: {domain_message(exc)}")
         else:
@@ -144,8 +130,8 @@ class CollectionAdmin(ServiceAdmin):
     )
     readonly_fields = ["din_display", "chain_link"]
 
-    def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        return queryset.filter(id__in=collections_visible_to(request.user).values("id"))
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return collections_visible_to(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Collection | None = None) -> bool:
         # A collection is a record of what happened: it is not edited afterwards.
@@ -154,16 +140,9 @@ class CollectionAdmin(ServiceAdmin):
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"coi": request.GET.get("coi", "")}
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is None:
-            # A COI is looked up only among the chains this user may see (else: "does not exist").
-            form = type(form.__name__, (form,), {"visible_chains": chains_visible_to(request.user)})
-        return form
-
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "facility":
-            kwargs["queryset"] = member_facilities(request)
+            kwargs["queryset"] = member_facilities(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="DIN", ordering="din")
@@ -178,10 +157,9 @@ class CollectionAdmin(ServiceAdmin):
     def chain_link(self, obj: Collection) -> str:
         return admin_link(obj.chain)
 
-    def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
-        data = form.cleaned_data
+    def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Collection:
         return collection_record(
-            actor=request.user,
+            actor=acting_user(request),
             chain=data["coi"],
             din=data["din"],
             facility=data["facility"],

@@ -21,11 +21,12 @@ def _tracked_models() -> set[type[models.Model]]:
     from django.apps import apps
     from pghistory.models import Event
 
-    return {
-        m.pgh_tracked_model._meta.concrete_model
+    tracked = (
+        getattr(m, "pgh_tracked_model", None)
         for m in apps.get_models()
-        if issubclass(m, Event) and getattr(m, "pgh_tracked_model", None) is not None and hasattr(m, "pgh_obj")
-    }
+        if issubclass(m, Event) and hasattr(m, "pgh_obj")
+    )
+    return {model._meta.concrete_model for model in tracked if model is not None}
 
 
 @dataclass

@@ -8,20 +8,21 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.forms import BaseForm, BaseFormSet
+from django.forms import BaseFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
 
-from products.admin.base import ReadOnlyInline, ServiceAdmin, domain_message, refusal_errors
-from products.admin.chain import admin_link
+from products.admin.base import ReadOnlyInline, acting_user
+from products.admin.links import add_url, admin_link
+from products.admin.service_pages import ServiceAdmin, domain_message, show_refusal
+from products.admin.signing import signer_name
 from products.admin_forms import HoldAddForm, HoldDecisionForm
 from products.choices import HoldStatus
 from products.errors import DomainError
 from products.models import Batch, Hold, Unit
-from products.selectors import batches_visible_to, holds_visible_to, units_visible_to
+from products.selectors import holds_visible_to
 from products.services.holds import FINISHED, hold_decide, hold_open
 
 SYSTEM = "system"
@@ -41,8 +42,10 @@ def held_link(hold: Hold) -> str:
 
 def open_hold_url(*, unit: Unit | None = None, batch: Batch | None = None) -> str:
     """The admin's "open a hold" page, with the unit or the lot already filled in."""
-    query = {"unit_ref": unit.unit_id} if unit is not None else {"batch_ref": batch.lot_number}  # type: ignore[union-attr]
-    return f"{reverse('admin:products_hold_add')}?{urlencode(query)}"
+    if unit is not None:
+        return add_url(Hold, unit_ref=unit.unit_id)
+    assert batch is not None
+    return add_url(Hold, batch_ref=batch.lot_number)
 
 
 def may_decide(request: HttpRequest) -> bool:
@@ -51,7 +54,7 @@ def may_decide(request: HttpRequest) -> bool:
 
 
 def covered_units(hold: Hold) -> list[Unit]:
-    units = Unit.objects.filter(id=hold.unit_id) if hold.unit_id else Unit.objects.filter(batch_id=hold.batch_id)
+    units = Unit.objects.filter(id=hold.unit_id) if hold.unit_id else Unit.objects.filter(batch=hold.batch)
     return list(units.select_related("current_facility").order_by("unit_id"))
 
 
@@ -100,22 +103,12 @@ class HoldAdmin(ServiceAdmin):
     )
     readonly_fields = ["held", "opened_by_display", "trigger", "covered"]
 
-    def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        return queryset.filter(id__in=holds_visible_to(request.user).values("id"))
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return holds_visible_to(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: Hold | None = None) -> bool:
         # A hold's fields are never edited: its one change is QA's signed decision, on its own page.
         return obj is None and super().has_change_permission(request, obj)
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is None:
-            visible = {
-                "visible_units": units_visible_to(request.user),
-                "visible_batches": batches_visible_to(request.user),
-            }
-            form = type(form.__name__, (form,), visible)
-        return form
 
     @admin.display(description="held", ordering="opened_at")
     def held(self, obj: Hold) -> str:
@@ -127,8 +120,8 @@ class HoldAdmin(ServiceAdmin):
 
     @admin.display(description="opened because of")
     def trigger(self, obj: Hold) -> str:
-        if obj.custody_record_id:
-            return format_html("custody event {} of unit {}", obj.custody_record.seq, admin_link(obj.unit))  # type: ignore[union-attr]
+        if obj.custody_record_id and obj.custody_record is not None:
+            return format_html("custody event {} of unit {}", obj.custody_record.seq, admin_link(obj.unit))
         if obj.qc_result_id:
             return format_html("QC result {}", admin_link(obj.qc_result, obj.qc_result))
         return "-"
@@ -140,18 +133,17 @@ class HoldAdmin(ServiceAdmin):
             return "none yet"
         return format_html_join(", ", "{} ({})", ((admin_link(u), u.get_status_display().lower()) for u in units))
 
-    def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
-        data = form.cleaned_data
+    def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Hold:
         unit, batch = data.get("unit"), data.get("batch")
         return hold_open(
-            actor=request.user,
+            actor=acting_user(request),
             kind=data["kind"],
             reason=data["reason"],
             unit_id=unit.unit_id if unit is not None else None,
             batch_id=batch.pk if batch is not None else None,
         )
 
-    def response_add(self, request: HttpRequest, obj: models.Model, post_url_continue: str | None = None) -> Any:
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: str | None = None) -> Any:
         if "_addanother" not in request.POST and "_popup" not in request.POST:
             messages.success(request, f"{obj} opened: nothing it covers may be shipped, thawed, dispensed or given.")
             return HttpResponseRedirect(reverse("admin:products_hold_change", args=[obj.pk]))
@@ -165,21 +157,15 @@ class HoldAdmin(ServiceAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
-    ) -> HttpResponse:
-        hold = self.get_object(request, unquote(object_id))
-        extra_context = dict(extra_context or {})
-        if hold is not None and hold.status == HoldStatus.OPEN and may_decide(request):
-            extra_context["object_links"] = [
-                ("Decide (e-signature)…", reverse("admin:products_hold_decide", args=[hold.pk]))
-            ]
-        return super().change_view(request, object_id, form_url, extra_context)
+    def record_context(self, request: HttpRequest, obj: Hold) -> dict[str, Any]:
+        if obj.status == HoldStatus.OPEN and may_decide(request):
+            return {"object_links": [("Decide (e-signature)…", reverse("admin:products_hold_decide", args=[obj.pk]))]}
+        return {}
 
     def decide_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         hold = self.get_object(request, unquote(object_id))
         if hold is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self.missing(request, object_id)
         if not may_decide(request):
             raise PermissionDenied
         change_url = reverse("admin:products_hold_change", args=[hold.pk])
@@ -192,7 +178,7 @@ class HoldAdmin(ServiceAdmin):
             try:
                 hold = hold_decide(
                     hold_id=hold.pk,
-                    signer=request.user,
+                    signer=acting_user(request),
                     decision=data["decision"],
                     rationale=data["rationale"],
                     password=data["password"],
@@ -202,8 +188,7 @@ class HoldAdmin(ServiceAdmin):
                 # Nothing was written: the service's transaction rolled back.
                 messages.error(request, f"Not decided: {domain_message(exc)}")
             except ValidationError as exc:
-                for field, msgs in refusal_errors(exc).items():
-                    form.add_error(field if field in form.fields else None, msgs)
+                show_refusal(form, exc)
             else:
                 self.log_change(request, hold, f"Decided: {hold.get_status_display()}; {hold.decision_signature}")
                 messages.success(
@@ -224,7 +209,7 @@ class HoldAdmin(ServiceAdmin):
             "units": [(u, u.status in FINISHED) for u in units],
             "form": form,
             "meaning": "Hold decision",
-            "signer_name": request.user.get_full_name() or request.user.get_username(),
+            "signer_name": signer_name(acting_user(request)),
             "media": self.media + form.media,
         }
         request.current_app = self.admin_site.name

@@ -5,28 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 from django.db import models
-from django.forms import BaseForm, BaseFormSet
-from django.http import HttpRequest, HttpResponse
+from django.forms import BaseFormSet
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from products.admin.base import ReadOnlyInline, ServiceAddInline, ServiceAdmin
-from products.admin.batches import open_batches
-from products.admin.chain import admin_link
+from products.admin.base import ReadOnlyInline, acting_user
+from products.admin.batch_records import open_batches
 from products.admin.holds import HoldLogInline, may_decide, open_hold_url
+from products.admin.links import admin_link
+from products.admin.service_pages import RowInline, ServiceAdmin
 from products.admin_forms import CustodyForm, CustodyRowForm, UnitAddForm
-from products.models import CustodyRecord, Facility, Unit
-from products.selectors import open_holds_of_unit, units_visible_to, with_open_holds
+from products.models import CustodyRecord, Unit
+from products.selectors import (
+    active_facilities,
+    custody_visible_to,
+    open_holds_of_unit,
+    units_visible_to,
+    with_open_holds,
+)
 from products.services.holds import FINISHED
 from products.services.units import custody_record, unit_create
-
-
-def facility_choices() -> models.QuerySet[Facility]:
-    # Any active facility: a shipment goes to a destination that is not (yet) the user's.
-    return Facility.objects.filter(is_active=True)
 
 
 class CustodyLogInline(ReadOnlyInline):
@@ -39,7 +40,7 @@ class CustodyLogInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("unit", "facility", "from_facility", "recorded_by")
 
 
-class CustodyAddInline(ServiceAddInline):
+class CustodyRowInline(RowInline):
     model = CustodyRecord
     form = CustodyRowForm
     fields = ["event", "at", "facility", "temperature_c", "note"]
@@ -48,13 +49,13 @@ class CustodyAddInline(ServiceAddInline):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "facility":
-            kwargs["queryset"] = facility_choices()
+            kwargs["queryset"] = active_facilities()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def create_row(self, request: HttpRequest, parent: models.Model, data: dict[str, Any]) -> models.Model:
+    def create(self, request: HttpRequest, parent: Unit, data: dict[str, Any]) -> CustodyRecord:
         return custody_record(
-            actor=request.user,
-            unit_id=parent.unit_id,  # type: ignore[attr-defined]
+            actor=acting_user(request),
+            unit_id=parent.unit_id,
             event=data["event"],
             at=data["at"],
             facility=data["facility"],
@@ -141,13 +142,10 @@ class UnitAdmin(ServiceAdmin):
         "created_at",
     )
     readonly_fields = ["chain_link", "batch_link", "product"]
-    inlines = [CustodyLogInline, CustodyAddInline, HoldLogInline]
+    inlines = [CustodyLogInline, CustodyRowInline, HoldLogInline]
 
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
-        return with_open_holds(super().get_queryset(request))
-
-    def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        return queryset.filter(id__in=units_visible_to(request.user).values("id"))
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return with_open_holds(units_visible_to(request.user))
 
     def get_inline_instances(self, request: HttpRequest, obj: Unit | None = None) -> list:
         return super().get_inline_instances(request, obj) if obj is not None else []
@@ -158,22 +156,17 @@ class UnitAdmin(ServiceAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "batch":
-            kwargs["queryset"] = open_batches(request).order_by("-started_at")
+            kwargs["queryset"] = open_batches(request.user).order_by("-started_at")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"batch": request.GET.get("batch")}
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
-    ) -> HttpResponse:
-        unit = self.get_object(request, unquote(object_id))
-        extra_context = dict(extra_context or {})
-        if unit is not None:
-            extra_context["unit_panel"] = unit_panel(unit, decide=may_decide(request))
-            if unit.status not in FINISHED and request.user.has_perm("products.add_hold"):
-                extra_context["object_links"] = [("Hold the unit…", open_hold_url(unit=unit))]
-        return super().change_view(request, object_id, form_url, extra_context)
+    def record_context(self, request: HttpRequest, obj: Unit) -> dict[str, Any]:
+        context: dict[str, Any] = {"unit_panel": unit_panel(obj, decide=may_decide(request))}
+        if obj.status not in FINISHED and request.user.has_perm("products.add_hold"):
+            context["object_links"] = [("Hold the unit…", open_hold_url(unit=obj))]
+        return context
 
     @admin.display(description="COI", ordering="chain__coi")
     def coi(self, obj: Unit) -> str:
@@ -199,10 +192,9 @@ class UnitAdmin(ServiceAdmin):
     def batch_link(self, obj: Unit) -> str:
         return format_html("{} ({})", admin_link(obj.batch), obj.batch.get_status_display())
 
-    def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
-        data = form.cleaned_data
+    def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Unit:
         return unit_create(
-            actor=request.user,
+            actor=acting_user(request),
             batch_id=data["batch"].pk,
             unit_id=data["unit_id"].strip(),
             dose_cells=data["dose_cells"],
@@ -249,8 +241,8 @@ class CustodyRecordAdmin(ServiceAdmin):
     )
     readonly_fields = ["unit_link"]
 
-    def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        return queryset.filter(unit__in=units_visible_to(request.user).values("id"))
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return custody_visible_to(request.user)
 
     def has_change_permission(self, request: HttpRequest, obj: CustodyRecord | None = None) -> bool:
         return obj is None and super().has_change_permission(request, obj)
@@ -258,25 +250,18 @@ class CustodyRecordAdmin(ServiceAdmin):
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"unit_ref": request.GET.get("unit", "")}
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        if obj is None:
-            form = type(form.__name__, (form,), {"visible_units": units_visible_to(request.user)})
-        return form
-
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "facility":
-            kwargs["queryset"] = facility_choices()
+            kwargs["queryset"] = active_facilities()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="unit")
     def unit_link(self, obj: CustodyRecord) -> str:
         return admin_link(obj.unit)
 
-    def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
-        data = form.cleaned_data
+    def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> CustodyRecord:
         return custody_record(
-            actor=request.user,
+            actor=acting_user(request),
             unit_id=data["unit_ref"].unit_id,
             event=data["event"],
             at=data["at"],

@@ -3,7 +3,7 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from products.access import has_role, may_see_patients
+from products.access import has_role
 from products.choices import Role
 
 
@@ -29,15 +29,6 @@ def roles_required(*roles: str) -> type[BasePermission]:
             return has_role(request.user, *roles)
 
     return RolePermission
-
-
-class MaySeePatients(BasePermission):
-    """Patient data is closed to the product-side-only `manufacturing` role."""
-
-    message = "Your role has no access to patient data."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return may_see_patients(request.user)
 
 
 COORDINATION = (Role.COORDINATOR, Role.INTEGRATION)

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from products.choices import BatchStatus, CoiStatus, FacilityKind, HoldKind, HoldStatus, Role, SignatureMeaning, Source
+from products.choices import BatchStatus, FacilityKind, HoldKind, HoldStatus, Role, SignatureMeaning, Source
 from products.errors import (
     AlreadyInvalidated,
     BatchClosed,
@@ -21,27 +21,44 @@ from products.errors import (
     ReviewChanged,
 )
 from products.models import Batch, ChainOfIdentity, Facility, ProcessingStep, QCResult, ReleaseTest
+from products.rules import batches as batch_rules
 from products.rules import qc
+from products.rules.batches import BatchEvent
+from products.rules.chains import ChainEvent
 from products.rules.hashchain import digest
-from products.services.chains import chain_advance
+from products.services.chains import chain_apply
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
 from products.services.holds import hold_open_by_system
 from products.services.signatures import require_signing_role, signature_capture, signature_verify
 
 MANUFACTURING_ROLES = (Role.MANUFACTURING, Role.COORDINATOR, Role.INTEGRATION)
-OPEN = {BatchStatus.IN_PROCESS, BatchStatus.QUARANTINE}
+# The batch's disposition is products.rules.batches' table; these are re-exported for the pages that ask.
+OPEN = batch_rules.RECORDS_OPEN
+QC_RECORDABLE = batch_rules.QC_RECORDABLE
+_REFUSED = {
+    batch_rules.ILLEGAL: IllegalTransition,
+    batch_rules.CLOSED: BatchClosed,
+    batch_rules.NOT_RELEASABLE: NotReleasable,
+}
 
 
 @transaction.atomic
 def batch_create(
-    *, actor: AbstractBaseUser, chain: ChainOfIdentity, lot_number: str, facility: Facility, started_at: datetime
+    *,
+    actor: AbstractBaseUser,
+    chain: ChainOfIdentity,
+    lot_number: str,
+    facility: Facility,
+    started_at: datetime,
+    now: datetime | None = None,
 ) -> Batch:
+    now = now or timezone.now()
     require_role(actor, *MANUFACTURING_ROLES, action="start batches")
     require_member(actor, facility)
     if facility.kind != FacilityKind.MANUFACTURING:
         raise ValidationError({"facility": ["A batch is made at a manufacturing facility."]})
-    not_in_future(started_at, "started_at")
+    not_in_future(started_at, "started_at", now=now)
     if Batch.objects.filter(lot_number=lot_number).exists():
         raise ValidationError({"lot_number": [f"Lot {lot_number} already exists."]})
     chain = ChainOfIdentity.objects.select_for_update(of=("self",)).select_related("product").get(id=chain.id)
@@ -50,20 +67,20 @@ def batch_create(
     # An autologous product is made for one patient: one open or released batch per chain.
     if chain.product.source == Source.AUTOLOGOUS and chain.batches.exclude(status=BatchStatus.REJECTED).exists():
         raise IllegalTransition(f"Chain {chain.coi} already has a batch; reject it before starting another.")
-    chain_advance(chain=chain, to=CoiStatus.MANUFACTURING)
+    chain_apply(chain=chain, event=ChainEvent.MANUFACTURING_STARTED)
     return Batch.objects.create(
         chain=chain,
         product=chain.product,
         lot_number=lot_number,
         facility=facility,
         started_at=started_at,
-        status_changed_at=timezone.now(),
+        status_changed_at=now,
     )
 
 
 def _lock_open_batch(batch_id: int) -> Batch:
     batch = Batch.objects.select_for_update(of=("self",)).select_related("product", "facility").get(id=batch_id)
-    if batch.status not in OPEN:
+    if not batch_rules.records_open(batch.status):
         raise BatchClosed(f"Batch {batch.lot_number} is {batch.status}.")
     return batch
 
@@ -78,11 +95,12 @@ def batch_step_record(
     ended_at: datetime | None = None,
     parameters: dict[str, Any] | None = None,
     note: str = "",
+    now: datetime | None = None,
 ) -> ProcessingStep:
     require_role(actor, *MANUFACTURING_ROLES, action="record processing steps")
     batch = _lock_open_batch(batch_id)
     require_member(actor, batch.facility)
-    not_in_future(started_at, "started_at")
+    not_in_future(started_at, "started_at", now=now)
     if ended_at is not None and ended_at < started_at:
         raise ValidationError({"ended_at": ["A step cannot end before it starts."]})
     return ProcessingStep.objects.create(
@@ -100,14 +118,9 @@ def criterion_of(spec: ReleaseTest) -> qc.Criterion:
     return qc.Criterion(test=spec.test, min_value=spec.min_value, max_value=spec.max_value, expected=spec.expected)
 
 
-# QC results are recorded while the batch is made and tested, and after release too (a late or repeated test,
-# a stability result): a failing one after release holds the batch at once. A rejected batch is closed.
-QC_RECORDABLE = OPEN | {BatchStatus.RELEASED}
-
-
 def _lock_batch_for_qc(batch_id: int) -> Batch:
     batch = Batch.objects.select_for_update(of=("self",)).select_related("product", "facility").get(id=batch_id)
-    if batch.status not in QC_RECORDABLE:
+    if not batch_rules.qc_recordable(batch.status):
         raise BatchClosed(f"Batch {batch.lot_number} is {batch.status}: its QC record is closed.")
     return batch
 
@@ -129,9 +142,17 @@ def _criterion_text(spec: ReleaseTest) -> str:
 
 @transaction.atomic
 def qc_result_record(
-    *, actor: AbstractBaseUser, batch_id: int, test: str, value: object, unit: str = "", tested_at: datetime
+    *,
+    actor: AbstractBaseUser,
+    batch_id: int,
+    test: str,
+    value: object,
+    unit: str = "",
+    tested_at: datetime,
+    now: datetime | None = None,
 ) -> QCResult:
     """Add a QC result (a retest adds one too: it never replaces an earlier result)."""
+    now = now or timezone.now()
     require_role(actor, Role.MANUFACTURING, Role.QA, Role.COORDINATOR, Role.INTEGRATION, action="record QC results")
     batch = _lock_batch_for_qc(batch_id)
     require_member(actor, batch.facility)
@@ -141,7 +162,7 @@ def qc_result_record(
         raise ValidationError({"test": [f"Not in the release specification of {batch.product.code}: {known}."]})
     if unit and spec.unit and unit != spec.unit:
         raise ValidationError({"unit": [f"Test {test} is reported in {spec.unit}."]})
-    not_in_future(tested_at, "tested_at")
+    not_in_future(tested_at, "tested_at", now=now)
     criterion = criterion_of(spec)
     try:
         normalised = qc.normalise_value(criterion, value)
@@ -159,7 +180,7 @@ def qc_result_record(
     )
     if batch.status == BatchStatus.IN_PROCESS:
         # Testing the final product means manufacturing is done: the batch waits in quarantine for release.
-        _set_status(batch, BatchStatus.QUARANTINE)
+        _set_status(batch, BatchEvent.COMPLETED, now=now)
     elif batch.status == BatchStatus.RELEASED and not result.passed:
         # 21 CFR 610.1: a released lot with a failing result is no longer known to meet its specification.
         hold_open_by_system(
@@ -168,6 +189,7 @@ def qc_result_record(
             reason=f"Out-of-specification result after release: {test} = {_value_text(result)} "
             f"({_criterion_text(spec)}), tested {tested_at:%Y-%m-%d %H:%M} UTC.",
             qc_result=result,
+            at=now,
         )
     return result
 
@@ -183,7 +205,14 @@ def batch_verdict(batch: Batch) -> qc.Verdict:
 
 
 def qc_result_invalidate(
-    *, batch_id: int, result_id: int, signer: AbstractBaseUser, password: str, meaning: str, reason: str
+    *,
+    batch_id: int,
+    result_id: int,
+    signer: AbstractBaseUser,
+    password: str,
+    meaning: str,
+    reason: str,
+    now: datetime | None = None,
 ) -> QCResult:
     """QA sets a result aside, signed, with the investigation's finding (FDA guidance on OOS results: only a
     test shown invalid for causes unrelated to the product). The result stays on record, marked invalidated."""
@@ -192,9 +221,15 @@ def qc_result_invalidate(
         raise ValidationError({"reason": ["Say why the test is invalid (the investigation's finding)."]})
     # Rights and state before the password: a refused caller learns nothing about it and locks nobody.
     _check_invalidation(_qc_result_of(batch_id, result_id), signer)
-    signature_verify(signer=signer, password=password, record=f"qc_result:{result_id}")
+    signature_verify(signer=signer, password=password, record=f"qc_result:{result_id}", now=now)
     return _qc_result_invalidate(
-        batch_id=batch_id, result_id=result_id, signer=signer, password=password, meaning=meaning, reason=reason
+        batch_id=batch_id,
+        result_id=result_id,
+        signer=signer,
+        password=password,
+        meaning=meaning,
+        reason=reason,
+        now=now,
     )
 
 
@@ -216,7 +251,14 @@ def _check_invalidation(result: QCResult, signer: AbstractBaseUser) -> None:
 
 @transaction.atomic
 def _qc_result_invalidate(
-    *, batch_id: int, result_id: int, signer: AbstractBaseUser, password: str, meaning: str, reason: str
+    *,
+    batch_id: int,
+    result_id: int,
+    signer: AbstractBaseUser,
+    password: str,
+    meaning: str,
+    reason: str,
+    now: datetime | None,
 ) -> QCResult:
     # The batch lock orders an invalidation with a release, a new result or another invalidation of the batch.
     batch = Batch.objects.select_for_update(of=("self",)).select_related("product", "facility").get(id=batch_id)
@@ -232,6 +274,7 @@ def _qc_result_invalidate(
         meaning=SignatureMeaning.INVALIDATION,
         statement=meaning,
         record=f"qc_result:{result.pk}:{batch.lot_number}:{result.spec.test}",
+        now=now,
     )
     result.invalidated = True
     result.invalidated_at = signature.signed_at
@@ -257,13 +300,23 @@ def _qc_result_invalidate(
                 reason=f"QC result {result.pk} ({result.spec.test}) invalidated after release: no valid result "
                 f"remains for {', '.join(verdict.missing)}. Retest before use.",
                 qc_result=result,
+                at=signature.signed_at,
             )
     return result
 
 
-def _set_status(batch: Batch, status: str) -> None:
-    batch.status = status
-    batch.status_changed_at = timezone.now()
+def _next_status(batch: Batch, event: BatchEvent) -> BatchStatus:
+    """Where the event moves the batch (products.rules.batches), or its refusal (409)."""
+    to = batch_rules.transition(status=batch.status, event=event)
+    if isinstance(to, batch_rules.Refusal):
+        raise _REFUSED[to.code](f"Batch {batch.lot_number} {to.reason}.")
+    return to
+
+
+def _set_status(batch: Batch, event: BatchEvent, *, now: datetime | None) -> None:
+    """Move a batch the caller has locked as the event says."""
+    batch.status = _next_status(batch, event)
+    batch.status_changed_at = now or timezone.now()
     batch.save(
         update_fields=[
             "status",
@@ -277,14 +330,12 @@ def _set_status(batch: Batch, status: str) -> None:
 
 
 @transaction.atomic
-def batch_complete(*, actor: AbstractBaseUser, batch_id: int) -> Batch:
+def batch_complete(*, actor: AbstractBaseUser, batch_id: int, now: datetime | None = None) -> Batch:
     """Manufacturing is finished: the batch waits in quarantine for QC and release."""
     require_role(actor, *MANUFACTURING_ROLES, action="complete batches")
     batch = _lock_open_batch(batch_id)
     require_member(actor, batch.facility)
-    if batch.status != BatchStatus.IN_PROCESS:
-        raise IllegalTransition(f"Batch {batch.lot_number} is already {batch.status}.")
-    _set_status(batch, BatchStatus.QUARANTINE)
+    _set_status(batch, BatchEvent.COMPLETED, now=now)
     return batch
 
 
@@ -336,7 +387,13 @@ def _bind_review(batch: Batch, reviewed_digest: str | None) -> dict[str, Any]:
 
 
 def batch_release(
-    *, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str, reviewed_digest: str | None = None
+    *,
+    batch_id: int,
+    signer: AbstractBaseUser,
+    password: str,
+    meaning: str,
+    reviewed_digest: str | None = None,
+    now: datetime | None = None,
 ) -> Batch:
     """QA releases a batch whose every specified test passed, with an electronic signature (21 CFR 11.50).
 
@@ -344,22 +401,32 @@ def batch_release(
     `reviewed_digest` of the page the signer read, a change since is refused (409 review_changed).
     """
     require_signing_role(signer, action="release batches")
-    signature_verify(signer=signer, password=password, record=f"batch:{batch_id}")
+    signature_verify(signer=signer, password=password, record=f"batch:{batch_id}", now=now)
     return _batch_release(
-        batch_id=batch_id, signer=signer, password=password, meaning=meaning, reviewed_digest=reviewed_digest
+        batch_id=batch_id,
+        signer=signer,
+        password=password,
+        meaning=meaning,
+        reviewed_digest=reviewed_digest,
+        now=now,
     )
 
 
 @transaction.atomic
 def _batch_release(
-    *, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str, reviewed_digest: str | None
+    *,
+    batch_id: int,
+    signer: AbstractBaseUser,
+    password: str,
+    meaning: str,
+    reviewed_digest: str | None,
+    now: datetime | None,
 ) -> Batch:
     batch = (
         Batch.objects.select_for_update(of=("self",)).select_related("product", "facility", "chain").get(id=batch_id)
     )
     require_member(signer, batch.facility)
-    if batch.status not in OPEN:
-        raise NotReleasable(f"Batch {batch.lot_number} is {batch.status}.")
+    _next_status(batch, BatchEvent.RELEASED)  # refused before anything is signed
     review = _bind_review(batch, reviewed_digest)
     verdict = batch_verdict(batch)
     if verdict.missing:
@@ -381,11 +448,12 @@ def _batch_release(
         statement=meaning,
         record=f"batch:{batch.id}:{batch.lot_number}",
         reviewed=review,
+        now=now,
     )
-    _set_status(batch, BatchStatus.RELEASED)
+    _set_status(batch, BatchEvent.RELEASED, now=now)
     if batch.chain is not None:
         chain = ChainOfIdentity.objects.select_for_update().get(id=batch.chain_id)
-        chain_advance(chain=chain, to=CoiStatus.RELEASED)
+        chain_apply(chain=chain, event=ChainEvent.RELEASED)
     return batch
 
 
@@ -397,11 +465,12 @@ def batch_reject(
     meaning: str,
     reason: str,
     reviewed_digest: str | None = None,
+    now: datetime | None = None,
 ) -> Batch:
     require_signing_role(signer, action="reject batches")
     if not reason.strip():
         raise ValidationError({"reason": ["Say why the batch is rejected."]})
-    signature_verify(signer=signer, password=password, record=f"batch:{batch_id}")
+    signature_verify(signer=signer, password=password, record=f"batch:{batch_id}", now=now)
     return _batch_reject(
         batch_id=batch_id,
         signer=signer,
@@ -409,17 +478,24 @@ def batch_reject(
         meaning=meaning,
         reason=reason,
         reviewed_digest=reviewed_digest,
+        now=now,
     )
 
 
 @transaction.atomic
 def _batch_reject(
-    *, batch_id: int, signer: AbstractBaseUser, password: str, meaning: str, reason: str, reviewed_digest: str | None
+    *,
+    batch_id: int,
+    signer: AbstractBaseUser,
+    password: str,
+    meaning: str,
+    reason: str,
+    reviewed_digest: str | None,
+    now: datetime | None,
 ) -> Batch:
     batch = Batch.objects.select_for_update(of=("self",)).select_related("product", "facility").get(id=batch_id)
     require_member(signer, batch.facility)
-    if batch.status not in OPEN:
-        raise NotReleasable(f"Batch {batch.lot_number} is {batch.status}.")
+    _next_status(batch, BatchEvent.REJECTED)  # refused before anything is signed
     batch.rejection_signature = signature_capture(
         signer=signer,
         password=password,
@@ -427,7 +503,8 @@ def _batch_reject(
         statement=meaning,
         record=f"batch:{batch.id}:{batch.lot_number}",
         reviewed=_bind_review(batch, reviewed_digest),
+        now=now,
     )
     batch.rejection_reason = reason.strip()
-    _set_status(batch, BatchStatus.REJECTED)
+    _set_status(batch, BatchEvent.REJECTED, now=now)
     return batch

@@ -1,25 +1,23 @@
 """Chains of identity: the server-generated COI that follows a product from vein to vein."""
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from products.choices import CoiStatus, Role
-from products.errors import ChainClosed
+from products.choices import Role
+from products.errors import ChainClosed, IllegalTransition
 from products.models import ChainOfIdentity, CoiSequence, Facility, Product
+from products.rules import chains as chain_rules
+from products.rules.chains import ChainEvent
 from products.rules.isbt128 import format_coi, is_valid_fin
 from products.services.guards import require_member, require_role
 
-# Order of the lifecycle: a chain never moves backwards (a second collection does not undo manufacturing).
-_PROGRESS = [
-    CoiStatus.ORDERED,
-    CoiStatus.COLLECTED,
-    CoiStatus.MANUFACTURING,
-    CoiStatus.RELEASED,
-    CoiStatus.ADMINISTERED,
-]
-CLOSED = {CoiStatus.CANCELLED, CoiStatus.ADMINISTERED}
+# The chain's lifecycle is products.rules.chains' table; CLOSED is re-exported for the pages that ask.
+CLOSED = chain_rules.CLOSED
+_REFUSED = {chain_rules.CHAIN_CLOSED: ChainClosed, chain_rules.ILLEGAL: IllegalTransition}
 
 
 def facility_prefix(facility: Facility) -> str:
@@ -31,11 +29,15 @@ def facility_prefix(facility: Facility) -> str:
 
 @transaction.atomic
 def chain_create(
-    *, product: Product, treatment_facility: Facility, collection_facility: Facility | None = None
+    *,
+    product: Product,
+    treatment_facility: Facility,
+    collection_facility: Facility | None = None,
+    now: datetime | None = None,
 ) -> ChainOfIdentity:
     """Allocate the next COI for the treating facility and year (see products.rules.isbt128: never a DIN, no
     patient data)."""
-    year = timezone.now().year
+    year = (now or timezone.now()).year
     CoiSequence.objects.get_or_create(facility=treatment_facility, year=year)
     # UPDATE ... RETURNING under the row lock: two orders at once never get the same number.
     sequence = CoiSequence.objects.filter(facility=treatment_facility, year=year).select_for_update().get()
@@ -47,11 +49,12 @@ def chain_create(
     )
 
 
-def chain_advance(*, chain: ChainOfIdentity, to: str) -> None:
-    """Move a (locked) chain forward in its lifecycle; never backwards."""
-    if chain.status in CLOSED:
-        raise ChainClosed(f"Chain {chain.coi} is {chain.status}.")
-    if _PROGRESS.index(CoiStatus(to)) > _PROGRESS.index(CoiStatus(chain.status)):
+def chain_apply(*, chain: ChainOfIdentity, event: ChainEvent) -> None:
+    """Move a chain the caller has locked as the event says (products.rules.chains), or refuse (409)."""
+    to = chain_rules.transition(status=chain.status, event=event)
+    if isinstance(to, chain_rules.Refusal):
+        raise _REFUSED[to.code](f"Chain {chain.coi} {to.reason}.")
+    if to != chain.status:
         chain.status = to
         chain.save(update_fields=["status", "updated_at"])
 
@@ -68,8 +71,5 @@ def chain_cancel(*, actor: AbstractBaseUser, chain_id: int) -> ChainOfIdentity:
         ChainOfIdentity.objects.select_for_update(of=("self",)).select_related("treatment_facility").get(id=chain_id)
     )
     require_member(actor, chain.treatment_facility)
-    if chain.status in CLOSED:
-        raise ChainClosed(f"Chain {chain.coi} is already {chain.status}.")
-    chain.status = CoiStatus.CANCELLED
-    chain.save(update_fields=["status", "updated_at"])
+    chain_apply(chain=chain, event=ChainEvent.CANCELLED)
     return chain

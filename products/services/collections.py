@@ -8,18 +8,19 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from products.choices import CoiStatus, FacilityKind, Role
+from products.choices import FacilityKind, Role
 from products.models import ChainOfIdentity, Collection, Facility
+from products.rules.chains import ChainEvent
 from products.rules.isbt128 import InvalidIdentifier, parse_din
-from products.services.chains import chain_advance
+from products.services.chains import chain_apply
 from products.services.guards import require_member, require_role
 
 # Clocks of scanners and workstations drift a little; more than this in the future is a typing error.
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def not_in_future(value: datetime, field: str) -> None:
-    if value > timezone.now() + CLOCK_SKEW:
+def not_in_future(value: datetime, field: str, *, now: datetime | None = None) -> None:
+    if value > (now or timezone.now()) + CLOCK_SKEW:
         raise ValidationError({field: ["Cannot be in the future."]})
 
 
@@ -37,6 +38,7 @@ def collection_record(
     cd3_cells: int | None = None,
     cd34_cells: int | None = None,
     note: str = "",
+    now: datetime | None = None,
 ) -> Collection:
     require_role(actor, Role.COORDINATOR, Role.INTEGRATION, action="record collections")
     require_member(actor, facility)
@@ -46,7 +48,7 @@ def collection_record(
         raise ValidationError({"din": [str(exc)]}) from exc
     if facility.kind == FacilityKind.MANUFACTURING:
         raise ValidationError({"facility": ["Cells are collected at a collection or treatment facility."]})
-    not_in_future(collected_at, "collected_at")
+    not_in_future(collected_at, "collected_at", now=now)
     if volume_ml is None or Decimal(volume_ml) <= 0:
         raise ValidationError({"volume_ml": ["Must be more than 0."]})
     if Collection.objects.filter(din=parsed.number).exists():
@@ -67,5 +69,5 @@ def collection_record(
         collected_by=actor if actor.is_authenticated else None,
         note=note,
     )
-    chain_advance(chain=chain, to=CoiStatus.COLLECTED)
+    chain_apply(chain=chain, event=ChainEvent.COLLECTED)
     return collection

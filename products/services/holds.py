@@ -99,8 +99,10 @@ def hold_open(
     reason: str,
     batch_id: int | None = None,
     unit_id: str | None = None,
+    now: datetime | None = None,
 ) -> Hold:
     """QA or a coordinator holds a unit or a whole batch by hand (a recall, a deviation...)."""
+    now = now or timezone.now()
     require_role(actor, *HOLD_ROLES, action="open holds")
     if (batch_id is None) == (unit_id is None):
         raise ValidationError("Hold either one batch or one unit: give exactly one of them.")
@@ -120,9 +122,7 @@ def hold_open(
         _require_member_of_any(actor, _unit_facilities(unit), f"unit {unit.unit_id}")
         if unit.status in FINISHED:
             raise IllegalTransition(f"Unit {unit.unit_id} is {unit.status}: there is nothing left to hold.")
-        return Hold.objects.create(
-            unit=unit, kind=kind, reason=reason.strip(), opened_at=timezone.now(), opened_by=actor
-        )
+        return Hold.objects.create(unit=unit, kind=kind, reason=reason.strip(), opened_at=now, opened_by=actor)
     batch = Batch.objects.select_for_update(of=("self",)).select_related("facility").filter(id=batch_id).first()
     if batch is None:
         raise ValidationError({"batch": [f"No batch {batch_id}."]})
@@ -132,7 +132,7 @@ def hold_open(
     # Custody events lock their unit: taking the batch's units here lets those in flight finish first, so
     # every event after the hold sees it.
     list(Unit.objects.select_for_update().filter(batch=batch).exclude(status__in=FINISHED).order_by("id").values("id"))
-    return Hold.objects.create(batch=batch, kind=kind, reason=reason.strip(), opened_at=timezone.now(), opened_by=actor)
+    return Hold.objects.create(batch=batch, kind=kind, reason=reason.strip(), opened_at=now, opened_by=actor)
 
 
 # --- QA's decision ------------------------------------------------------------------------------------
@@ -160,7 +160,14 @@ def _check_decidable(hold: Hold, signer: AbstractBaseUser) -> None:
 
 
 def hold_decide(
-    *, hold_id: int, signer: AbstractBaseUser, decision: str, rationale: str, password: str, meaning: str
+    *,
+    hold_id: int,
+    signer: AbstractBaseUser,
+    decision: str,
+    rationale: str,
+    password: str,
+    meaning: str,
+    now: datetime | None = None,
 ) -> Hold:
     """QA decides an open hold with an electronic signature (21 CFR 11.50): `release` for use, or `discard`,
     which discards every unit the hold covers that is not already administered or discarded."""
@@ -171,7 +178,7 @@ def hold_decide(
         raise ValidationError({"rationale": ["Give the grounds for the decision (the investigation, its outcome)."]})
     # Rights and state before the password: a refused caller learns nothing about it and locks nobody.
     _check_decidable(_hold_for_decision(hold_id, lock=False), signer)
-    signature_verify(signer=signer, password=password, record=f"hold:{hold_id}")
+    signature_verify(signer=signer, password=password, record=f"hold:{hold_id}", now=now)
     return _hold_decide(
         hold_id=hold_id,
         signer=signer,
@@ -179,12 +186,20 @@ def hold_decide(
         rationale=rationale.strip(),
         password=password,
         meaning=meaning,
+        now=now,
     )
 
 
 @transaction.atomic
 def _hold_decide(
-    *, hold_id: int, signer: AbstractBaseUser, decision: str, rationale: str, password: str, meaning: str
+    *,
+    hold_id: int,
+    signer: AbstractBaseUser,
+    decision: str,
+    rationale: str,
+    password: str,
+    meaning: str,
+    now: datetime | None,
 ) -> Hold:
     # The row lock makes a second QA officer deciding at the same time wait, then find the hold closed.
     hold = _hold_for_decision(hold_id, lock=True)
@@ -196,6 +211,7 @@ def _hold_decide(
         meaning=SignatureMeaning.HOLD_DISCARD if discard else SignatureMeaning.HOLD_RELEASE,
         statement=meaning,
         record=f"hold:{hold.pk}",
+        now=now,
     )
     hold.status = HoldStatus.DISCARDED if discard else HoldStatus.RELEASED
     hold.rationale = rationale
@@ -203,11 +219,11 @@ def _hold_decide(
     hold.decided_at = signature.signed_at
     hold.save(update_fields=["status", "rationale", "decision_signature", "decided_at", "updated_at"])
     if discard:
-        _discard_covered_units(hold, signer)
+        _discard_covered_units(hold, signer, now=signature.signed_at)
     return hold
 
 
-def _discard_covered_units(hold: Hold, signer: AbstractBaseUser) -> None:
+def _discard_covered_units(hold: Hold, signer: AbstractBaseUser, *, now: datetime) -> None:
     # units.py imports this module (custody events check holds), so its writer is imported here.
     from products.services.units import custody_discard_on_decision
 
@@ -217,5 +233,5 @@ def _discard_covered_units(hold: Hold, signer: AbstractBaseUser) -> None:
     units = covered.select_for_update(of=("self",)).select_related("batch__product", "current_facility")
     for unit in units.exclude(status__in=FINISHED).order_by("id"):
         custody_discard_on_decision(
-            unit=unit, actor=signer, note=f"Discarded by QA decision on hold {hold.pk}: {hold.rationale}"
+            unit=unit, actor=signer, note=f"Discarded by QA decision on hold {hold.pk}: {hold.rationale}", now=now
         )

@@ -2,7 +2,7 @@
 
 import logging
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -16,14 +16,11 @@ from products.choices import Role, SignatureMeaning
 from products.errors import InvalidSignature, PermissionDeniedError, SigningLocked
 from products.models import Signature, SignatureFailure
 from products.rules.hashchain import GENESIS, canonical_value, digest
+from products.rules.signatures import LOCK_AFTER_FAILURES as LOCK_AFTER_FAILURES  # re-exported for callers
+from products.rules.signatures import LOCK_WINDOW, is_locked
 from products.tamper import signature_hash
 
 security_log = logging.getLogger("security")
-
-# §11.300(d): attempts at unauthorised use are detected and reported at once. Five wrong passwords within
-# fifteen minutes lock the signer's signing for fifteen minutes and tell the administrators.
-LOCK_AFTER_FAILURES = 5
-LOCK_WINDOW = timedelta(minutes=15)
 
 # Signatures at the bedside are given by the clinical staff who were there; every other meaning (release,
 # rejection, and any QA decision added later) is a quality decision that needs the qa role itself.
@@ -41,7 +38,7 @@ def require_signing_role(user: AbstractBaseUser, *, action: str) -> None:
         )
 
 
-def signature_verify(*, signer: AbstractBaseUser, password: str, record: str) -> None:
+def signature_verify(*, signer: AbstractBaseUser, password: str, record: str, now: datetime | None = None) -> None:
     """Check the re-entered password, outside the caller's transaction so a failure stays on record.
 
     Call this before the atomic work that signs; `signature_capture` then writes the signature itself.
@@ -50,9 +47,9 @@ def signature_verify(*, signer: AbstractBaseUser, password: str, record: str) ->
         # The signer's row lock makes concurrent attempts take turns through count, check and insert: without
         # it, N wrong passwords sent at once would all count the same failures and all be let try.
         list(get_user_model().objects.select_for_update(no_key=True).filter(pk=signer.pk).values_list("pk"))
-        now = timezone.now()
+        now = now or timezone.now()
         recent = SignatureFailure.objects.filter(signer=signer, attempted_at__gte=now - LOCK_WINDOW).count()
-        if recent >= LOCK_AFTER_FAILURES:
+        if is_locked(recent):
             locked = True
         else:
             # §11.200(a)(1): a signature needs the signer's own password, re-entered at the time of signing.
@@ -64,7 +61,7 @@ def signature_verify(*, signer: AbstractBaseUser, password: str, record: str) ->
     if locked:
         raise SigningLocked()
     security_log.warning("failed e-signature attempt: user %s, record %s", signer.pk, record)
-    if recent + 1 >= LOCK_AFTER_FAILURES:
+    if is_locked(recent + 1):
         try:
             mail_admins(
                 "Electronic signing locked",
@@ -85,6 +82,7 @@ def signature_capture(
     statement: str,
     record: str,
     reviewed: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
 ) -> Signature:
     """Record the signature, chained to the one before; the password is checked again (it was verified by
     `signature_verify` first). `reviewed` is what the signer judged: it is kept with its digest."""
@@ -106,7 +104,7 @@ def signature_capture(
     )
     signature.prev_hash = _signature_chain_head()
     # Stamped once the chain is ours, so signing times follow the chain's order.
-    signature.signed_at = timezone.now()
+    signature.signed_at = now or timezone.now()
     signature.hash = signature_hash(vars(signature), signature.prev_hash)
     signature.save(force_insert=True)
     return signature

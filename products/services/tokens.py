@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -29,36 +29,39 @@ def token_hash(key: str) -> str:
 
 
 @transaction.atomic
-def token_issue(*, user: AbstractBaseUser, ttl: timedelta | None = None, name: str = "") -> IssuedToken:
+def token_issue(
+    *, user: AbstractBaseUser, ttl: timedelta | None = None, name: str = "", now: datetime | None = None
+) -> IssuedToken:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
         name=name,
         prefix=key[: len(KEY_PREFIX) + 6],
         key_hash=token_hash(key),
-        expires_at=timezone.now() + (ttl if ttl is not None else settings.API_TOKEN_TTL),
+        expires_at=(now or timezone.now()) + (ttl if ttl is not None else settings.API_TOKEN_TTL),
     )
     return IssuedToken(token=token, key=key)
 
 
-def token_revoke(*, token_id: int) -> bool:
+def token_revoke(*, token_id: int, now: datetime | None = None) -> bool:
     """Revoke one token; True if this call revoked it (False if it already was)."""
-    return ApiToken.objects.filter(id=token_id, revoked_at__isnull=True).update(revoked_at=timezone.now()) == 1
+    revoked = ApiToken.objects.filter(id=token_id, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
+    return revoked == 1
 
 
-def token_revoke_all(*, user: AbstractBaseUser) -> int:
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+def token_revoke_all(*, user: AbstractBaseUser, now: datetime | None = None) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
 
 
 class TokenRejected(Exception):
     pass
 
 
-def token_authenticate(*, key: str) -> ApiToken:
+def token_authenticate(*, key: str, now: datetime | None = None) -> ApiToken:
     token = ApiToken.objects.select_related("user").filter(key_hash=token_hash(key)).first()
     if token is None:
         raise TokenRejected("Invalid token.")
-    now = timezone.now()
+    now = now or timezone.now()
     if token.revoked_at is not None:
         raise TokenRejected("Token revoked.")
     if token.expires_at <= now:

@@ -11,6 +11,7 @@ from django.utils import timezone
 from products.choices import BatchStatus, CustodyEvent, HoldKind, Role, Source, UnitStatus
 from products.errors import BatchClosed, IllegalTransition, OutOfSequence, UnitExpired, UnitNotReleased, WrongFacility
 from products.models import Batch, CustodyRecord, Facility, Product, Unit
+from products.rules import batches as batch_rules
 from products.rules import custody
 from products.rules.hashchain import GENESIS
 from products.services.collections import not_in_future
@@ -30,11 +31,12 @@ def unit_create(
     dose_cells: int,
     volume_ml: Decimal,
     expires_at: datetime | None = None,
+    now: datetime | None = None,
 ) -> Unit:
     require_role(actor, Role.MANUFACTURING, Role.COORDINATOR, Role.INTEGRATION, action="create units")
     batch = Batch.objects.select_for_update(of=("self",)).select_related("product", "facility").get(id=batch_id)
     require_member(actor, batch.facility)
-    if batch.status not in {BatchStatus.IN_PROCESS, BatchStatus.QUARANTINE}:
+    if not batch_rules.records_open(batch.status):
         raise BatchClosed(f"Batch {batch.lot_number} is {batch.status}: its units are fixed.")
     if dose_cells is None or dose_cells <= 0:
         raise ValidationError({"dose_cells": ["Must be more than 0."]})
@@ -43,7 +45,7 @@ def unit_create(
     if expires_at is None:
         if batch.product.shelf_life_days is None:
             raise ValidationError({"expires_at": ["Required: the product has no default shelf life."]})
-        expires_at = timezone.now() + timedelta(days=batch.product.shelf_life_days)
+        expires_at = (now or timezone.now()) + timedelta(days=batch.product.shelf_life_days)
     if expires_at <= batch.started_at:
         raise ValidationError({"expires_at": ["A unit cannot expire before its batch started."]})
     if Unit.objects.filter(unit_id=unit_id).exists():
@@ -92,6 +94,7 @@ def custody_record(
     facility: Facility,
     temperature_c: Decimal | None = None,
     note: str = "",
+    now: datetime | None = None,
 ) -> CustodyRecord:
     """Append one custody event; the unit row lock makes concurrent events on one bag take turns.
 
@@ -104,7 +107,8 @@ def custody_record(
         .select_related("batch__product", "current_facility")
         .get(unit_id=unit_id)
     )
-    not_in_future(at, "at")
+    now = now or timezone.now()
+    not_in_future(at, "at", now=now)
     # Whoever ships answers for the place the bag leaves; every other event happens where it is recorded.
     require_member(actor, unit.current_facility if event == CustodyEvent.SHIPPED else facility)
     product = unit.batch.product
@@ -138,7 +142,9 @@ def custody_record(
         # A thawed bag cannot be frozen again: thawing an expired one only wastes it at the bedside.
         raise UnitExpired(f"Unit {unit.unit_id} expired at {unit.expires_at.isoformat()}: it may not be thawed.")
 
-    record = _append(unit, event=event, at=at, facility=facility, actor=actor, temperature_c=temperature_c, note=note)
+    record = _append(
+        unit, event=event, at=at, facility=facility, actor=actor, temperature_c=temperature_c, note=note, now=now
+    )
     if record.excursion:
         hold_open_by_system(
             unit=unit,
@@ -146,11 +152,14 @@ def custody_record(
             reason=f"{record.get_event_display()} at {_degrees(Decimal(temperature_c))} °C, outside the storage "
             f"range of {product.name} ({storage_range(product)}).",
             custody_record=record,
+            at=now,
         )
     return record
 
 
-def custody_discard_on_decision(*, unit: Unit, actor: AbstractBaseUser, note: str) -> CustodyRecord:
+def custody_discard_on_decision(
+    *, unit: Unit, actor: AbstractBaseUser, note: str, now: datetime | None = None
+) -> CustodyRecord:
     """QA's signed decision to discard a held unit, on a unit the caller has locked. The custody rules apply
     (nothing follows an administration); the bag is discarded where it is, by the signer."""
     why_not = custody.refusal(
@@ -162,7 +171,7 @@ def custody_discard_on_decision(*, unit: Unit, actor: AbstractBaseUser, note: st
     )
     if why_not is not None:
         raise IllegalTransition(why_not[1], unit_status=unit.status)
-    now = timezone.now()
+    now = now or timezone.now()
     at = max(now, unit.last_event_at or now)  # never dated before the bag's last event
     return _append(
         unit,
@@ -172,6 +181,7 @@ def custody_discard_on_decision(*, unit: Unit, actor: AbstractBaseUser, note: st
         actor=actor,
         temperature_c=None,
         note=note,
+        now=now,
     )
 
 
@@ -184,6 +194,7 @@ def _append(
     actor: AbstractBaseUser,
     temperature_c: Decimal | None,
     note: str,
+    now: datetime,
 ) -> CustodyRecord:
     # Judged and hashed as the column will keep it (one decimal place).
     temperature_c = as_stored(CustodyRecord, "temperature_c", temperature_c)
@@ -198,7 +209,7 @@ def _append(
         excursion=event in custody.TEMPERATURE_CHECKED and is_excursion(unit, temperature_c),
         note=note,
         recorded_by=actor,
-        recorded_at=timezone.now(),
+        recorded_at=now,
     )
     # The caller's row lock on the unit keeps its chain linear: the previous record is at custody_seq.
     record.prev_hash = _custody_head(unit)

@@ -79,7 +79,7 @@ def test_each_event_names_its_record_and_says_what_happened(story):
     graded = next(e for e in timeline.events if e.record == f"assessment:{records['assessments'][2].id}")
     assert graded.summary.startswith("CRS grade 2, ICANS grade 0, 39.3 °C, hypotension")
     assert graded.level == "alert"
-    assert graded.detail["temperature_c"] == 39.3
+    assert graded.detail["temperature_c"] == Decimal("39.3")  # typed: the Decimal the record holds
     assert graded.detail["heart_rate"] == 118
     assert graded.detail["crp_mg_l"] == 182.0
 
@@ -310,3 +310,28 @@ def test_a_long_story_is_charted_by_its_peaks(world):
     assert f"Highest temperature {hottest:.1f}".rstrip("0").rstrip(".") in chart.description
     assert "Each point shows the highest value of its period." in chart.description
     assert str(chart.svg).count("<text") < 200, "no label for each of hundreds of interventions"
+
+
+def test_the_chart_is_drawn_without_inline_styles_or_scripts(story):
+    # The Content-Security-Policy refuses inline styles and scripts: SVG presentation attributes only.
+    order, _administration, _records = story
+
+    svg = str(timeline_chart(patient_timeline(patient=order.patient)).svg)
+
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" class="tox-chart"') and svg.endswith("</svg>")
+    assert "style=" not in svg and "<script" not in svg and "<style" not in svg
+
+
+def test_a_dated_record_counts_on_its_date_in_any_display_time_zone(story):
+    from django.test import override_settings
+
+    order, _administration, _records = story
+
+    # Kiritimati is UTC+14: noon UTC is already the next day there, but a dated record keeps its date.
+    with override_settings(TIME_ZONE="Pacific/Kiritimati"):
+        timeline = patient_timeline(patient=order.patient)
+        conditioning = [e for e in timeline.events if e.kind == "conditioning"]
+        infusion = next(e for e in timeline.events if e.kind == "administration")
+        assert [e.on for e in conditioning] == [e.detail.date for e in conditioning]
+        assert [e.day for e in conditioning] == [(e.detail.date - timeline.day_zero).days for e in conditioning]
+        assert infusion.on == timezone.localtime(infusion.at).date() == timeline.day_zero

@@ -7,36 +7,27 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, Q
-from django.forms import BaseForm, BaseFormSet
+from django.forms import BaseFormSet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from products.admin.base import REFUSAL_ATTR, Refusal
-from products.admin.chain import admin_link
-from products.errors import DomainError
-from tracker.admin.common import (
-    ClinicalAdmin,
-    action_page,
-    cells,
-    changelist_url,
-    check_state,
-    facility_filter,
-    form_refusal,
-    panel,
-    patient_link,
-    refused_on,
-    when,
-)
+from products.admin.base import acting_user
+from products.admin.links import add_url, admin_link, changelist_url
+from products.admin.service_pages import REFUSALS, show_refusal
+from tracker.admin.action_page import action_page
+from tracker.admin.base import ClinicalAdmin
+from tracker.admin.display import cells, check_state, panel, patient_link, when
+from tracker.admin.filters import facility_filter
 from tracker.admin.forms import AdministrationAddForm, ConditioningAddForm, CorrectTimeForm, VoidForm
 from tracker.choices import CheckStatus
 from tracker.models import Administration, Conditioning, ScheduledCheck
-from tracker.selectors import with_course_dose
+from tracker.selectors import administrations_visible_to, conditioning_visible_to
 from tracker.services.administrations import administration_record
 from tracker.services.clinical import conditioning_record
 from tracker.services.monitoring import administration_void, schedule_reschedule
@@ -171,25 +162,16 @@ class AdministrationAdmin(ClinicalAdmin):
         "updated_at",
     )
     readonly_fields = ["state", "coi", "patient_link", "unit_link", "dose", "dose_per_kg", "course_dose", "verifier"]
+    # Where the bedside check's refusals belong on the form (a wrong password on the second person's).
+    refusal_fields = {
+        "unit": "unit_ref",
+        "verified_by": "verifier_username",
+        "invalid_signature": "verifier_password",
+        "signing_locked": "verifier_password",
+    }
 
-    def get_queryset(self, request: HttpRequest) -> models.QuerySet:
-        # Here rather than list_select_related (which the changelist skips once a queryset joins anything).
-        queryset = super().get_queryset(request).select_related(*self.list_select_related, "voided_by")
-        return with_course_dose(queryset)
-
-    def changeform_view(
-        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: dict | None = None
-    ) -> HttpResponse:
-        if object_id is not None or request.method != "POST":
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        # Adding is not wrapped in the admin's usual transaction: administration_record is atomic itself, and
-        # checks a second person's password before its transaction so that a wrong one stays on record
-        # (21 CFR 11.300(d)); inside the admin's transaction that record would roll back with the refusal.
-        try:
-            return self._changeform_view(request, object_id, form_url, extra_context)
-        except Refusal as refusal:
-            setattr(request, REFUSAL_ATTR, refusal)
-            return self._changeform_view(request, object_id, form_url, extra_context)
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return administrations_visible_to(request.user)  # with each administration's course dose
 
     # --- columns ---------------------------------------------------------------------------------------------
 
@@ -225,7 +207,7 @@ class AdministrationAdmin(ClinicalAdmin):
             "{} unit{} given: {}, {}",
             units,
             "" if units == 1 else "s",
-            cells(obj.course_dose_cells),
+            cells(getattr(obj, "course_dose_cells", None)),
             cells(per_kg, "cells/kg") if per_kg is not None else "per kg: - (a unit had no weight on record)",
         )
 
@@ -299,39 +281,32 @@ class AdministrationAdmin(ClinicalAdmin):
             ("Void…", reverse("admin:tracker_administration_void", args=[obj.pk])),
         ]
 
-    def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
-        data = form.cleaned_data
-        fields = {
-            "unit": "unit_ref",
-            "verified_by": "verifier_username",
-            "invalid_signature": "verifier_password",
-            "signing_locked": "verifier_password",
-        }
-        with refused_on(fields):
-            return administration_record(
-                actor=request.user,
-                coi=data["coi"].coi,
-                unit_id=data["unit_ref"].strip(),
-                administered_at=data["administered_at"],
-                route=data["route"],
-                scanned_unit=data["scanned_unit"],
-                scanned_patient=data["scanned_patient"],
-                scanned_birth_date=data["scanned_birth_date"],
-                verifier_username=data["verifier_username"].strip(),
-                verifier_password=data["verifier_password"],
-                premedication=data.get("premedication", ""),
-                infusion_reaction=data.get("infusion_reaction", ""),
-                note=data.get("note", ""),
-            )
+    def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Administration:
+        # Called outside any transaction of the admin's: administration_record checks the second person's
+        # password before its own transaction, so that a wrong one stays on record (21 CFR 11.300(d)).
+        return administration_record(
+            actor=acting_user(request),
+            coi=data["coi"].coi,
+            unit_id=data["unit_ref"],
+            administered_at=data["administered_at"],
+            route=data["route"],
+            scanned_unit=data["scanned_unit"],
+            scanned_patient=data["scanned_patient"],
+            scanned_birth_date=data["scanned_birth_date"],
+            verifier_username=data["verifier_username"].strip(),
+            verifier_password=data["verifier_password"],
+            premedication=data.get("premedication", ""),
+            infusion_reaction=data.get("infusion_reaction", ""),
+            note=data.get("note", ""),
+        )
 
-    def created_message(self, obj: models.Model) -> str | None:
-        assert isinstance(obj, Administration)
+    def created_message(self, obj: Administration) -> str | None:
         first = (
             Administration.objects.filter(order_id=obj.order_id, voided_at=None)
             .order_by("administered_at", "id")
             .values_list("id", flat=True)
             .first()
-        )
+        ) or obj.pk
         count = ScheduledCheck.objects.filter(administration_id=first).count()
         if first != obj.pk:
             return (
@@ -354,10 +329,10 @@ class AdministrationAdmin(ClinicalAdmin):
             *super().get_urls(),
         ]
 
-    def _correctable(self, request: HttpRequest, object_id: str) -> Administration | HttpResponse:
+    def correctable(self, request: HttpRequest, object_id: str) -> Administration | HttpResponse:
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            return self.missing(request, object_id)
         if obj.voided_at is not None:
             messages.error(request, "This administration is voided: it can no longer be changed.")
             return HttpResponseRedirect(reverse("admin:tracker_administration_change", args=[obj.pk]))
@@ -365,7 +340,7 @@ class AdministrationAdmin(ClinicalAdmin):
             raise PermissionDenied
         return obj
 
-    def _summary(self, obj: Administration) -> list[tuple[str, Any]]:
+    def summary(self, obj: Administration) -> list[tuple[str, Any]]:
         return [
             ("COI", obj.order.chain.coi),
             ("Patient", f"{obj.patient.display_name} (MRN {obj.patient.mrn})"),
@@ -374,15 +349,17 @@ class AdministrationAdmin(ClinicalAdmin):
         ]
 
     def void_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        obj = self._correctable(request, object_id)
+        obj = self.correctable(request, object_id)
         if isinstance(obj, HttpResponse):
             return obj
         form = VoidForm(request.POST if request.method == "POST" else None)
         if form.is_valid():
             try:
-                administration_void(administration_id=obj.pk, actor=request.user, reason=form.cleaned_data["reason"])
-            except (DomainError, ValidationError) as exc:
-                form_refusal(form, exc)
+                administration_void(
+                    administration_id=obj.pk, actor=acting_user(request), reason=form.cleaned_data["reason"]
+                )
+            except REFUSALS as exc:
+                show_refusal(form, exc)
             else:
                 self.log_change(request, obj, f"Voided: {form.cleaned_data['reason']}")
                 messages.success(
@@ -397,7 +374,7 @@ class AdministrationAdmin(ClinicalAdmin):
             title=f"Void the administration of {obj.unit.unit_id}",
             intro="Void only an administration entered in error (the wrong patient, unit or record). The record "
             "stays, marked voided; its open scheduled checks are cancelled and the unit returns to its state before.",
-            summary=self._summary(obj),
+            summary=self.summary(obj),
             form=form,
             submit="Void the administration",
             cancel_url=reverse("admin:tracker_administration_change", args=[obj.pk]),
@@ -405,7 +382,7 @@ class AdministrationAdmin(ClinicalAdmin):
         )
 
     def correct_time_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        obj = self._correctable(request, object_id)
+        obj = self.correctable(request, object_id)
         if isinstance(obj, HttpResponse):
             return obj
         form = CorrectTimeForm(
@@ -416,12 +393,12 @@ class AdministrationAdmin(ClinicalAdmin):
             try:
                 schedule_reschedule(
                     administration_id=obj.pk,
-                    actor=request.user,
+                    actor=acting_user(request),
                     administered_at=data["administered_at"],
                     reason=data["reason"],
                 )
-            except (DomainError, ValidationError) as exc:
-                form_refusal(form, exc)
+            except REFUSALS as exc:
+                show_refusal(form, exc)
             else:
                 self.log_change(request, obj, f"Time corrected from {when(obj.administered_at)}: {data['reason']}")
                 messages.success(request, "Administration time corrected; the open scheduled checks moved with it.")
@@ -430,7 +407,7 @@ class AdministrationAdmin(ClinicalAdmin):
             self,
             request,
             title=f"Correct the time of the administration of {obj.unit.unit_id}",
-            summary=self._summary(obj),
+            summary=self.summary(obj),
             form=form,
             submit="Correct the time",
             cancel_url=reverse("admin:tracker_administration_change", args=[obj.pk]),
@@ -440,8 +417,7 @@ class AdministrationAdmin(ClinicalAdmin):
 
 @admin.register(Conditioning)
 class ConditioningAdmin(ClinicalAdmin):
-    facility_path = "order__patient__facility"
-    autocomplete_fields: list[str] = []
+    autocomplete_fields = ()
     list_display = ["coi", "patient_name", "mrn", "regimen", "drug", "dose_display", "day_relative", "given_on"]
     list_filter = ["regimen", facility_filter("order__patient__facility"), "given_on"]
     list_select_related = ["order__chain", "order__patient", "recorded_by"]
@@ -471,6 +447,9 @@ class ConditioningAdmin(ClinicalAdmin):
     )
     readonly_fields = ["coi", "order_link", "patient_link", "dose_display"]
 
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return conditioning_visible_to(request.user)
+
     @admin.display(description="COI", ordering="order__chain__coi")
     def coi(self, obj: Conditioning) -> str:
         return obj.order.chain.coi
@@ -495,10 +474,9 @@ class ConditioningAdmin(ClinicalAdmin):
     def dose_display(self, obj: Conditioning) -> str:
         return f"{obj.dose.normalize():f} {obj.dose_unit}"
 
-    def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
-        data = form.cleaned_data
+    def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Conditioning:
         return conditioning_record(
-            actor=request.user,
+            actor=acting_user(request),
             order=data["coi"],
             regimen=data["regimen"],
             drug=data["drug"],
@@ -508,11 +486,11 @@ class ConditioningAdmin(ClinicalAdmin):
             day_relative=data["day_relative"],
         )
 
-    def response_add(self, request: HttpRequest, obj: models.Model, post_url_continue: str | None = None) -> Any:
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: str | None = None) -> Any:
         # Conditioning is several lines (one per drug and day): straight on to the next, with the COI kept.
         if "_addanother" in request.POST:
             messages.success(request, f"Recorded {obj}.")
-            return HttpResponseRedirect(f"{reverse('admin:tracker_conditioning_add')}?coi={obj.order.chain.coi}")  # type: ignore[attr-defined]
+            return HttpResponseRedirect(add_url(Conditioning, coi=obj.order.chain.coi))
         return super().response_add(request, obj, post_url_continue)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:

@@ -8,13 +8,9 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.contrib.admin import widgets
-from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import router
-from django.forms.models import construct_instance
 
-from products.admin_forms import ServiceModelForm, does_not_exist
-from products.rules.isbt128 import normalize
+from products.admin_forms import CoiField, ServiceForm, check_constraints, does_not_exist, find_unit
 from products.selectors import coi_lookup
 from tracker.choices import Route
 from tracker.models import (
@@ -31,13 +27,8 @@ from tracker.models import (
 from tracker.rules import adverse_events as ae_rules
 from tracker.rules.grading import CAPD_SCORE, FEVER_C, ICE_ITEMS, ICE_SCORE
 from tracker.rules.ranges import TEMPERATURE_C, VITALS, WEIGHT_KG, WELLBEING_SCORE, Range
-from tracker.services.webhooks import (
-    SECRET_MAX_LENGTH,
-    SECRET_MIN_LENGTH,
-    validate_webhook_facility,
-    validate_webhook_secret,
-    validate_webhook_url,
-)
+from tracker.selectors import orders_visible_to
+from tracker.services.webhooks import SECRET_MAX_LENGTH, SECRET_MIN_LENGTH
 
 
 def bound(field: forms.Field, bounds: Range) -> None:
@@ -59,64 +50,23 @@ class YesNoField(forms.TypedChoiceField):
         return {True: "yes", False: "no"}.get(value, value)
 
 
-class ClinicalForm(ServiceModelForm):
-    """An add form written through a service. The model's constraints are checked as in ServiceModelForm, but
-    for those whose rule the service checks itself with a message naming the field (better than "Constraint
-    ... is violated")."""
+class OrderForm(ServiceForm):
+    """A form that names its therapy order by COI, found among the orders the user may see (tracker.selectors)."""
 
-    service_checked_constraints: ClassVar[frozenset[str]] = frozenset()
-    # Set per request by the admin (see TrackerServiceAdmin.get_form): who is filling the form in.
-    request_user: Any = None
+    coi = CoiField(help_text="The chain-of-identity code of the therapy order, as on the bag's label.")
 
-    def _post_clean(self) -> None:
-        model = self._meta.model
-        try:
-            instance = construct_instance(self, model(), self._meta.fields, self._meta.exclude)
-            exclude = self._get_validation_exclusions()
-            using = router.db_for_write(model)
-            errors: dict = {}
-            for constraint in model._meta.constraints:
-                if constraint.name in self.service_checked_constraints:
-                    continue
-                try:
-                    constraint.validate(model, instance, exclude=exclude, using=using)
-                except ValidationError as exc:
-                    errors = exc.update_error_dict(errors)
-            if errors:
-                raise ValidationError(errors)
-        except ValidationError as exc:
-            self._update_errors(exc)
-
-
-class OrderByCoiField(forms.CharField):
-    """A COI, typed or scanned, naming a therapy order the user may see (the form sets `orders`)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("label", "COI")
-        kwargs.setdefault("max_length", 32)
-        kwargs.setdefault("help_text", "The chain-of-identity code of the therapy order, as on the bag's label.")
-        super().__init__(**kwargs)
-        self.orders: Any = TherapyOrder.objects.none()
-
-    def clean(self, value: Any) -> TherapyOrder:  # type: ignore[override]
-        text = normalize(super().clean(value))
-        order = self.orders.filter(coi_lookup("chain", text)).first()
+    def clean_coi(self) -> TherapyOrder:
+        coi = self.cleaned_data["coi"]
+        order = orders_visible_to(self.user).filter(coi_lookup("chain", coi)).first()
         if order is None:
-            raise does_not_exist("Therapy order with COI", text)
+            raise does_not_exist("Therapy order with COI", coi)
         return order
-
-
-def _orders_for(form: ClinicalForm) -> None:
-    from tracker.selectors import orders_visible_to
-
-    form.fields["coi"].orders = orders_visible_to(form.request_user)  # type: ignore[attr-defined]
 
 
 # --- at the bedside ---------------------------------------------------------------------------------------
 
 
-class AdministrationAddForm(ClinicalForm):
-    coi = OrderByCoiField()
+class AdministrationAddForm(OrderForm):
     unit_ref = forms.CharField(
         label="Unit id",
         max_length=64,
@@ -178,23 +128,15 @@ class AdministrationAddForm(ClinicalForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _orders_for(self)
         self.fields["route"].initial = Route.IV_INFUSION
 
     def clean_unit_ref(self) -> str:
-        # The bag is looked up among the units this user may see, so another facility's unit id gets the same
-        # answer as an unknown one; the service then checks it belongs to the order.
-        from products.selectors import units_visible_to
-
-        unit_id = self.cleaned_data["unit_ref"].strip()
-        if not units_visible_to(self.request_user).filter(unit_id=unit_id).exists():
-            raise does_not_exist("Unit", unit_id)
-        return unit_id
+        # Among the units this user may see, so another facility's unit id gets the same answer as an unknown
+        # one; the service then checks it belongs to the order.
+        return find_unit(self.user, self.cleaned_data["unit_ref"]).unit_id
 
 
-class ConditioningAddForm(ClinicalForm):
-    coi = OrderByCoiField()
-
+class ConditioningAddForm(OrderForm):
     class Meta:
         model = Conditioning
         fields = ["coi", "regimen", "drug", "dose", "dose_unit", "given_on", "day_relative"]
@@ -208,7 +150,6 @@ class ConditioningAddForm(ClinicalForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _orders_for(self)
         bound(self.fields["dose"], Range(Decimal("0.01"), Decimal("99999999"), "", "The dose"))
 
 
@@ -233,7 +174,7 @@ def _ice_item_field(item: str) -> forms.IntegerField:
     )
 
 
-class AssessmentAddForm(ClinicalForm):
+class AssessmentAddForm(ServiceForm):
     ice_orientation = _ice_item_field("orientation")
     ice_naming = _ice_item_field("naming")
     ice_following_commands = _ice_item_field("following_commands")
@@ -336,7 +277,7 @@ class AssessmentAddForm(ClinicalForm):
         return cleaned
 
 
-class InterventionAddForm(ClinicalForm):
+class InterventionAddForm(ServiceForm):
     class Meta:
         model = Intervention
         fields = ["patient", "given_at", "kind", "drug", "dose", "dose_unit", "route", "indication", "note"]
@@ -350,7 +291,7 @@ class InterventionAddForm(ClinicalForm):
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
 
 
-class AdverseEventAddForm(ClinicalForm):
+class AdverseEventAddForm(ServiceForm):
     # The service says which of these times is wrong, on the right field.
     service_checked_constraints = frozenset({"ae_aware_after_onset", "ae_resolved_after_onset"})
 
@@ -401,11 +342,10 @@ class AdverseEventAddForm(ClinicalForm):
         bound(self.fields["grade"], ae_rules.GRADE)
 
 
-class AdverseEventChangeForm(ClinicalForm):
+class AdverseEventChangeForm(forms.ModelForm):
     """What may change on an adverse event: the fields of tracker.rules.adverse_events.EDITABLE, through
-    adverse_event_update, which recomputes the report clock and decides whether the awareness time may move."""
-
-    service_checked_constraints = AdverseEventAddForm.service_checked_constraints
+    adverse_event_update, which recomputes the report clock and decides whether the awareness time may move.
+    A model form (the event's page shows its other fields read-only), validated here, never saved."""
 
     expected = YesNoField(label="Expected")
     aware_at_reason = forms.CharField(
@@ -428,8 +368,17 @@ class AdverseEventChangeForm(ClinicalForm):
         if "grade" in self.fields:
             bound(self.fields["grade"], ae_rules.GRADE)
 
+    def validate_constraints(self) -> None:
+        # The model's constraints, but for those the service words better.
+        check_constraints(
+            self,
+            self.instance,
+            exclude=set(self.errors),
+            skip=AdverseEventAddForm.service_checked_constraints,
+        )
 
-class FollowUpVisitAddForm(ClinicalForm):
+
+class FollowUpVisitAddForm(ServiceForm):
     service_checked_constraints = frozenset({"followup_death_recorded"})
 
     class Meta:
@@ -471,7 +420,7 @@ class FollowUpVisitAddForm(ClinicalForm):
         bound(self.fields["wellbeing_score"], WELLBEING_SCORE)
 
 
-class PatientWeightAddForm(ClinicalForm):
+class PatientWeightAddForm(ServiceForm):
     class Meta:
         model = PatientWeight
         fields = ["patient", "weight_kg", "measured_on", "note"]
@@ -511,6 +460,15 @@ class CorrectTimeForm(forms.Form):
     )
 
 
+class ReportSubmittedForm(forms.Form):
+    submitted_at = forms.SplitDateTimeField(
+        label="Submitted at",
+        required=False,
+        widget=widgets.AdminSplitDateTime,
+        help_text="When the report went to the regulator. Empty: now.",
+    )
+
+
 class ResolveForm(forms.Form):
     resolution = forms.CharField(
         label="Resolution",
@@ -533,46 +491,38 @@ class WriteOnlyField(forms.CharField):
         return bool(data) and data != initial
 
 
-class WebhookForm(forms.ModelForm):
-    """The admin's webhook form: the same rules as the API (tracker.services.webhooks), checked on save."""
+SECRET_HELP = (
+    f"The shared secret (at least {SECRET_MIN_LENGTH} random characters) the receiver checks the X-Tracker-Signature "
+    "header (HMAC-SHA256) with. It is stored encrypted and never shown again."
+)
+URL_HELP = "https only, to a public address; checked when saved and again at every delivery."
 
-    # Set per request by the admin: a webhook of every facility (no facility) is for superusers only.
-    request_user: Any = None
+
+class WebhookAddForm(ServiceForm):
+    """A new webhook: whether its URL, secret and facility may be is webhook_create's to say."""
+
+    secret = WriteOnlyField(max_length=SECRET_MAX_LENGTH, strip=False, help_text=SECRET_HELP)
+
+    class Meta:
+        model = Webhook
+        fields = ["name", "url", "secret", "facility", "is_active"]
+        help_texts = {"url": URL_HELP}
+
+
+class WebhookChangeForm(forms.ModelForm):
+    """A webhook's page: the changed fields go to webhook_update, which checks them as when it was added."""
 
     secret = WriteOnlyField(
         max_length=SECRET_MAX_LENGTH,
         strip=False,
-        help_text=f"The shared secret (at least {SECRET_MIN_LENGTH} random characters) the receiver checks the "
-        "X-Tracker-Signature header (HMAC-SHA256) with. It is stored encrypted and never shown again.",
+        required=False,
+        help_text="Leave empty to keep the current secret; type a new one to replace it.",
     )
 
     class Meta:
         model = Webhook
         fields = ["name", "url", "secret", "facility", "is_active"]
-        help_texts = {"url": "https only, to a public address; checked when saved and again at every delivery."}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk is not None:
-            self.fields["secret"].required = False
-            self.fields["secret"].help_text = "Leave empty to keep the current secret; type a new one to replace it."
+        help_texts = {"url": URL_HELP}
 
     def clean_secret(self) -> str:
-        secret = self.cleaned_data.get("secret") or ""
-        if not secret and self.instance.pk is not None:
-            return self.instance.secret
-        return secret
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        checks = [lambda: validate_webhook_facility(self.request_user, cleaned.get("facility"))]
-        if cleaned.get("url") and "url" in self.changed_data:
-            checks.append(lambda: validate_webhook_url(cleaned["url"]))
-        if "secret" in self.changed_data and cleaned.get("secret"):
-            checks.append(lambda: validate_webhook_secret(cleaned["secret"]))
-        for check in checks:
-            try:
-                check()
-            except ValidationError as exc:
-                self.add_error(None, exc)
-        return cleaned
+        return self.cleaned_data.get("secret") or self.instance.secret

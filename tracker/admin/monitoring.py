@@ -3,10 +3,9 @@ resolved here, through the services, recording who and when), their deliveries, 
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Case, IntegerField, Value, When
@@ -17,25 +16,19 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
-from products.access import user_facility_ids
-from products.admin.base import ProjectAdmin, ReadOnlyInline, domain_message
-from products.admin.chain import admin_link, member_facilities
+from products.admin.base import ProjectAdmin, ReadOnlyInline, acting_user
+from products.admin.links import admin_link, changelist_url
+from products.admin.service_pages import domain_message
 from products.choices import Severity
 from products.errors import DomainError
-from tracker.admin.common import (
-    ClinicalAdmin,
-    action_page,
-    changelist_url,
-    check_state,
-    facility_filter,
-    panel,
-    patient_link,
-    when,
-)
-from tracker.admin.forms import ResolveForm, WebhookForm
+from tracker.admin.action_page import action_page
+from tracker.admin.base import ClinicalAdmin
+from tracker.admin.display import check_state, panel, patient_link, when
+from tracker.admin.filters import facility_filter
+from tracker.admin.forms import ResolveForm
 from tracker.choices import CheckStatus, ReminderStatus
-from tracker.models import Notification, Reminder, ScheduledCheck, Webhook
-from tracker.selectors import reminders_visible_to
+from tracker.models import Notification, Reminder, ScheduledCheck
+from tracker.selectors import checks_visible_to, notifications_visible_to, reminders_visible_to
 from tracker.services.monitoring import reminder_acknowledge, reminder_resolve
 
 # Never more reminders on one resolve page than this (a page of the list is 100).
@@ -73,7 +66,7 @@ class CheckDueFilter(admin.SimpleListFilter):
 class ScheduledCheckAdmin(ClinicalAdmin):
     """What each patient is due after an infusion. Read-only: an assessment, a lab, a visit completes a check."""
 
-    autocomplete_fields: ClassVar[list[str]] = []
+    autocomplete_fields = ()
     list_display = [
         "due_at",
         "patient_name",
@@ -118,6 +111,9 @@ class ScheduledCheckAdmin(ClinicalAdmin):
         "created_at",
     )
     readonly_fields = ["state", "patient_link", "administration_link", "reminders_link"]
+
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return checks_visible_to(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -192,17 +188,6 @@ class CheckFilter(admin.SimpleListFilter):
         return queryset.filter(check_item_id=int(value)) if value.isdigit() else queryset.none()
 
 
-def reminders_for(request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-    """The reminders the user may see (tracker.selectors), and only product-side ones (no patient) for a role
-    without access to patients in the admin (QA, manufacturing)."""
-    if request.user.is_superuser:
-        return queryset
-    queryset = queryset.filter(id__in=reminders_visible_to(request.user).values("id"))
-    if not request.user.has_perm("tracker.view_patient"):
-        queryset = queryset.filter(patient__isnull=True)
-    return queryset
-
-
 class NotificationInline(ReadOnlyInline):
     model = Notification
     fields = ["created_at", "channel", "recipient", "reason", "status", "attempts", "sent_at", "last_error"]
@@ -232,7 +217,7 @@ class ReminderAdmin(ProjectAdmin):
     search_fields = ["message", "patient__mrn", "patient__family_name", "patient__given_name"]
     ordering = [URGENT_FIRST.asc(), "due_at", "id"]
     show_full_result_count = False
-    fields = [
+    fields = readonly_fields = (
         "severity_badge",
         "kind",
         "message",
@@ -247,13 +232,13 @@ class ReminderAdmin(ProjectAdmin):
         "resolved",
         "resolution",
         "created_at",
-    ]
-    readonly_fields = fields
+    )
     inlines = [NotificationInline]
     actions = ["acknowledge", "resolve"]
 
-    def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        return reminders_for(request, queryset)
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        # Who sees a reminder about a patient is the API's rule too (tracker.selectors).
+        return reminders_visible_to(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -301,25 +286,21 @@ class ReminderAdmin(ProjectAdmin):
             return "-"
         return f"{when(obj.resolved_at)} by {obj.resolved_by or 'the system'}"
 
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
-    ) -> HttpResponse:
-        reminder = self.get_object(request, unquote(object_id))
-        extra_context = dict(extra_context or {})
-        if reminder is not None:
-            done = f" · resolved {self.resolved(reminder)}: {reminder.resolution}" if reminder.resolved_at else ""
-            extra_context["record_panel"] = panel(
+    def record_context(self, request: HttpRequest, obj: Reminder) -> dict[str, Any]:
+        done = f" · resolved {self.resolved(obj)}: {obj.resolution}" if obj.resolved_at else ""
+        return {
+            "record_panel": panel(
                 format_html(
                     '<p class="fs-lg m-b6">{}<strong>{}</strong></p><p class="m-0">{} &middot; due {}{}</p>',
-                    "URGENT: " if reminder.severity == Severity.URGENT else "",
-                    reminder.message,
-                    reminder.get_status_display(),
-                    when(reminder.due_at),
+                    "URGENT: " if obj.severity == Severity.URGENT else "",
+                    obj.message,
+                    obj.get_status_display(),
+                    when(obj.due_at),
                     done,
                 ),
-                alert=reminder.severity == Severity.URGENT and reminder.status != ReminderStatus.RESOLVED,
+                alert=obj.severity == Severity.URGENT and obj.status != ReminderStatus.RESOLVED,
             )
-        return super().change_view(request, object_id, form_url, extra_context)
+        }
 
     # --- acknowledge and resolve -----------------------------------------------------------------------------
 
@@ -335,7 +316,7 @@ class ReminderAdmin(ProjectAdmin):
                 messages.info(request, f"Reminder {reminder.pk} is already {reminder.get_status_display().lower()}.")
                 continue
             try:
-                reminder_acknowledge(reminder_id=reminder.pk, actor=request.user)
+                reminder_acknowledge(reminder_id=reminder.pk, actor=acting_user(request))
             except DomainError as exc:
                 messages.error(request, f"Reminder {reminder.pk}: {domain_message(exc)}")
             else:
@@ -381,7 +362,7 @@ class ReminderAdmin(ProjectAdmin):
             for reminder in reminders:
                 try:
                     resolved = reminder_resolve(
-                        reminder_id=reminder.pk, actor=request.user, resolution=form.cleaned_data["resolution"]
+                        reminder_id=reminder.pk, actor=acting_user(request), resolution=form.cleaned_data["resolution"]
                     )
                 except DomainError as exc:
                     messages.error(request, f"Reminder {reminder.pk}: {domain_message(exc)}")
@@ -430,7 +411,7 @@ class NotificationAdmin(ProjectAdmin):
     list_select_related = ["reminder"]
     search_fields = ["recipient", "last_error"]
     show_full_result_count = False
-    fields = [
+    fields = readonly_fields = (
         "reminder_link",
         "channel",
         "webhook",
@@ -444,11 +425,10 @@ class NotificationAdmin(ProjectAdmin):
         "response_status",
         "last_error",
         "created_at",
-    ]
-    readonly_fields = fields
+    )
 
-    def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        return queryset.filter(reminder__in=reminders_for(request, Reminder.objects.all()).values("id"))
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return notifications_visible_to(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -463,33 +443,3 @@ class NotificationAdmin(ProjectAdmin):
     @admin.display(description="reminder")
     def reminder_link(self, obj: Notification) -> str:
         return admin_link(obj.reminder, obj.reminder.message)
-
-
-# --- webhooks --------------------------------------------------------------------------------------------------
-
-
-@admin.register(Webhook)
-class WebhookAdmin(ProjectAdmin):
-    """Endpoints that receive reminders as signed JSON. The secret is write-only: typed in, never shown again."""
-
-    form = WebhookForm
-    list_display = ["name", "url", "facility", "is_active", "created_at"]
-    list_filter = ["is_active", facility_filter("facility")]
-    list_select_related = ["facility"]
-    search_fields = ["name", "url"]
-    fields = ["name", "url", "secret", "facility", "is_active", "created_at"]
-    readonly_fields = ["created_at"]
-    # The audit trail records every column; the secret is shown there only as changed, never its value.
-    history_redacted_fields = frozenset({"secret"})
-
-    def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        return queryset.filter(facility_id__in=user_facility_ids(request.user))
-
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change=change, **kwargs)
-        return type(form.__name__, (form,), {"request_user": request.user})
-
-    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
-        if db_field.name == "facility":
-            kwargs["queryset"] = member_facilities(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)

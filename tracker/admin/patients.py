@@ -6,87 +6,66 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 from django.db import models
-from django.forms import BaseForm, BaseFormSet
+from django.forms import BaseFormSet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from products.access import may_see_patients, user_facility_ids
-from products.admin.base import ReadOnlyInline, ServiceAdmin
-from products.admin.chain import admin_link, chain_cancel_many, member_facilities
-from products.admin_forms import ServiceModelForm
-from products.models import Product
-from tracker.models import Patient, PatientWeight, TherapyOrder
+from products.admin.base import ReadOnlyInline, acting_user
+from products.admin.chain import chain_cancel_many
+from products.admin.links import add_url, admin_link, changelist_url
+from products.admin_forms import ServiceForm
+from products.models import Collection, Product
+from products.selectors import member_facilities
+from tracker.access import may_see_patients
+from tracker.admin.base import PatientDataAdmin
+from tracker.models import (
+    AdverseEvent,
+    Assessment,
+    FollowUpVisit,
+    Intervention,
+    Patient,
+    PatientWeight,
+    Reminder,
+    ScheduledCheck,
+    TherapyOrder,
+)
+from tracker.selectors import orders_visible_to, patients_visible_to
 from tracker.services.orders import order_create, patient_create
-
-
-def patients_visible_to(request: HttpRequest) -> models.QuerySet[Patient]:
-    patients = Patient.objects.select_related("facility")
-    if request.user.is_superuser:
-        return patients
-    if not may_see_patients(request.user):
-        return patients.none()
-    return patients.filter(facility_id__in=user_facility_ids(request.user))
-
-
-class PatientDataAdmin(ServiceAdmin):
-    """Scoped to the user's facilities; invisible to anyone who may not see patient data."""
-
-    facility_path = "facility"
-
-    def scope_queryset(self, request: HttpRequest, queryset: models.QuerySet) -> models.QuerySet:
-        if not may_see_patients(request.user):
-            return queryset.none()
-        return queryset.filter(**{f"{self.facility_path}__in": user_facility_ids(request.user)})
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return may_see_patients(request.user) and super().has_module_permission(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return may_see_patients(request.user) and super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return may_see_patients(request.user) and super().has_add_permission(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        # Recorded through a service; there is no service to edit them (yet), so the page is read-only.
-        return obj is None and may_see_patients(request.user) and super().has_change_permission(request, obj)
-
 
 # What is recorded for a patient, from the patient's page: (permission, model name, label).
 PATIENT_RECORDS = [
-    ("add_therapyorder", "therapyorder", "Order a therapy"),
-    ("add_patientweight", "patientweight", "Record a weight"),
-    ("add_assessment", "assessment", "Record an assessment"),
-    ("add_intervention", "intervention", "Record an intervention"),
-    ("add_adverseevent", "adverseevent", "Record an adverse event"),
-    ("add_followupvisit", "followupvisit", "Record a follow-up visit"),
+    ("add_therapyorder", TherapyOrder, "Order a therapy"),
+    ("add_patientweight", PatientWeight, "Record a weight"),
+    ("add_assessment", Assessment, "Record an assessment"),
+    ("add_intervention", Intervention, "Record an intervention"),
+    ("add_adverseevent", AdverseEvent, "Record an adverse event"),
+    ("add_followupvisit", FollowUpVisit, "Record a follow-up visit"),
 ]
-# The patient's records as lists: (permission, model name, label, filter).
+# The patient's records as lists: (permission, model, label, filter).
 PATIENT_LISTS = [
-    ("view_scheduledcheck", "scheduledcheck", "Scheduled checks", "patient__id__exact"),
-    ("view_reminder", "reminder", "Reminders", "patient__id__exact"),
+    ("view_scheduledcheck", ScheduledCheck, "Scheduled checks", "patient__id__exact"),
+    ("view_reminder", Reminder, "Reminders", "patient__id__exact"),
 ]
 
 
-def patient_record_links(request: HttpRequest, patient_id: str) -> list[tuple[str, str]]:
+def patient_record_links(request: HttpRequest, patient: Patient) -> list[tuple[str, str]]:
     user = request.user
     links = [
-        (label, f"{reverse(f'admin:tracker_{model}_add')}?patient={patient_id}")
+        (label, add_url(model, patient=patient.pk))
         for perm, model, label in PATIENT_RECORDS
         if user.has_perm(f"tracker.{perm}")
     ]
     links += [
-        (label, f"{reverse(f'admin:tracker_{model}_changelist')}?{lookup}={patient_id}")
+        (label, changelist_url(model, **{lookup: patient.pk}))
         for perm, model, label, lookup in PATIENT_LISTS
         if user.has_perm(f"tracker.{perm}")
     ]
     return links
 
 
-class PatientAddForm(ServiceModelForm):
+class PatientAddForm(ServiceForm):
     class Meta:
         model = Patient
         fields = ["facility", "mrn", "given_name", "family_name", "birth_date", "sex", "weight_kg"]
@@ -144,6 +123,9 @@ class PatientAdmin(PatientDataAdmin):
     # weight_kg shows the latest dated weight; the weights below are the record doses are computed from.
     inlines = [OrderInline, WeightInline]
 
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return patients_visible_to(request.user)
+
     def get_queryset(self, request: HttpRequest) -> models.QuerySet:
         return super().get_queryset(request).prefetch_related("orders__chain")
 
@@ -152,14 +134,11 @@ class PatientAdmin(PatientDataAdmin):
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "facility":
-            kwargs["queryset"] = member_facilities(request)
+            kwargs["queryset"] = member_facilities(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
-        extra_context = dict(extra_context or {})
-        if may_see_patients(request.user):
-            extra_context["object_links"] = patient_record_links(request, object_id)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def record_context(self, request: HttpRequest, obj: Patient) -> dict[str, Any]:
+        return {"object_links": patient_record_links(request, obj)}
 
     @admin.display(description="name", ordering="family_name")
     def display_name(self, obj: Patient) -> str:
@@ -169,10 +148,9 @@ class PatientAdmin(PatientDataAdmin):
     def cois(self, obj: Patient) -> str:
         return ", ".join(order.chain.coi for order in obj.orders.all()) or "-"
 
-    def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
-        data = form.cleaned_data
+    def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Patient:
         return patient_create(
-            actor=request.user,
+            actor=acting_user(request),
             facility=data["facility"],
             mrn=data["mrn"],
             given_name=data["given_name"],
@@ -183,7 +161,7 @@ class PatientAdmin(PatientDataAdmin):
         )
 
 
-class OrderAddForm(ServiceModelForm):
+class OrderAddForm(ServiceForm):
     note = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     class Meta:
@@ -193,7 +171,6 @@ class OrderAddForm(ServiceModelForm):
 
 @admin.register(TherapyOrder)
 class TherapyOrderAdmin(PatientDataAdmin):
-    facility_path = "patient__facility"
     list_display = ["coi", "patient_name", "mrn", "product", "status", "ordered_by", "ordered_at"]
     list_filter = ["chain__status", "product", ("patient__facility", admin.RelatedOnlyFieldListFilter), "ordered_at"]
     list_select_related = ["chain", "patient", "product", "ordered_by"]
@@ -216,9 +193,12 @@ class TherapyOrderAdmin(PatientDataAdmin):
     readonly_fields = ["coi", "chain_link", "status", "patient_link", "mrn"]
     actions = ["cancel"]
 
+    def visible(self, request: HttpRequest) -> models.QuerySet:
+        return orders_visible_to(request.user)
+
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "patient":
-            kwargs["queryset"] = patients_visible_to(request)
+            kwargs["queryset"] = patients_visible_to(request.user)
         elif db_field.name == "product":
             kwargs["queryset"] = Product.objects.filter(is_active=True)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
@@ -226,20 +206,16 @@ class TherapyOrderAdmin(PatientDataAdmin):
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         return {"patient": request.GET.get("patient")}
 
-    def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None) -> Any:
-        order = self.get_object(request, unquote(object_id))
-        extra_context = dict(extra_context or {})
-        if order is not None:
-            coi = order.chain.coi
-            extra_context["object_links"] = [
-                (label, f"{reverse(f'admin:tracker_{model}_add')}?coi={coi}")
-                for perm, model, label in (
-                    ("add_conditioning", "conditioning", "Record conditioning"),
-                    ("add_administration", "administration", "Record the administration"),
-                )
-                if request.user.has_perm(f"tracker.{perm}")
-            ]
-        return super().change_view(request, object_id, form_url, extra_context)
+    def record_context(self, request: HttpRequest, obj: TherapyOrder) -> dict[str, Any]:
+        links = [
+            (label, f"{reverse(f'admin:tracker_{model}_add')}?coi={obj.chain.coi}")
+            for perm, model, label in (
+                ("add_conditioning", "conditioning", "Record conditioning"),
+                ("add_administration", "administration", "Record the administration"),
+            )
+            if request.user.has_perm(f"tracker.{perm}")
+        ]
+        return {"object_links": links}
 
     @admin.display(description="COI", ordering="chain__coi")
     def coi(self, obj: TherapyOrder) -> str:
@@ -263,19 +239,16 @@ class TherapyOrderAdmin(PatientDataAdmin):
 
     @admin.display(description="chain of identity")
     def chain_link(self, obj: TherapyOrder) -> str:
-        collect = reverse("admin:products_collection_add")
-        return format_html(
-            '{} &middot; <a href="{}?coi={}">record a collection</a>', admin_link(obj.chain), collect, obj.chain.coi
-        )
+        collect = add_url(Collection, coi=obj.chain.coi)
+        return format_html('{} &middot; <a href="{}">record a collection</a>', admin_link(obj.chain), collect)
 
-    def service_create(self, request: HttpRequest, form: BaseForm, formsets: list[BaseFormSet]) -> models.Model:
-        data = form.cleaned_data
+    def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> TherapyOrder:
         return order_create(
-            actor=request.user, patient=data["patient"], product=data["product"], note=data.get("note", "")
+            actor=acting_user(request), patient=data["patient"], product=data["product"], note=data.get("note", "")
         )
 
-    def created_message(self, obj: models.Model) -> str | None:
-        return f"Chain of identity {obj.chain.coi} created for this order: label the collection with it."  # type: ignore[attr-defined]
+    def created_message(self, obj: TherapyOrder) -> str | None:
+        return f"Chain of identity {obj.chain.coi} created for this order: label the collection with it."
 
     def has_cancel_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("products.change_chainofidentity") and may_see_patients(request.user)

@@ -10,12 +10,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from products.api.permissions import MaySeePatients
-from tracker.api.reading_serializers import TimelineSerializer
+from tracker.api.permissions import MaySeePatients
+from tracker.api.timeline_serializers import TimelineSerializer
 from tracker.fhir import patient_fhir_bundle
 from tracker.forms import TimelineFilterForm
 from tracker.selectors import patients_visible_to
-from tracker.timeline import TimelineKind, patient_timeline
+from tracker.timeline.kinds import TimelineKind
+from tracker.timeline.query import patient_timeline
 
 PATIENT_DATA = [IsAuthenticated, MaySeePatients]
 NOT_YOURS = OpenApiResponse(description="No such patient at your facilities.")

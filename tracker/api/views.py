@@ -9,9 +9,9 @@ from rest_framework import generics
 from rest_framework.permissions import IsAuthenticated
 
 from products.api.mixins import ServiceCreateMixin, actor_of
-from products.api.permissions import MaySeePatients
 from products.api.views import write_responses
 from tracker.api.filters import OrderFilter, PatientFilter
+from tracker.api.permissions import MaySeePatients
 from tracker.api.serializers import (
     OrderInputSerializer,
     OrderSerializer,

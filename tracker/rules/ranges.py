@@ -51,3 +51,7 @@ VITALS: dict[str, Range] = {
     "spo2": SPO2,
     "oxygen_l_min": OXYGEN_L_MIN,
 }
+
+# Lymphodepletion comes in the days before the infusion (day 0), e.g. fludarabine and cyclophosphamide on days -5
+# to -3 (CAR-T labels); three weeks before is the earliest any regimen starts.
+CONDITIONING_DAY = Range(-21, 0, "", "A conditioning day")

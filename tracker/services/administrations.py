@@ -17,11 +17,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from products.access import user_roles
-from products.choices import BatchStatus, CoiStatus, Role, SignatureMeaning, UnitStatus
+from products.choices import BatchStatus, Role, SignatureMeaning, UnitStatus
 from products.errors import OutOfSequence, UnitExpired, UnitNotReleased
 from products.models import ChainOfIdentity, FacilityMembership, Unit
+from products.rules.chains import ChainEvent
 from products.rules.isbt128 import normalize
-from products.services.chains import chain_advance
+from products.services.chains import chain_apply
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
 from products.services.holds import require_not_on_hold
@@ -78,6 +79,7 @@ def administration_record(
     premedication: str = "",
     infusion_reaction: str = "",
     note: str = "",
+    now: datetime | None = None,
 ) -> Administration:
     """Record an administration after the bedside check; refuse (and write nothing) if any check fails.
 
@@ -94,10 +96,13 @@ def administration_record(
         scanned_birth_date=scanned_birth_date,
         verifier_username=(verifier_username or "").strip(),
     )
+    now = now or timezone.now()
     _require_input(scan, verifier_password)
-    checked = _bedside_check(actor, scan, lock=False)
+    checked = _bedside_check(actor, scan, lock=False, now=now)
     # Only now, with every other check passed, is anyone's password tried.
-    signature_verify(signer=checked.verifier, password=verifier_password, record=f"unit:{checked.unit.unit_id}")
+    signature_verify(
+        signer=checked.verifier, password=verifier_password, record=f"unit:{checked.unit.unit_id}", now=now
+    )
     return _administration_write(
         actor,
         scan,
@@ -106,6 +111,7 @@ def administration_record(
         premedication=premedication,
         infusion_reaction=infusion_reaction,
         note=note,
+        now=now,
     )
 
 
@@ -121,7 +127,7 @@ def _require_input(scan: BedsideScan, verifier_password: str) -> None:
         raise ValidationError(errors)
 
 
-def _bedside_check(actor: AbstractBaseUser, scan: BedsideScan, *, lock: bool) -> Checked:
+def _bedside_check(actor: AbstractBaseUser, scan: BedsideScan, *, lock: bool, now: datetime) -> Checked:
     """Every refusal but the password's, in the contract's order. Reads only (`lock` takes the unit's row lock)."""
     # 1. The caller's own rights.
     require_role(actor, *PATIENT_ROLES, action="record administrations")
@@ -131,7 +137,7 @@ def _bedside_check(actor: AbstractBaseUser, scan: BedsideScan, *, lock: bool) ->
         raise ValidationError({"coi": [f"No order with COI {scan.coi}."]})
     patient = order.patient
     require_member(actor, patient.facility)
-    not_in_future(scan.administered_at, "administered_at")
+    not_in_future(scan.administered_at, "administered_at", now=now)
     units = Unit.objects.select_related("batch__product", "current_facility")
     if lock:
         # The unit row lock makes a concurrent second administration of this bag wait, then fail below.
@@ -211,9 +217,10 @@ def _administration_write(
     premedication: str,
     infusion_reaction: str,
     note: str,
+    now: datetime,
 ) -> Administration:
     # Everything again under the unit's row lock: the state may have changed since the first pass.
-    checked = _bedside_check(actor, scan, lock=True)
+    checked = _bedside_check(actor, scan, lock=True, now=now)
     order, patient, unit = checked.order, checked.patient, checked.unit
     signature = signature_capture(
         signer=checked.verifier,
@@ -221,6 +228,7 @@ def _administration_write(
         meaning=SignatureMeaning.VERIFICATION,
         statement="Bedside identity check verified",
         record=f"unit:{unit.unit_id}",
+        now=now,
     )
     # The weight of the infusion day, not whatever the patient record says later.
     weight = weight_on(patient_id=patient.id, day=timezone.localdate(scan.administered_at))
@@ -249,8 +257,9 @@ def _administration_write(
         raise AlreadyAdministered() from exc
     unit_mark_administered(unit=unit, at=scan.administered_at)
     chain = ChainOfIdentity.objects.select_for_update().get(id=order.chain_id)
-    if chain.status != CoiStatus.ADMINISTERED:
-        chain_advance(chain=chain, to=CoiStatus.ADMINISTERED)
+    chain_apply(chain=chain, event=ChainEvent.ADMINISTERED)
     # In the same transaction: an administration never exists without its monitoring schedule (one per course).
-    course_schedule_sync(order_id=order.id, resolution="Rescheduled: an earlier infusion of the course was recorded")
+    course_schedule_sync(
+        order_id=order.id, resolution="Rescheduled: an earlier infusion of the course was recorded", now=now
+    )
     return administration

@@ -2,7 +2,6 @@
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -15,8 +14,22 @@ from products.audit import audit_patient_reason
 from products.choices import CheckKind, CoiStatus
 from products.errors import IllegalTransition
 from products.services.collections import not_in_future
+from products.services.common import UNSET, Unset, given, model_update, refuse_unknown_fields
 from products.services.guards import require_member, require_role
-from tracker.choices import RcvResult, ReminderStatus, SurvivalStatus
+from tracker.choices import (
+    CerebralEdema,
+    Consciousness,
+    GradingSystem,
+    Hypotension,
+    Hypoxia,
+    Indication,
+    Outcome,
+    RcvResult,
+    Relatedness,
+    ReminderStatus,
+    Seizure,
+    SurvivalStatus,
+)
 from tracker.models import (
     AdverseEvent,
     Assessment,
@@ -29,7 +42,7 @@ from tracker.models import (
 )
 from tracker.rules import adverse_events as ae_rules
 from tracker.rules import grading
-from tracker.rules.ranges import TEMPERATURE_C, VITALS, WELLBEING_SCORE
+from tracker.rules.ranges import CONDITIONING_DAY, TEMPERATURE_C, VITALS, WELLBEING_SCORE
 from tracker.rules.reporting import report_clock
 from tracker.services.monitoring import assessment_followups, checks_complete, monitoring_end_for_death
 from tracker.services.orders import PATIENT_ROLES
@@ -40,6 +53,7 @@ def _authorise(actor: AbstractBaseUser, patient: Patient, action: str) -> None:
     require_member(actor, patient.facility)
 
 
+@refuse_unknown_fields
 @transaction.atomic
 def assessment_record(
     *,
@@ -47,23 +61,41 @@ def assessment_record(
     patient: Patient,
     assessed_at: datetime,
     temperature_c: Decimal | None = None,
-    hypotension: str = "none",
-    hypoxia: str = "none",
+    hypotension: str = Hypotension.NONE,
+    hypoxia: str = Hypoxia.NONE,
     fever_masked: bool = False,
     ice_score: int | None = None,
     ice_items: dict[str, int] | None = None,
     capd_score: int | None = None,
     capd_unable: bool = False,
-    consciousness: str = "alert",
-    seizure: str = "none",
+    consciousness: str = Consciousness.ALERT,
+    seizure: str = Seizure.NONE,
     motor_weakness: bool = False,
-    cerebral_edema: str = "none",
-    **extra: Any,
+    cerebral_edema: str = CerebralEdema.NONE,
+    heart_rate: int | None = None,
+    systolic_bp: int | None = None,
+    diastolic_bp: int | None = None,
+    respiratory_rate: int | None = None,
+    spo2: int | None = None,
+    oxygen_l_min: Decimal | None = None,
+    crp_mg_l: Decimal | None = None,
+    ferritin_ng_ml: Decimal | None = None,
+    il6_pg_ml: Decimal | None = None,
+    note: str = "",
+    now: datetime | None = None,
 ) -> Assessment:
     """Store the raw measurements and the grades computed from them (ASTCT 2019)."""
     _authorise(actor, patient, "record assessments")
-    not_in_future(assessed_at, "assessed_at")
-    _check_ranges(temperature_c=temperature_c, **extra)
+    not_in_future(assessed_at, "assessed_at", now=now)
+    vitals = {
+        "heart_rate": heart_rate,
+        "systolic_bp": systolic_bp,
+        "diastolic_bp": diastolic_bp,
+        "respiratory_rate": respiratory_rate,
+        "spo2": spo2,
+        "oxygen_l_min": oxygen_l_min,
+    }
+    _check_ranges({"temperature_c": temperature_c, **vitals})
     if grading.graded_with_capd(patient.birth_date, timezone.localdate(assessed_at)):
         _check_child_neuro(ice_score, ice_items, capd_score, capd_unable)
     else:
@@ -97,21 +129,25 @@ def assessment_record(
         seizure=seizure,
         motor_weakness=motor_weakness,
         cerebral_edema=cerebral_edema,
+        **vitals,
+        crp_mg_l=crp_mg_l,
+        ferritin_ng_ml=ferritin_ng_ml,
+        il6_pg_ml=il6_pg_ml,
+        note=note,
         crs_grade=crs,
         icans_grade=icans,
         assessed_by=actor,
-        **extra,
     )
-    assessment_followups(assessment=assessment)
+    assessment_followups(assessment=assessment, now=now)
     return assessment
 
 
-def _check_ranges(**measurements: Any) -> None:
+def _check_ranges(measurements: dict[str, object]) -> None:
     ranges = {"temperature_c": TEMPERATURE_C, **VITALS}
     errors = {
         field: [ranges[field].message]
         for field, value in measurements.items()
-        if field in ranges and value is not None and value not in ranges[field]
+        if value is not None and value not in ranges[field]
     }
     if errors:
         raise ValidationError(errors)
@@ -185,44 +221,95 @@ def _check_fever_may_be_masked(patient: Patient, assessed_at: datetime) -> None:
         )
 
 
+@refuse_unknown_fields
 @transaction.atomic
 def intervention_record(
-    *, actor: AbstractBaseUser, patient: Patient, given_at: datetime, **fields: Any
+    *,
+    actor: AbstractBaseUser,
+    patient: Patient,
+    given_at: datetime,
+    kind: str,
+    drug: str,
+    dose: Decimal | None = None,
+    dose_unit: str = "",
+    route: str = "",
+    indication: str = Indication.CRS,
+    note: str = "",
+    now: datetime | None = None,
 ) -> Intervention:
     _authorise(actor, patient, "record interventions")
-    not_in_future(given_at, "given_at")
-    dose = fields.get("dose")
+    not_in_future(given_at, "given_at", now=now)
     if dose is not None and Decimal(dose) <= 0:
         raise ValidationError({"dose": ["Must be more than 0."]})
-    return Intervention.objects.create(patient=patient, given_at=given_at, given_by=actor, **fields)
+    return Intervention.objects.create(
+        patient=patient,
+        given_at=given_at,
+        given_by=actor,
+        kind=kind,
+        drug=drug,
+        dose=dose,
+        dose_unit=dose_unit,
+        route=route,
+        indication=indication,
+        note=note,
+    )
 
 
+@refuse_unknown_fields
 @transaction.atomic
-def conditioning_record(*, actor: AbstractBaseUser, order: TherapyOrder, **fields: Any) -> Conditioning:
+def conditioning_record(
+    *,
+    actor: AbstractBaseUser,
+    order: TherapyOrder,
+    regimen: str,
+    drug: str,
+    dose: Decimal,
+    dose_unit: str = "mg/m2",
+    given_on: date,
+    day_relative: int,
+    now: datetime | None = None,
+) -> Conditioning:
     _authorise(actor, order.patient, "record conditioning")
     if order.chain.status == CoiStatus.CANCELLED:
         raise IllegalTransition(f"Order {order.chain.coi} is cancelled.")
-    if fields.get("given_on") and fields["given_on"] > timezone.localdate():
+    if given_on > timezone.localdate(now):
         raise ValidationError({"given_on": ["Cannot be in the future."]})
-    # Lymphodepletion comes in the days before the infusion (e.g. Flu/Cy on days -5 to -3).
-    if fields.get("day_relative") is not None and not -21 <= fields["day_relative"] <= 0:
-        raise ValidationError({"day_relative": ["Conditioning days run from -21 to 0 (the infusion day)."]})
-    if fields.get("dose") is not None and Decimal(fields["dose"]) <= 0:
+    if day_relative not in CONDITIONING_DAY:
+        raise ValidationError(
+            {
+                "day_relative": [
+                    f"Conditioning days run from {CONDITIONING_DAY.low} to {CONDITIONING_DAY.high} (the infusion day)."
+                ]
+            }
+        )
+    if Decimal(dose) <= 0:
         raise ValidationError({"dose": ["Must be more than 0."]})
-    return Conditioning.objects.create(order=order, recorded_by=actor, **fields)
+    return Conditioning.objects.create(
+        order=order,
+        recorded_by=actor,
+        regimen=regimen,
+        drug=drug,
+        dose=dose,
+        dose_unit=dose_unit,
+        given_on=given_on,
+        day_relative=day_relative,
+    )
 
 
-def _check_ae_times(onset_at: datetime, aware_at: datetime, resolved_at: datetime | None) -> None:
-    not_in_future(onset_at, "onset_at")
-    not_in_future(aware_at, "aware_at")
+def _check_ae_times(
+    onset_at: datetime, aware_at: datetime, resolved_at: datetime | None, *, now: datetime | None
+) -> None:
+    not_in_future(onset_at, "onset_at", now=now)
+    not_in_future(aware_at, "aware_at", now=now)
     if aware_at < onset_at:
         raise ValidationError({"aware_at": ["Awareness cannot come before onset."]})
     if resolved_at is not None:
-        not_in_future(resolved_at, "resolved_at")
+        not_in_future(resolved_at, "resolved_at", now=now)
         if resolved_at < onset_at:
             raise ValidationError({"resolved_at": ["Resolution cannot come before onset."]})
 
 
+@refuse_unknown_fields
 @transaction.atomic
 def adverse_event_record(
     *,
@@ -233,10 +320,15 @@ def adverse_event_record(
     onset_at: datetime,
     aware_at: datetime,
     serious: bool,
-    expected: bool,
+    expected: bool | None,
     resolved_at: datetime | None = None,
-    outcome: str = "ongoing",
-    **fields: Any,
+    outcome: str = Outcome.ONGOING,
+    term_text: str = "",
+    meddra_code: str = "",
+    grading_system: str = GradingSystem.CTCAE,
+    relatedness: str = Relatedness.POSSIBLE,
+    description: str = "",
+    now: datetime | None = None,
 ) -> AdverseEvent:
     """Record an adverse event. Grade 4 or 5 or a fatal outcome makes it serious whatever `serious` says, grade 5
     makes it fatal (tracker.rules.adverse_events), and a fatal event ends the patient's monitoring schedule."""
@@ -245,7 +337,7 @@ def adverse_event_record(
         raise ValidationError({"expected": [EXPECTED_REQUIRED]})
     if grade not in ae_rules.GRADE:
         raise ValidationError({"grade": [ae_rules.GRADE.message]})
-    _check_ae_times(onset_at, aware_at, resolved_at)
+    _check_ae_times(onset_at, aware_at, resolved_at, now=now)
     outcome = ae_rules.outcome_of(grade=grade, outcome=outcome)
     serious = ae_rules.is_serious(grade=grade, outcome=outcome, serious=serious)
     clock = report_clock(serious=serious, expected=expected, aware_at=aware_at)
@@ -262,58 +354,96 @@ def adverse_event_record(
         report_due_at=clock.due_at,
         report_rule=clock.rule,
         recorded_by=actor,
-        **fields,
+        term_text=term_text,
+        meddra_code=meddra_code,
+        grading_system=grading_system,
+        relatedness=relatedness,
+        description=description,
     )
     if ae_rules.is_fatal(grade=grade, outcome=outcome):
-        monitoring_end_for_death(patient_id=patient.id, record=f"adverse_event:{event.id}")
+        monitoring_end_for_death(patient_id=patient.id, record=f"adverse_event:{event.id}", now=now)
     return event
 
 
 EXPECTED_REQUIRED = "Say whether the product's label lists this event (yes or no): it decides the report deadline."
 
 
+@refuse_unknown_fields
 @transaction.atomic
 def adverse_event_update(
-    *, actor: AbstractBaseUser, event_id: int, aware_at_reason: str = "", **changes: Any
+    *,
+    actor: AbstractBaseUser,
+    event_id: int,
+    aware_at_reason: str = "",
+    term: str | Unset = UNSET,
+    term_text: str | Unset = UNSET,
+    meddra_code: str | Unset = UNSET,
+    grade: int | Unset = UNSET,
+    grading_system: str | Unset = UNSET,
+    onset_at: datetime | Unset = UNSET,
+    aware_at: datetime | Unset = UNSET,
+    resolved_at: datetime | Unset | None = UNSET,
+    outcome: str | Unset = UNSET,
+    serious: bool | Unset = UNSET,
+    expected: bool | Unset | None = UNSET,
+    relatedness: str | Unset = UNSET,
+    description: str | Unset = UNSET,
+    now: datetime | None = None,
 ) -> AdverseEvent:
     """Change an adverse event (resolution, outcome, seriousness...); the report clock is recomputed.
 
+    What may change is the rule's list (tracker.rules.adverse_events.EDITABLE); a field not given stays as it is.
     Moving `aware_at` follows tracker.rules.adverse_events.aware_clock, for the API and the admin alike: free
     while no deadline is set; with a reason once one is (who, when and why are kept on the event and in the audit
     trail); never once the report has been submitted (409 `illegal_transition`).
     """
     event = AdverseEvent.objects.select_for_update(of=("self",)).select_related("patient__facility").get(id=event_id)
     _authorise(actor, event.patient, "change adverse events")
-    unknown = set(changes) - set(ae_rules.EDITABLE)
-    if unknown:
-        raise ValidationError({field: ["Not editable."] for field in sorted(unknown)})
-    if "expected" in changes and changes["expected"] is None:
+    if expected is None:
         raise ValidationError({"expected": [EXPECTED_REQUIRED]})
     was_fatal = ae_rules.is_fatal(grade=event.grade, outcome=event.outcome)
-    moves_clock = "aware_at" in changes and changes["aware_at"] != event.aware_at
-    for field, value in changes.items():
-        setattr(event, field, value)
+    aware_before = event.aware_at
+    changed = model_update(
+        instance=event,
+        fields=ae_rules.EDITABLE,
+        data=given(
+            term=term,
+            term_text=term_text,
+            meddra_code=meddra_code,
+            grade=grade,
+            grading_system=grading_system,
+            onset_at=onset_at,
+            aware_at=aware_at,
+            resolved_at=resolved_at,
+            outcome=outcome,
+            serious=serious,
+            expected=expected,
+            relatedness=relatedness,
+            description=description,
+        ),
+    )
+    moves_clock = "aware_at" in changed and event.aware_at != aware_before
     if event.grade not in ae_rules.GRADE:
         raise ValidationError({"grade": [ae_rules.GRADE.message]})
     event.outcome = ae_rules.outcome_of(grade=event.grade, outcome=event.outcome)
     event.serious = ae_rules.is_serious(grade=event.grade, outcome=event.outcome, serious=event.serious)
-    _check_ae_times(event.onset_at, event.aware_at, event.resolved_at)
+    _check_ae_times(event.onset_at, event.aware_at, event.resolved_at, now=now)
     if moves_clock:
         # Judged on the deadline and submission as they stood before this change (neither is set by the caller).
         _check_clock_move(event, aware_at_reason)
     if moves_clock and event.report_due_at is not None:
         # Who moved the clock, when and why: on the event, and (as the reason) on its audit-trail row.
-        event.aware_at_changed_at, event.aware_at_changed_by = timezone.now(), actor
+        event.aware_at_changed_at, event.aware_at_changed_by = now or timezone.now(), actor
         event.aware_at_change_reason = aware_at_reason.strip()
         audit_patient_reason(f"Awareness time moved: {event.aware_at_change_reason}")
     clock = report_clock(serious=event.serious, expected=event.expected, aware_at=event.aware_at)
     if clock.due_at != event.report_due_at:
         # The old deadline's reminders no longer apply; the scan raises the new deadline's afresh.
-        _retire_report_reminders(event.id, resolution="Report deadline changed", actor=actor)
+        _retire_report_reminders(event.id, resolution="Report deadline changed", actor=actor, now=now)
     event.report_due_at, event.report_rule = clock.due_at, clock.rule
     event.save()
     if not was_fatal and ae_rules.is_fatal(grade=event.grade, outcome=event.outcome):
-        monitoring_end_for_death(patient_id=event.patient_id, record=f"adverse_event:{event.id}")
+        monitoring_end_for_death(patient_id=event.patient_id, record=f"adverse_event:{event.id}", now=now)
     return event
 
 
@@ -335,10 +465,10 @@ def _check_clock_move(event: AdverseEvent, reason: str) -> None:
         )
 
 
-def _retire_report_reminders(event_id: int, *, resolution: str, actor: AbstractBaseUser) -> None:
+def _retire_report_reminders(event_id: int, *, resolution: str, actor: AbstractBaseUser, now: datetime | None) -> None:
     Reminder.objects.filter(dedupe_key__startswith=f"ae:{event_id}:").exclude(status=ReminderStatus.RESOLVED).update(
         status=ReminderStatus.RESOLVED,
-        resolved_at=timezone.now(),
+        resolved_at=now or timezone.now(),
         resolved_by=actor,
         resolution=resolution,
         dedupe_key=Concat(F("dedupe_key"), Value("~"), Cast("id", output_field=CharField())),
@@ -346,47 +476,78 @@ def _retire_report_reminders(event_id: int, *, resolution: str, actor: AbstractB
 
 
 @transaction.atomic
-def adverse_event_mark_reported(*, actor: AbstractBaseUser, event_id: int, at: datetime | None = None) -> AdverseEvent:
+def adverse_event_mark_reported(
+    *, actor: AbstractBaseUser, event_id: int, at: datetime | None = None, now: datetime | None = None
+) -> AdverseEvent:
+    """The expedited report went to the regulator `at` (default: now); its deadline reminders are resolved."""
+    now = now or timezone.now()
     event = AdverseEvent.objects.select_for_update(of=("self",)).select_related("patient__facility").get(id=event_id)
     _authorise(actor, event.patient, "record report submissions")
     if event.report_submitted_at is not None:
         raise IllegalTransition(f"The report was already submitted at {event.report_submitted_at.isoformat()}.")
-    event.report_submitted_at = at or timezone.now()
-    not_in_future(event.report_submitted_at, "report_submitted_at")
+    event.report_submitted_at = at or now
+    not_in_future(event.report_submitted_at, "report_submitted_at", now=now)
     if event.report_submitted_at < event.aware_at:
         raise ValidationError({"report_submitted_at": ["A report cannot be submitted before awareness."]})
     event.save(update_fields=["report_submitted_at", "updated_at"])
-    _retire_report_reminders(event.id, resolution="Report submitted", actor=actor)
+    _retire_report_reminders(event.id, resolution="Report submitted", actor=actor, now=now)
     return event
 
 
+@refuse_unknown_fields
 @transaction.atomic
 def follow_up_record(
-    *, actor: AbstractBaseUser, patient: Patient, visit_date: date, survival_status: str = "alive", **fields: Any
+    *,
+    actor: AbstractBaseUser,
+    patient: Patient,
+    visit_date: date,
+    survival_status: str = SurvivalStatus.ALIVE,
+    disease_response: str = "",
+    death_date: date | None = None,
+    cause_of_death: str = "",
+    new_malignancy: bool = False,
+    malignancy_description: str = "",
+    car_testing_requested: bool = False,
+    rcv_result: str = RcvResult.NOT_DONE,
+    wellbeing_score: int | None = None,
+    patient_reported: str = "",
+    note: str = "",
+    now: datetime | None = None,
 ) -> FollowUpVisit:
     _authorise(actor, patient, "record follow-up visits")
-    today = timezone.localdate()
+    today = timezone.localdate(now)
     if visit_date > today:
         raise ValidationError({"visit_date": ["Cannot be in the future."]})
-    death_date = fields.get("death_date")
     if survival_status == SurvivalStatus.DEAD and death_date is None:
         raise ValidationError({"death_date": ["Required when the patient has died."]})
     if death_date is not None and (survival_status != SurvivalStatus.DEAD or death_date > today):
         raise ValidationError({"death_date": ["Only for a patient who has died, and not in the future."]})
-    score = fields.get("wellbeing_score")
-    if score is not None and score not in WELLBEING_SCORE:
+    if wellbeing_score is not None and wellbeing_score not in WELLBEING_SCORE:
         raise ValidationError({"wellbeing_score": [WELLBEING_SCORE.message]})
-    if fields.get("car_testing_requested") and not fields.get("new_malignancy"):
+    if car_testing_requested and not new_malignancy:
         raise ValidationError({"car_testing_requested": ["Only with a new malignancy to test."]})
     visit = FollowUpVisit.objects.create(
-        patient=patient, visit_date=visit_date, survival_status=survival_status, recorded_by=actor, **fields
+        patient=patient,
+        visit_date=visit_date,
+        survival_status=survival_status,
+        recorded_by=actor,
+        disease_response=disease_response,
+        death_date=death_date,
+        cause_of_death=cause_of_death,
+        new_malignancy=new_malignancy,
+        malignancy_description=malignancy_description,
+        car_testing_requested=car_testing_requested,
+        rcv_result=rcv_result,
+        wellbeing_score=wellbeing_score,
+        patient_reported=patient_reported,
+        note=note,
     )
     kinds = [CheckKind.FOLLOW_UP, CheckKind.MALIGNANCY_SCREEN]
     if visit.rcv_result != RcvResult.NOT_DONE:
         kinds.append(CheckKind.RCV_TEST)
     # A visit is dated, not timed: it counts at noon UTC of its day.
     at = datetime.combine(visit_date, time(12), tzinfo=UTC)
-    checks_complete(patient_id=patient.id, kinds=kinds, at=at, record=f"follow_up:{visit.id}")
+    checks_complete(patient_id=patient.id, kinds=kinds, at=at, record=f"follow_up:{visit.id}", now=now)
     if visit.survival_status == SurvivalStatus.DEAD:
-        monitoring_end_for_death(patient_id=patient.id, record=f"follow_up:{visit.id}")
+        monitoring_end_for_death(patient_id=patient.id, record=f"follow_up:{visit.id}", now=now)
     return visit

@@ -1,7 +1,7 @@
 """The monitoring schedule: instantiated at administration, completed by clinical records, escalated by grades."""
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -11,24 +11,22 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from products.audit import audit_patient_reason
-from products.choices import CheckKind, CoiStatus, Severity
+from products.choices import CheckKind, Severity
 from products.errors import IllegalTransition, OutOfSequence, UnitExpired
 from products.models import ChainOfIdentity, Unit
+from products.rules.chains import ChainEvent
 from products.rules.schedules import protocol_occurrences
 from products.selectors import protocol_step_rules
+from products.services.chains import chain_apply
 from products.services.guards import require_member, require_role
 from tracker.choices import CheckSource, CheckStatus, ReminderKind, ReminderStatus, SurvivalStatus
 from tracker.models import Administration, AdverseEvent, Assessment, FollowUpVisit, Reminder, ScheduledCheck
 from tracker.rules import adverse_events as ae_rules
 from tracker.rules.grading import URGENT_GRADE
+from tracker.rules.monitoring import CALM_ASSESSMENTS, ESCALATED_GRACE, ESCALATED_INTERVAL
 from tracker.services.notifications import notifications_for
 from tracker.services.orders import PATIENT_ROLES
 from tracker.services.registry import registry_forms_end_for_death, registry_forms_sync
-
-# CAR-T consensus practice: after CRS or ICANS grade >= 2 (URGENT_GRADE), assess every 4 hours until two
-# consecutive assessments grade below 2 (ASTCT 2019 grades; frequency per the issue's clinical rule).
-ESCALATED_INTERVAL = timedelta(hours=4)
-ESCALATED_GRACE = timedelta(hours=1)
 
 # Which clinical record completes which kind of check.
 ASSESSMENT_KINDS = (CheckKind.TOXICITY, CheckKind.INFUSION_REACTION, CheckKind.INFECTION)
@@ -71,7 +69,7 @@ def _resolve(reminders: QuerySet[Reminder], *, resolution: str, at: datetime) ->
     )
 
 
-def course_schedule_sync(*, order_id: int, resolution: str) -> None:
+def course_schedule_sync(*, order_id: int, resolution: str, now: datetime | None = None) -> None:
     """One course, one schedule: every unit given under one order (a multi-bag dose, CD4 and CD8 components)
     shares one monitoring schedule, counted from the order's first infusion that stands (not voided).
 
@@ -83,7 +81,7 @@ def course_schedule_sync(*, order_id: int, resolution: str) -> None:
     # The order's chain row lock: two units of one course recorded at once see each other's schedule, never
     # start two (administration_record already holds it; taking it again in the same transaction is free).
     ChainOfIdentity.objects.select_for_update(of=("self",)).filter(order__id=order_id).first()
-    now = timezone.now()
+    now = now or timezone.now()
     first = (
         Administration.objects.filter(order_id=order_id, voided_at=None)
         .select_related("unit__batch__product")
@@ -92,7 +90,7 @@ def course_schedule_sync(*, order_id: int, resolution: str) -> None:
     )
     course = ScheduledCheck.objects.filter(administration__order_id=order_id).exclude(status=CheckStatus.CANCELLED)
     # The course's registry documents are due from the same first infusion (post-market surveillance, issue #12).
-    registry_forms_sync(order_id=order_id, first=first)
+    registry_forms_sync(order_id=order_id, first=first, now=now)
     if first is None:
         cancelled = list(course.filter(status=CheckStatus.OPEN).values_list("id", flat=True))
         ScheduledCheck.objects.filter(id__in=cancelled).update(status=CheckStatus.CANCELLED)
@@ -122,7 +120,12 @@ def course_schedule_sync(*, order_id: int, resolution: str) -> None:
 
 @transaction.atomic
 def schedule_reschedule(
-    *, administration_id: int, actor: AbstractBaseUser, administered_at: datetime, reason: str
+    *,
+    administration_id: int,
+    actor: AbstractBaseUser,
+    administered_at: datetime,
+    reason: str,
+    now: datetime | None = None,
 ) -> Administration:
     """Correct the administration time: when it is (or becomes) the course's first infusion, every still-open
     protocol check moves with it."""
@@ -137,7 +140,8 @@ def schedule_reschedule(
     require_member(actor, administration.patient.facility)
     if administration.voided_at is not None:
         raise IllegalTransition("A voided administration cannot be corrected.")
-    if administered_at > timezone.now():
+    now = now or timezone.now()
+    if administered_at > now:
         raise ValidationError({"administered_at": ["Cannot be in the future."]})
     unit = administration.unit
     if unit.thawed_at is not None and administered_at < unit.thawed_at:
@@ -147,12 +151,16 @@ def schedule_reschedule(
     audit_patient_reason(reason)
     administration.administered_at = administered_at
     administration.save(update_fields=["administered_at", "updated_at"])
-    course_schedule_sync(order_id=administration.order_id, resolution="Rescheduled: administration time corrected")
+    course_schedule_sync(
+        order_id=administration.order_id, resolution="Rescheduled: administration time corrected", now=now
+    )
     return administration
 
 
 @transaction.atomic
-def administration_void(*, administration_id: int, actor: AbstractBaseUser, reason: str) -> Administration:
+def administration_void(
+    *, administration_id: int, actor: AbstractBaseUser, reason: str, now: datetime | None = None
+) -> Administration:
     """Mark an administration as entered in error: the unit goes back, and the course's schedule follows the
     infusions that stand (cancelled when none does; see course_schedule_sync)."""
     if not reason.strip():
@@ -167,7 +175,7 @@ def administration_void(*, administration_id: int, actor: AbstractBaseUser, reas
     if administration.voided_at is not None:
         raise IllegalTransition("The administration is already voided.")
     audit_patient_reason(reason)
-    now = timezone.now()
+    now = now or timezone.now()
     administration.voided_at, administration.voided_by, administration.void_reason = now, actor, reason.strip()
     administration.save(update_fields=["voided_at", "voided_by", "void_reason", "updated_at"])
     # Locks in the order administration_record takes them (the unit, then the chain): no deadlock between them.
@@ -176,15 +184,16 @@ def administration_void(*, administration_id: int, actor: AbstractBaseUser, reas
     unit.save(update_fields=["status", "updated_at"])
     chain = ChainOfIdentity.objects.select_for_update().get(id=administration.order.chain_id)
     course_schedule_sync(
-        order_id=administration.order_id, resolution="Rescheduled: the course's first infusion was voided"
+        order_id=administration.order_id, resolution="Rescheduled: the course's first infusion was voided", now=now
     )
     if not Administration.objects.filter(order__chain=chain, voided_at=None).exists():
-        chain.status = CoiStatus.RELEASED
-        chain.save(update_fields=["status", "updated_at"])
+        chain_apply(chain=chain, event=ChainEvent.ADMINISTRATION_VOIDED)
     return administration
 
 
-def checks_complete(*, patient_id: int, kinds: Iterable[str], at: datetime, record: str) -> list[int]:
+def checks_complete(
+    *, patient_id: int, kinds: Iterable[str], at: datetime, record: str, now: datetime | None = None
+) -> list[int]:
     """Complete, per kind, the check this record answers, and resolve its reminder.
 
     The earliest open check whose window holds `at` (the window opens as long before the due time as the
@@ -208,11 +217,11 @@ def checks_complete(*, patient_id: int, kinds: Iterable[str], at: datetime, reco
             status=CheckStatus.COMPLETED, completed_at=at, completed_by=record
         )
         completed.append(check.id)
-    _resolve_reminders(completed, resolution=f"Completed by {record}", at=timezone.now())
+    _resolve_reminders(completed, resolution=f"Completed by {record}", at=now or timezone.now())
     return completed
 
 
-def assessment_followups(*, assessment: Assessment) -> Reminder | None:
+def assessment_followups(*, assessment: Assessment, now: datetime | None = None) -> Reminder | None:
     """After an assessment: complete its checks; on grade >= 2 raise an urgent reminder and assess every 4 h.
 
     Runs in the assessment's transaction, so the reminder exists even if the broker is down.
@@ -220,8 +229,13 @@ def assessment_followups(*, assessment: Assessment) -> Reminder | None:
     kinds = list(ASSESSMENT_KINDS)
     if any(getattr(assessment, field) is not None for field in LAB_FIELDS):
         kinds.append(CheckKind.LABS)
+    now = now or timezone.now()
     checks_complete(
-        patient_id=assessment.patient_id, kinds=kinds, at=assessment.assessed_at, record=f"assessment:{assessment.id}"
+        patient_id=assessment.patient_id,
+        kinds=kinds,
+        at=assessment.assessed_at,
+        record=f"assessment:{assessment.id}",
+        now=now,
     )
 
     reminder = None
@@ -247,22 +261,22 @@ def assessment_followups(*, assessment: Assessment) -> Reminder | None:
                 f"at {assessment.assessed_at:%Y-%m-%d %H:%M} UTC. Assess every 4 h."
             ),
         )
-        notifications_for(reminder=reminder, reason="raised")
+        notifications_for(reminder=reminder, reason="raised", now=now)
     if administration is None:
         return reminder
     recent = list(
         Assessment.objects.filter(patient=patient, assessed_at__lte=assessment.assessed_at)
         .order_by("-assessed_at", "-id")
-        .values_list("crs_grade", "icans_grade")[:2]
+        .values_list("crs_grade", "icans_grade")[:CALM_ASSESSMENTS]
     )
-    calm = len(recent) == 2 and all(max(grades) < URGENT_GRADE for grades in recent)
+    calm = len(recent) == CALM_ASSESSMENTS and all(max(grades) < URGENT_GRADE for grades in recent)
     escalated = ScheduledCheck.objects.filter(
         patient=patient, source=CheckSource.TOXICITY_ESCALATION, status=CheckStatus.OPEN
     )
     if calm:
         cancelled = list(escalated.values_list("id", flat=True))
         escalated.update(status=CheckStatus.CANCELLED)
-        _resolve_reminders(cancelled, resolution="Two consecutive assessments below grade 2", at=timezone.now())
+        _resolve_reminders(cancelled, resolution="Two consecutive assessments below grade 2", at=now)
     elif worst >= URGENT_GRADE or escalated.exists() or _was_escalated(patient.id, assessment):
         if not escalated.filter(due_at__gt=assessment.assessed_at).exists():
             due = assessment.assessed_at + ESCALATED_INTERVAL
@@ -288,12 +302,12 @@ def patient_deceased(patient_id: int) -> bool:
     )
 
 
-def monitoring_end_for_death(*, patient_id: int, record: str) -> list[int]:
+def monitoring_end_for_death(*, patient_id: int, record: str, now: datetime | None = None) -> list[int]:
     """Death ends the monitoring schedule: the patient's open checks close as `deceased` (naming the record that
     says so) and their reminders, and the toxicity reminders asking to assess the patient, are resolved with
     that reason. The scan reads only open checks, so it raises nothing more for the patient. Expedited-report
     reminders stay: a fatal event's report is still due to the regulator."""
-    now = timezone.now()
+    now = now or timezone.now()
     ended = list(
         ScheduledCheck.objects.select_for_update()
         .filter(patient_id=patient_id, status=CheckStatus.OPEN)
@@ -323,14 +337,14 @@ def _was_escalated(patient_id: int, assessment: Assessment) -> bool:
 
 
 @transaction.atomic
-def reminder_acknowledge(*, reminder_id: int, actor: AbstractBaseUser) -> Reminder:
+def reminder_acknowledge(*, reminder_id: int, actor: AbstractBaseUser, now: datetime | None = None) -> Reminder:
     reminder = Reminder.objects.select_for_update(of=("self",)).select_related("facility").get(id=reminder_id)
     require_member(actor, reminder.facility)
     if reminder.status != ReminderStatus.OPEN:
         raise IllegalTransition(f"The reminder is already {reminder.status}.")
     reminder.status, reminder.acknowledged_at, reminder.acknowledged_by = (
         ReminderStatus.ACKNOWLEDGED,
-        timezone.now(),
+        now or timezone.now(),
         actor,
     )
     reminder.save(update_fields=["status", "acknowledged_at", "acknowledged_by"])
@@ -338,12 +352,14 @@ def reminder_acknowledge(*, reminder_id: int, actor: AbstractBaseUser) -> Remind
 
 
 @transaction.atomic
-def reminder_resolve(*, reminder_id: int, actor: AbstractBaseUser, resolution: str = "") -> Reminder:
+def reminder_resolve(
+    *, reminder_id: int, actor: AbstractBaseUser, resolution: str = "", now: datetime | None = None
+) -> Reminder:
     reminder = Reminder.objects.select_for_update(of=("self",)).select_related("facility").get(id=reminder_id)
     require_member(actor, reminder.facility)
     if reminder.status == ReminderStatus.RESOLVED:
         raise IllegalTransition("The reminder is already resolved.")
-    reminder.status, reminder.resolved_at, reminder.resolved_by = ReminderStatus.RESOLVED, timezone.now(), actor
+    reminder.status, reminder.resolved_at, reminder.resolved_by = ReminderStatus.RESOLVED, now or timezone.now(), actor
     reminder.resolution = resolution.strip() or "Resolved by hand"
     reminder.save(update_fields=["status", "resolved_at", "resolved_by", "resolution"])
     return reminder

@@ -15,7 +15,7 @@ import hmac
 import json
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from django.conf import settings
@@ -87,12 +87,16 @@ class ReminderRef(NamedTuple):
     patient_id: int | None
 
 
-def notifications_for(*, reminder: Reminder, reason: str) -> None:
-    notifications_for_many(reminders=[reminder], reason=reason)
+def notifications_for(*, reminder: Reminder, reason: str, now: datetime | None = None) -> None:
+    notifications_for_many(reminders=[reminder], reason=reason, now=now)
 
 
 def notifications_for_many(
-    *, reminders: Sequence[Reminder | ReminderRef], reason: str, owners: Sequence[str] | None = None
+    *,
+    reminders: Sequence[Reminder | ReminderRef],
+    reason: str,
+    owners: Sequence[str] | None = None,
+    now: datetime | None = None,
 ) -> None:
     """Record who must hear of these reminders (in the caller's transaction) and send after commit. `owners`: the
     roles whose work these reminders are, when not the usual ones (a registry document is the coordinators').
@@ -122,7 +126,7 @@ def notifications_for_many(
         ]
     if not rows:
         return
-    now = timezone.now()
+    now = now or timezone.now()
     for row in rows:
         row.next_attempt_at = now
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
@@ -166,9 +170,9 @@ def sign(secret: str, body: bytes, timestamp: str) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def _claim(notification_id: int) -> Notification | None:
+def _claim(notification_id: int, now: datetime | None = None) -> Notification | None:
     """Conditional update: of two workers given the same notification, only one sends it."""
-    now = timezone.now()
+    now = now or timezone.now()
     claimed = Notification.objects.filter(
         Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT),
         id=notification_id,
@@ -179,9 +183,10 @@ def _claim(notification_id: int) -> Notification | None:
     return Notification.objects.select_related("reminder__facility", "webhook").get(id=notification_id)
 
 
-def notification_send(*, notification_id: int) -> str:
+def notification_send(*, notification_id: int, now: datetime | None = None) -> str:
     """Send one notification if nobody else is; returns what happened (sent, retry, failed, skipped)."""
-    notification = _claim(notification_id)
+    now = now or timezone.now()
+    notification = _claim(notification_id, now)
     if notification is None:
         return "skipped"
     reminder = notification.reminder
@@ -189,13 +194,13 @@ def notification_send(*, notification_id: int) -> str:
         if notification.channel == Channel.EMAIL:
             _send_email(notification, reminder)
         else:
-            notification.response_status = _send_webhook(notification, reminder)
+            notification.response_status = _send_webhook(notification, reminder, now)
     except Exception as exc:  # noqa: BLE001 - any failure is retried with backoff
         failed = isinstance(exc, PermanentFailure) or notification.attempts >= MAX_ATTEMPTS
         Notification.objects.filter(id=notification.id).update(
             status=DeliveryStatus.FAILED if failed else DeliveryStatus.PENDING,
             claimed_at=None,
-            next_attempt_at=None if failed else timezone.now() + backoff(notification.attempts),
+            next_attempt_at=None if failed else now + backoff(notification.attempts),
             last_error=f"{type(exc).__name__}: {exc}"[:300],
         )
         logger.warning(
@@ -204,7 +209,7 @@ def notification_send(*, notification_id: int) -> str:
         return "failed" if failed else "retry"
     Notification.objects.filter(id=notification.id).update(
         status=DeliveryStatus.SENT,
-        sent_at=timezone.now(),
+        sent_at=now,
         response_status=notification.response_status,
         last_error="",
     )
@@ -233,12 +238,12 @@ class PermanentFailure(Exception):
     """A delivery that no retry can make succeed (its webhook was deactivated or removed)."""
 
 
-def _send_webhook(notification: Notification, reminder: Reminder) -> int:
+def _send_webhook(notification: Notification, reminder: Reminder, now: datetime) -> int:
     hook = notification.webhook
     if hook is None or not hook.is_active:
         raise PermanentFailure("webhook deactivated or removed")
     body = json.dumps(payload(reminder, notification.reason), sort_keys=True).encode()
-    timestamp = str(int(timezone.now().timestamp()))
+    timestamp = str(int(now.timestamp()))
     headers = {
         "Content-Type": "application/json",
         "User-Agent": "vein-to-vein-tracker",

@@ -1,6 +1,6 @@
 """Patients and therapy orders: the bridge from a person to a chain of identity."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -30,16 +30,18 @@ def patient_create(
     sex: str,
     weight_kg: Decimal | None = None,
     weighed_on: date | None = None,
+    now: datetime | None = None,
 ) -> Patient:
     """Register a patient; a weight given is the first of the patient's dated weights (default: weighed today)."""
+    today = timezone.localdate(now)
     require_role(actor, *PATIENT_ROLES, action="register patients")
     require_member(actor, facility)
     if facility.kind != FacilityKind.TREATMENT:
         raise ValidationError({"facility": ["Patients are registered at a treatment facility."]})
-    if birth_date > date.today():  # noqa: DTZ011 - a birth date is a calendar date, not an instant
+    if birth_date > today:
         raise ValidationError({"birth_date": ["Cannot be in the future."]})
     if weight_kg is not None:
-        _check_weight(weight_kg, weighed_on, birth_date)
+        _check_weight(weight_kg, weighed_on, birth_date, today=today)
     mrn = mrn.strip()
     if not mrn:
         raise ValidationError({"mrn": ["Required."]})
@@ -58,17 +60,17 @@ def patient_create(
         PatientWeight.objects.create(
             patient=patient,
             weight_kg=weight_kg,
-            measured_on=weighed_on or timezone.localdate(),
+            measured_on=weighed_on or today,
             recorded_by=actor,
             note="At registration",
         )
     return patient
 
 
-def _check_weight(weight_kg: Decimal, measured_on: date | None, birth_date: date) -> None:
+def _check_weight(weight_kg: Decimal, measured_on: date | None, birth_date: date, *, today: date) -> None:
     if Decimal(weight_kg) not in WEIGHT_KG:
         raise ValidationError({"weight_kg": [WEIGHT_KG.message]})
-    if measured_on is not None and measured_on > timezone.localdate():
+    if measured_on is not None and measured_on > today:
         raise ValidationError({"measured_on": ["A weight cannot be dated in the future."]})
     if measured_on is not None and measured_on < birth_date:
         raise ValidationError({"measured_on": ["A weight cannot be dated before the patient's birth."]})
@@ -76,14 +78,20 @@ def _check_weight(weight_kg: Decimal, measured_on: date | None, birth_date: date
 
 @transaction.atomic
 def patient_weight_record(
-    *, actor: AbstractBaseUser, patient_id: int, weight_kg: Decimal, measured_on: date, note: str = ""
+    *,
+    actor: AbstractBaseUser,
+    patient_id: int,
+    weight_kg: Decimal,
+    measured_on: date,
+    note: str = "",
+    now: datetime | None = None,
 ) -> PatientWeight:
     """Record a dated weight. Doses per kg use the latest weight on or before the infusion day, so a weight
     recorded later never changes the dose of an infusion already given; the patient record shows the latest."""
     patient = Patient.objects.select_for_update(of=("self",)).select_related("facility").get(id=patient_id)
     require_role(actor, *PATIENT_ROLES, action="record weights")
     require_member(actor, patient.facility)
-    _check_weight(weight_kg, measured_on, patient.birth_date)
+    _check_weight(weight_kg, measured_on, patient.birth_date, today=timezone.localdate(now))
     weight = PatientWeight.objects.create(
         patient=patient, weight_kg=weight_kg, measured_on=measured_on, recorded_by=actor, note=note.strip()
     )
@@ -102,6 +110,7 @@ def order_create(
     product: Product,
     collection_facility: Facility | None = None,
     note: str = "",
+    now: datetime | None = None,
 ) -> TherapyOrder:
     """Order a product for a patient; the product side gets a new COI carrying no patient identifier."""
     require_role(actor, *PATIENT_ROLES, action="order therapies")
@@ -110,5 +119,10 @@ def order_create(
         raise ValidationError({"product": [f"Product {product.code} is not active."]})
     if collection_facility is not None and collection_facility.kind == FacilityKind.MANUFACTURING:
         raise ValidationError({"collection_facility": ["Cells are collected at a collection or treatment facility."]})
-    chain = chain_create(product=product, treatment_facility=patient.facility, collection_facility=collection_facility)
-    return TherapyOrder.objects.create(patient=patient, product=product, chain=chain, ordered_by=actor, note=note)
+    now = now or timezone.now()
+    chain = chain_create(
+        product=product, treatment_facility=patient.facility, collection_facility=collection_facility, now=now
+    )
+    return TherapyOrder.objects.create(
+        patient=patient, product=product, chain=chain, ordered_by=actor, ordered_at=now, note=note
+    )

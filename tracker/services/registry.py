@@ -40,10 +40,9 @@ def _retire_reminders(form_ids: list[int], *, resolution: str, at: datetime) -> 
     )
 
 
-def registry_forms_sync(*, order_id: int, first: Administration | None) -> None:
+def registry_forms_sync(*, order_id: int, first: Administration | None, now: datetime) -> None:
     """The course's registry documents, due from its first standing infusion; runs in the caller's transaction
     (the order's chain row lock is held, so two infusions of one course never create them twice)."""
-    now = timezone.now()
     forms = {f.timepoint: f for f in RegistryForm.objects.filter(order_id=order_id)}
     if first is None:
         cancelled = [f.id for f in forms.values() if f.status == RegistryFormStatus.OPEN]
@@ -51,7 +50,7 @@ def registry_forms_sync(*, order_id: int, first: Administration | None) -> None:
         _retire_reminders(cancelled, resolution="Administration voided", at=now)
         return
     infused_on = timezone.localtime(first.administered_at).date()
-    today = timezone.localdate()
+    today = timezone.localdate(now)
     new, moved = [], []
     for timepoint in rules.TIMEPOINTS:
         due = rules.due_on(timepoint, infused_on)
@@ -127,5 +126,5 @@ def registry_remind_due(*, now: datetime, batch_size: int) -> int:
         )
         created = [ReminderRef(*row) for row in cursor.fetchall()]
         claimed = cursor.rowcount
-    notifications_for_many(reminders=created, reason="raised", owners=REGISTRY_OWNERS)
+    notifications_for_many(reminders=created, reason="raised", owners=REGISTRY_OWNERS, now=now)
     return max(claimed, len(created))

@@ -11,21 +11,19 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, OuterRef, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from products.choices import BatchStatus, HoldKind, HoldStatus, Severity, UnitStatus
-from products.models import Batch, Hold, Unit
+from products.alerts import ProductAlert, alert_windows, answered_alerts, batch_alerts, hold_alerts, unit_alerts
+from products.choices import Severity
 from tracker.choices import DeliveryStatus, ReminderKind, ReminderStatus
 from tracker.models import AdverseEvent, Notification, Reminder, TherapyOrder
+from tracker.rules.monitoring import REPORT_WARNING
 from tracker.services.notifications import CLAIM_TIMEOUT, ReminderRef, enqueue, notifications_for_many
 from tracker.services.registry import registry_remind_due
 
 # Rows per transaction: short transactions keep row locks brief and memory flat however much is due.
 BATCH_SIZE = 1000
-REPORT_WARNING = timedelta(days=3)  # "a serious adverse event's report deadline approaching (3 days before)"
-USE_BY_WARNING = timedelta(minutes=30)
 
 
 @dataclass
@@ -46,10 +44,11 @@ def monitoring_scan(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
     while (n := registry_remind_due(now=now, batch_size=batch_size)) > 0:
         result.counts["registry_reminded"] += n
     result.counts["report_reminders"] += _report_deadlines(now)
-    result.counts["unit_reminders"] += _unit_risks(now)
-    result.counts["batch_reminders"] += _quarantined_batches(now)
-    result.counts["hold_reminders"] += _open_holds(now)
-    result.counts["hold_reminders_resolved"] += _decided_holds(now)
+    windows = alert_windows()
+    result.counts["unit_reminders"] += _raise_alerts(unit_alerts(now=now, windows=windows))
+    result.counts["batch_reminders"] += _raise_alerts(batch_alerts(now=now, windows=windows))
+    result.counts["hold_reminders"] += _raise_alerts(hold_alerts(now=now, windows=windows))
+    result.counts["hold_reminders_resolved"] += _answered_alerts(now)
     result.counts["notifications_requeued"] += _requeue_notifications(now, batch_size)
     result.counts = +result.counts  # drop zeros
     return result
@@ -147,146 +146,47 @@ def _report_deadlines(now: datetime) -> int:
     return _raise(reminders)
 
 
-def _excursion_assessed() -> Exists:
-    """QA has decided every excursion hold of the unit: the "quarantine and assess" reminder has been answered."""
-    excursion_holds = Hold.objects.filter(unit_id=OuterRef("pk"), kind=HoldKind.EXCURSION)
-    return Exists(excursion_holds) & ~Exists(excursion_holds.filter(status=HoldStatus.OPEN))
-
-
-def _unit_patient(unit: Unit, orders: dict[int, TherapyOrder]) -> int | None:
-    """The patient, when the unit is at the patient's hospital; elsewhere the reminder is product-side only,
-    so the site that holds the bag (a factory, a depot) sees it and no patient data travels with it."""
-    order = orders.get(unit.chain_id) if unit.chain_id else None
-    if order is None or order.patient.facility_id != unit.current_facility_id:
+def _patient_at_site(alert: ProductAlert, orders: dict[int, TherapyOrder]) -> int | None:
+    """The patient, when the alert's unit is at the patient's hospital; elsewhere the reminder is product-side
+    only, so the site that holds the bag (a factory, a depot) sees it and no patient data travels with it."""
+    order = orders.get(alert.chain_id) if alert.chain_id else None
+    if order is None or order.patient.facility_id != alert.facility_id:
         return None
     return order.patient_id
 
 
-def _unit_risks(now: datetime) -> int:
-    live = ~Q(status__in=[UnitStatus.ADMINISTERED, UnitStatus.DISCARDED])
-    horizon = now + timedelta(days=settings.UNIT_EXPIRY_WARNING_DAYS)
-    units = list(
-        Unit.objects.filter(live)
-        .filter(
-            Q(expires_at__lte=horizon)
-            | Q(use_by__isnull=False, use_by__lte=now + USE_BY_WARNING)
-            | Q(temperature_excursion=True)
-        )
-        .annotate(excursion_assessed=_excursion_assessed())
-        .select_related("current_facility")
-    )
-    chain_ids = [u.chain_id for u in units if u.chain_id]
+def _raise_alerts(alerts: list[ProductAlert]) -> int:
+    """Product-side alerts (products.alerts) become reminders, with a patient only where the bag is theirs."""
+    chain_ids = {a.chain_id for a in alerts if a.chain_id}
     orders = {o.chain_id: o for o in TherapyOrder.objects.select_related("patient").filter(chain_id__in=chain_ids)}
-    reminders = []
-    for unit in units:
-        base = {"patient_id": _unit_patient(unit, orders), "facility_id": unit.current_facility_id}
-        if unit.temperature_excursion and not unit.excursion_assessed:
-            reminders.append(
-                Reminder(
-                    kind=ReminderKind.TEMPERATURE_EXCURSION,
-                    dedupe_key=f"unit:{unit.id}:excursion",
-                    due_at=unit.excursion_at or now,
-                    severity=Severity.URGENT,
-                    message=f"Unit {unit.unit_id}: temperature excursion recorded; quarantine and assess before use.",
-                    **base,
-                )
-            )
-        if unit.use_by is not None and unit.use_by <= now + USE_BY_WARNING:
-            reminders.append(
-                Reminder(
-                    kind=ReminderKind.UNIT_USE_BY,
-                    dedupe_key=f"unit:{unit.id}:use_by",
-                    due_at=unit.use_by,
-                    severity=Severity.URGENT,
-                    message=f"Unit {unit.unit_id}: thawed, use by {unit.use_by:%Y-%m-%d %H:%M} UTC.",
-                    **base,
-                )
-            )
-        if unit.expires_at <= horizon:
-            reminders.append(
-                Reminder(
-                    kind=ReminderKind.UNIT_EXPIRING,
-                    dedupe_key=f"unit:{unit.id}:expiring",
-                    due_at=unit.expires_at,
-                    severity=Severity.URGENT if unit.expires_at <= now else Severity.ROUTINE,
-                    message=f"Unit {unit.unit_id}: expires {unit.expires_at:%Y-%m-%d %H:%M} UTC.",
-                    **base,
-                )
-            )
-    return _raise(reminders)
-
-
-def _quarantined_batches(now: datetime) -> int:
-    limit = now - timedelta(days=settings.BATCH_QUARANTINE_ALERT_DAYS)
-    batches = Batch.objects.filter(status=BatchStatus.QUARANTINE, status_changed_at__lte=limit)
     return _raise(
         [
             Reminder(
-                kind=ReminderKind.BATCH_QUARANTINE,
-                dedupe_key=f"batch:{batch.id}:quarantine",
-                facility_id=batch.facility_id,
-                due_at=batch.status_changed_at,
-                severity=Severity.ROUTINE,
-                message=f"Batch {batch.lot_number} in quarantine since {batch.status_changed_at:%Y-%m-%d}: "
-                "complete QC and release or reject.",
+                kind=alert.kind,
+                dedupe_key=alert.key,
+                patient_id=_patient_at_site(alert, orders),
+                facility_id=alert.facility_id,
+                due_at=alert.due_at,
+                severity=alert.severity,
+                message=alert.message,
             )
-            for batch in batches
+            for alert in alerts
         ]
     )
 
 
-def _hold_key(hold_id: object) -> str:
-    return f"hold:{hold_id}:open"
-
-
-def _open_holds(now: datetime) -> int:
-    """Holds QA has left open too long: a product-side reminder (no patient) at the site that made the batch,
-    where QA works. Reads the partial index of open holds by age."""
-    wait = timedelta(hours=settings.HOLD_OPEN_ALERT_HOURS)
-    holds = Hold.objects.filter(status=HoldStatus.OPEN, opened_at__lte=now - wait).select_related(
-        "batch", "unit__batch"
-    )
-    reminders = []
-    for hold in holds:
-        batch = hold.batch if hold.batch is not None else hold.unit.batch  # type: ignore[union-attr]
-        what = f"batch {batch.lot_number}" if hold.batch_id else f"unit {hold.unit.unit_id}"  # type: ignore[union-attr]
-        reminders.append(
-            Reminder(
-                kind=ReminderKind.HOLD_OPEN,
-                dedupe_key=_hold_key(hold.id),
-                facility_id=batch.facility_id,
-                due_at=hold.opened_at + wait,
-                severity=Severity.ROUTINE,
-                message=f"Hold {hold.id} on {what} ({hold.get_kind_display().lower()}) open since "
-                f"{hold.opened_at:%Y-%m-%d %H:%M} UTC: QA to decide, release for use or discard.",
-            )
+def _answered_alerts(now: datetime) -> int:
+    """A product-side reminder whose question QA has answered (a hold decided, an excursion assessed) is resolved
+    (one UPDATE per kind, idempotent)."""
+    resolved = 0
+    for answered in answered_alerts():
+        resolved += (
+            Reminder.objects.filter(kind=answered.kind)
+            .exclude(status=ReminderStatus.RESOLVED)
+            .filter(Exists(answered.keys.filter(key=OuterRef("dedupe_key"))))
+            .update(status=ReminderStatus.RESOLVED, resolved_at=now, resolution=answered.resolution)
         )
-    return _raise(reminders)
-
-
-def _decided_holds(now: datetime) -> int:
-    """A hold QA has decided needs no reminder any more: its reminder is resolved, and so is the excursion
-    reminder of a unit whose excursion holds are all decided (one UPDATE each, idempotent)."""
-    decided = Hold.objects.exclude(status=HoldStatus.OPEN).annotate(
-        key=Concat(Value("hold:"), Cast("id", CharField()), Value(":open"))
-    )
-    resolved = (
-        Reminder.objects.filter(kind=ReminderKind.HOLD_OPEN)
-        .exclude(status=ReminderStatus.RESOLVED)
-        .filter(Exists(decided.filter(key=OuterRef("dedupe_key"))))
-        .update(status=ReminderStatus.RESOLVED, resolved_at=now, resolution="QA decided the hold")
-    )
-    assessed = (
-        Unit.objects.annotate(assessed=_excursion_assessed())
-        .filter(assessed=True)
-        .annotate(key=Concat(Value("unit:"), Cast("id", CharField()), Value(":excursion")))
-    )
-    return resolved + (
-        Reminder.objects.filter(kind=ReminderKind.TEMPERATURE_EXCURSION)
-        .exclude(status=ReminderStatus.RESOLVED)
-        .filter(Exists(assessed.filter(key=OuterRef("dedupe_key"))))
-        .update(status=ReminderStatus.RESOLVED, resolved_at=now, resolution="QA decided the excursion hold")
-    )
+    return resolved
 
 
 def _requeue_notifications(now: datetime, batch_size: int) -> int:

@@ -10,6 +10,8 @@ of it from the moment of the transfer. The old facility keeps:
 The transfer itself (from, to, the MRNs, who, when, why) is kept, append-only, and audited.
 """
 
+from datetime import datetime
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,7 +29,13 @@ TRANSFER_ROLES = (Role.COORDINATOR,)
 
 @transaction.atomic
 def patient_transfer(
-    *, actor: AbstractBaseUser, patient_id: int, facility: Facility, reason: str, mrn: str = ""
+    *,
+    actor: AbstractBaseUser,
+    patient_id: int,
+    facility: Facility,
+    reason: str,
+    mrn: str = "",
+    now: datetime | None = None,
 ) -> PatientTransfer:
     """Move the patient's follow-up to `facility` (a treatment facility), under `mrn` there (default: the same).
 
@@ -56,7 +64,7 @@ def patient_transfer(
         mrn=new_mrn,
         reason=reason,
         transferred_by=actor,
-        transferred_at=timezone.now(),
+        transferred_at=now or timezone.now(),
     )
     patient.facility, patient.mrn = facility, new_mrn
     patient.save(update_fields=["facility", "mrn", "updated_at"])

@@ -10,7 +10,6 @@ import http.client
 import ipaddress
 import socket
 import ssl
-from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,6 +20,7 @@ from products.access import user_facility_ids
 from products.choices import Role
 from products.errors import PermissionDeniedError
 from products.models import Facility
+from products.services.common import UNSET, Unset, given, model_update, refuse_unknown_fields
 from products.services.guards import require_role
 from tracker.models import Webhook
 from tracker.rules.webhooks import IPAddress, Target, address_refusal, parse_webhook_url
@@ -107,28 +107,38 @@ def webhook_create(
     return Webhook.objects.create(name=name, url=url.strip(), secret=secret, facility=facility, is_active=is_active)
 
 
+@refuse_unknown_fields
 @transaction.atomic
-def webhook_update(*, actor: AbstractBaseUser, webhook_id: int, **changes: Any) -> Webhook:
-    """Change a webhook (name, url, secret, facility, is_active); deactivating stops its deliveries.
+def webhook_update(
+    *,
+    actor: AbstractBaseUser,
+    webhook_id: int,
+    name: str | Unset = UNSET,
+    url: str | Unset = UNSET,
+    secret: str | Unset = UNSET,
+    facility: Facility | Unset | None = UNSET,
+    is_active: bool | Unset = UNSET,
+) -> Webhook:
+    """Change a webhook (the fields given of WEBHOOK_FIELDS); deactivating stops its deliveries.
 
     A new URL is checked as when created; an unchanged one is not, so that switching a webhook off never
     depends on what its host resolves to today.
     """
-    unknown = set(changes) - WEBHOOK_FIELDS
-    if unknown:
-        raise TypeError(f"webhook_update() got unexpected fields: {sorted(unknown)}")
     require_role(actor, *WEBHOOK_ROLES, action="manage webhooks")
-    if "url" in changes:
-        validate_webhook_url(changes["url"])  # before the row lock: resolving a name may take a while
-        changes["url"] = changes["url"].strip()
-    if "secret" in changes:
-        validate_webhook_secret(changes["secret"])
+    if not isinstance(url, Unset):
+        validate_webhook_url(url)  # before the row lock: resolving a name may take a while
+        url = url.strip()
+    if not isinstance(secret, Unset):
+        validate_webhook_secret(secret)
     hook = Webhook.objects.select_for_update().get(id=webhook_id)
     if not getattr(actor, "is_superuser", False) and hook.facility_id not in user_facility_ids(actor):
         raise PermissionDeniedError("This webhook belongs to a facility you are not a member of.")
-    validate_webhook_facility(actor, changes.get("facility", hook.facility))
-    for field, value in changes.items():
-        setattr(hook, field, value)
+    validate_webhook_facility(actor, hook.facility if isinstance(facility, Unset) else facility)
+    model_update(
+        instance=hook,
+        fields=WEBHOOK_FIELDS,
+        data=given(name=name, url=url, secret=secret, facility=facility, is_active=is_active),
+    )
     hook.save()
     return hook
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from tracker.timeline import TimelineEvent
+from tracker.timeline.events import TimelineEvent
 
 register = template.Library()
 
@@ -19,10 +19,11 @@ def timeline_rows(events: list[TimelineEvent]) -> SafeString:
     for event in events:
         moment = event.at.astimezone(zone)
         shown = "—" if event.date_only else f"{moment:%H:%M}"
+        kind = event.kind.value
         rows.append(
-            f'<li class="event level-{event.level}" data-kind="{event.kind}" data-record="{event.record}">'
+            f'<li class="event level-{event.level.value}" data-kind="{kind}" data-record="{escape(event.record)}">'
             f'<time datetime="{moment.isoformat()}">{shown}</time>'
-            f'<span class="badge kind-{event.kind}">{escape(event.kind_label)}</span>'
+            f'<span class="badge kind-{kind}">{escape(event.kind_label)}</span>'
             f'<span class="summary">{escape(event.summary)}</span></li>'
         )
     return mark_safe("".join(rows))  # noqa: S308 - built above from escaped values and fixed identifiers

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('pghistory', '0007_auto_20250421_0444'),
         ('products', '0014_protocol_lost_to_follow_up'),
-        ('tracker', '0006_webhook_security'),
+        ('tracker', '0008_role_permissions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
