@@ -305,24 +305,19 @@ def fill(
 
 
 def explain(user: object, **filters: object) -> str:
-    """EXPLAIN ANALYZE of the summary statement, as the selector runs it."""
-    from django.conf import settings
+    """EXPLAIN ANALYZE of the summary statement, as the selector runs it (filters: `product_id`, `since`)."""
     from django.db import connection
     from django.utils import timezone
 
-    from tracker.surveillance import summary_sql, surveillance_facility_ids
+    from tracker.surveillance import summary_statement, surveillance_facility_ids
 
-    params = {
-        "tz": settings.TIME_ZONE,
-        "facilities": sorted(surveillance_facility_ids(user)),  # type: ignore[arg-type]
-        "product": None,
-        "since": None,
-        "until": None,
-        "now": timezone.now(),
-        **filters,
-    }
+    arguments: dict = {"product_id": None, "since": None, "until": None, **filters}
+    sql, params = summary_statement(
+        facility_ids=sorted(surveillance_facility_ids(user)),  # type: ignore[arg-type]
+        now=timezone.now(),
+        **arguments,
+    )
     with connection.cursor() as cursor:
-        sql = summary_sql(product=params["product"] is not None, since=params["since"] is not None, until=False)
         cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
 

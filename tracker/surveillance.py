@@ -443,6 +443,23 @@ def _cause(key: str | None) -> str:
     return value or "unknown"
 
 
+def summary_statement(
+    *, facility_ids: list[int], product_id: int | None, since: date | None, until: date | None, now: datetime
+) -> tuple[str, dict[str, Any]]:
+    """The one statement behind every figure and its parameters: the selector runs it, and so can a benchmark's
+    baseline (the same SQL through a bare driver). It answers one row: figures (the selection's, flagged
+    `overall`, and each product and facility's), adverse events, the onset histogram, death causes, time points."""
+    params = {
+        "tz": settings.TIME_ZONE,
+        "facilities": facility_ids,
+        "product": product_id,
+        "since": since,
+        "until": until,
+        "now": now,
+    }
+    return summary_sql(product=product_id is not None, since=since is not None, until=until is not None), params
+
+
 def surveillance_summary(
     *,
     user: AnyUser,
@@ -459,15 +476,13 @@ def surveillance_summary(
     wanted = [facility.id] if facility is not None else sorted(visible)
     facility_ids = [f for f in wanted if f in visible]
     facilities = list(Facility.objects.filter(id__in=facility_ids).order_by("name"))
-    params = {
-        "tz": settings.TIME_ZONE,
-        "facilities": facility_ids,
-        "product": product.id if product is not None else None,
-        "since": since,
-        "until": until,
-        "now": now,
-    }
-    sql = summary_sql(product=product is not None, since=since is not None, until=until is not None)
+    sql, params = summary_statement(
+        facility_ids=facility_ids,
+        product_id=product.id if product is not None else None,
+        since=since,
+        until=until,
+        now=now,
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         figures, adverse_events, histogram, causes, timepoints = cursor.fetchone()
