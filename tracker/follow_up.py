@@ -76,6 +76,16 @@ def lost_to_follow_up(*, user: AnyUser, now: datetime) -> QuerySet[Patient]:
     """The caller's patients lost to follow-up, longest without contact first; nobody's for other roles."""
     if not may_see_lost_to_follow_up(user):
         return Patient.objects.none()
+    return _lost(patients_visible_to(user), now=now)
+
+
+def patient_lost_to_follow_up(*, patient: Patient, now: datetime) -> Patient | None:
+    """The patient's flag, for whoever may see the patient (their page): the patient annotated as in the list
+    (`last_contact_at`, `allowed_days`, `lost_since`), or None while in contact or out of follow-up. One query."""
+    return _lost(Patient.objects.filter(pk=patient.pk), now=now).first()
+
+
+def _lost(patients: QuerySet[Patient], *, now: datetime) -> QuerySet[Patient]:
     latest_course = Administration.objects.filter(patient=OuterRef("pk"), voided_at=None).order_by(
         "-administered_at", "-id"
     )
@@ -85,7 +95,7 @@ def lost_to_follow_up(*, user: AnyUser, now: datetime) -> QuerySet[Patient]:
         )
     )
     patients = (
-        with_last_contact(patients_visible_to(user))
+        with_last_contact(patients)
         .filter(Exists(ScheduledCheck.objects.filter(patient=OuterRef("pk"), status=CheckStatus.OPEN)))
         .exclude(died)
         .annotate(

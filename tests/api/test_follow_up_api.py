@@ -105,6 +105,22 @@ def test_coordinators_list_the_patients_lost_to_follow_up(world, client_for):
     assert signed_in(world.clinician).get("/follow-up/lost/").status_code == 403
 
 
+def test_the_patient_page_flags_a_patient_lost_to_follow_up_and_leads_to_the_follow_up(world):
+    silent, _ = journey.infused_patient(world, days_ago=460)
+    recent, _ = journey.infused_patient(world, days_ago=30)
+    coordinator = signed_in(world.coordinator)
+
+    page = coordinator.get(f"/patients/{silent.patient_id}/").content.decode()
+    assert 'data-flag="lost-to-follow-up"' in page and "450 days" in page
+    assert f"/patients/{silent.patient_id}/registry/" in page
+    assert f"/patients/{silent.patient_id}/transfer/" in page
+    assert 'data-flag="lost-to-follow-up"' not in coordinator.get(f"/patients/{recent.patient_id}/").content.decode()
+    # clinicians see the flag on the patient too; transfers and the list are the coordinators'
+    seen_by_clinician = signed_in(world.clinician).get(f"/patients/{silent.patient_id}/").content.decode()
+    assert 'data-flag="lost-to-follow-up"' in seen_by_clinician
+    assert "/transfer/" not in seen_by_clinician and "/follow-up/lost/" not in seen_by_clinician
+
+
 def test_a_coordinator_transfers_the_follow_up_through_the_api(world, client_for):
     order, _ = journey.infused_patient(world, days_ago=5)
     path = f"/api/v1/patients/{order.patient_id}/transfers/"

@@ -14,7 +14,7 @@ from products.errors import PermissionDeniedError
 from products.models import MonitoringProtocol
 from tests import journey
 from tests.factories import UserFactory
-from tracker.follow_up import lost_to_follow_up
+from tracker.follow_up import lost_to_follow_up, patient_lost_to_follow_up
 from tracker.models import Patient, PatientEvent, PatientTransfer, Reminder
 from tracker.selectors import assessments_visible_to, patients_visible_to
 from tracker.services.clinical import adverse_event_record, assessment_record, follow_up_record
@@ -48,6 +48,19 @@ def test_a_patient_without_contact_for_longer_than_the_protocol_allows_is_lost(w
     patient = lost_to_follow_up(user=world.coordinator, now=timezone.now()).get()
     assert patient.allowed_days == 450
     assert (timezone.now() - patient.last_contact_at).days == 460
+
+
+def test_each_patient_carries_the_same_flag_as_the_list(world):
+    silent, _ = journey.infused_patient(world, days_ago=460)
+    recent, _ = journey.infused_patient(world, days_ago=449)
+    now = timezone.now()
+
+    flag = patient_lost_to_follow_up(patient=silent.patient, now=now)
+    assert flag is not None and flag.allowed_days == 450
+    assert flag.lost_since == flag.last_contact_at + timedelta(days=450) < now
+    assert patient_lost_to_follow_up(patient=recent.patient, now=now) is None
+    # the day the limit passes, the flag comes
+    assert patient_lost_to_follow_up(patient=recent.patient, now=now + timedelta(days=2)) is not None
 
 
 def test_the_limit_is_the_protocols_data(world):
