@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Below WhiteNoise: static files keep their long cache; every other answer may carry patient data.
     "products.middleware.NoStoreMiddleware",
+    # Before anything reads the URL: a NUL character in a path or query string is a 400, never a database error.
+    "products.middleware.RejectNulMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "products.middleware.IdleSessionMiddleware",
@@ -81,6 +83,14 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+
+# Request size limits (DRF reads API bodies through Django, so these hold there too: 413 past the size).
+# The largest body the API takes (a product with its release specification) is a few kilobytes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_MAX_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("REQUEST_MAX_FIELDS", 1000)
+# Nothing takes file uploads: a file part is refused rather than spooled to disk.
+DATA_UPLOAD_MAX_NUMBER_FILES = 0
+FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 WSGI_APPLICATION = "config.wsgi.application"
 ASGI_APPLICATION = "config.asgi.application"
 
@@ -244,7 +254,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_timeout": BROKER_TIMEOUT_SECONDS,
     "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
     "max_retries": 1,
-    "visibility_timeout": 3600,
+    # A task a worker took and never acknowledged (the worker died: acks_late) goes back to the queue after this.
+    "visibility_timeout": env_int("BROKER_VISIBILITY_TIMEOUT", 3600),
 }
 CELERY_TASK_PUBLISH_RETRY = False
 
@@ -274,7 +285,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "products.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's parsers, refusing the NUL character PostgreSQL cannot store (a 400 naming where it was).
+    "DEFAULT_PARSER_CLASSES": [
+        "products.api.parsers.JSONParser",
+        "products.api.parsers.FormParser",
+        "products.api.parsers.MultiPartParser",
+    ],
+    # Documents the answers every operation of a kind shares (401, 404, 429...) from the view's shape.
+    "DEFAULT_SCHEMA_CLASS": "products.api.schema.ProjectAutoSchema",
     "EXCEPTION_HANDLER": "products.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Throttling limits load per user (whatever token or session) and per client address; it is not access
@@ -290,10 +308,10 @@ API_THROTTLE_RATES = {
 }
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = API_THROTTLE_RATES
 SPECTACULAR_SETTINGS = {
-    # Every operation may answer 429 (throttled): the hook documents it once for all.
+    # The codes of 403 and 409 bodies, read from the domain errors (products.api.schema).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "products.api.schema.document_throttling",
+        "products.api.schema.document_error_codes",
     ],
     "TITLE": "Vein-to-vein tracker API",
     "DESCRIPTION": "Chain of identity, chain of custody and patient monitoring for cell therapy products.",
@@ -325,6 +343,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 API_TOKEN_TTL = timedelta(days=env_int("API_TOKEN_TTL_DAYS", 90))
+# The most records one export answer holds (a patient's timeline events, FHIR resources): past it, 409
+# `export_too_large` (narrow the timeline with its filters). Fifteen years of follow-up is a few thousand.
+EXPORT_MAX_RECORDS = env_int("EXPORT_MAX_RECORDS", 20_000)
 
 # 21 CFR 11.10(e): history rows are written by database triggers (bulk updates and raw SQL
 # included) and the triggers refuse any update or delete of a history row.

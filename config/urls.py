@@ -22,3 +22,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("", include("tracker.urls")),
 ]
+
+handler400 = "products.api.fallbacks.bad_request"
+handler403 = "products.api.fallbacks.permission_denied"
+handler404 = "products.api.fallbacks.page_not_found"
+handler500 = "products.api.fallbacks.server_error"

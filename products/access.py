@@ -39,9 +39,9 @@ def user_facility_ids(user: AnyUser) -> frozenset[int]:
     return cached
 
 
-# Roles whose work is on the product side only (DESIGN.md: a manufacturing facility may be given access without
-# seeing PHI). Which roles see patient data is the tracker's decision (tracker.access.may_see_patients); products
-# only says which roles are confined to its side.
+# Roles whose work is on the product side only (docs/architecture.md: a manufacturing facility may be given access
+# without seeing PHI). Which roles see patient data is the tracker's decision (tracker.access.may_see_patients);
+# products only says which roles are confined to its side.
 PRODUCT_SIDE_ONLY_ROLES = frozenset({Role.MANUFACTURING})
 
 

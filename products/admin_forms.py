@@ -27,7 +27,7 @@ from products.models import (
     QCResult,
     Unit,
 )
-from products.rules.isbt128 import normalize
+from products.rules.isbt128 import coi_in_scan
 from products.selectors import batches_visible_to, chains_visible_to, coi_lookup, units_visible_to
 
 FormfieldCallback = Callable[..., forms.Field | None]
@@ -124,14 +124,14 @@ class CoiField(forms.CharField):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("label", "COI")
-        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("max_length", 128)  # a unit label's 2-D code names the COI too
         kwargs.setdefault(
             "help_text", "The chain-of-identity code on the label, e.g. COIW432126000042G (hyphens and spaces ignored)."
         )
         super().__init__(**kwargs)
 
     def to_python(self, value: Any) -> str:
-        return normalize(super().to_python(value) or "")
+        return coi_in_scan(super().to_python(value) or "")
 
 
 class ChainForm(ServiceForm):
@@ -170,9 +170,9 @@ class ProductAddForm(ServiceForm):
 class CollectionAddForm(ChainForm):
     din = forms.CharField(
         label="DIN",
-        max_length=32,
-        help_text="ISBT 128: 13 characters, optionally 2 flag characters, then the check character "
-        "(spaces allowed, e.g. G1234 98 654321 H).",
+        max_length=64,
+        help_text="ISBT 128: scan the DIN's barcode, or type the 13 characters, optionally the 2 flag characters, "
+        "then the check character printed in the box (spaces allowed, e.g. G1234 98 654321 H).",
     )
 
     class Meta:

@@ -7,7 +7,7 @@ facility that holds the bag, the site that made the batch) and how urgent they a
 or a lot and never a patient.
 
 Why behind this interface and not in a table of their own: the tracker's Reminder is the one inbox. One id space
-(`reminders/{id}/` and its acknowledgement are the REST contract's), one deduplication, one escalation and one
+(`reminders/{id}/` and its acknowledgement are the published API's), one deduplication, one escalation and one
 delivery path (email, webhooks) serve patient and product reminders alike; a second table would duplicate all of
 it. So the tracker's scan (tracker.services.scan) turns each ProductAlert into a Reminder with the alert's key,
 facility, time, severity and message, and attaches a patient only when a unit sits at that patient's hospital.

@@ -1,4 +1,4 @@
-"""Enumerations shared by models, API and admin (values are the REST contract's)."""
+"""Enumerations shared by models, API and admin (values are the published API's, docs/api.md)."""
 
 from django.db import models
 

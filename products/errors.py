@@ -109,6 +109,11 @@ class AlreadyInvalidated(DomainError):
     default_detail = "This QC result is already invalidated."
 
 
+class ExportTooLarge(DomainError):
+    code = "export_too_large"
+    default_detail = "The export is larger than this server gives in one answer: narrow it."
+
+
 class BatchOnHold(DomainError):
     code = "batch_on_hold"
     default_detail = "The batch is under an open hold: QA decides the hold before the batch is released."

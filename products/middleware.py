@@ -4,7 +4,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
 
@@ -54,3 +54,37 @@ def session_renewed_at_login(sender: Any, request: HttpRequest, user: Any, **kwa
     """Logging in saves the session anyway: start its idle clock then (no extra write on the next request)."""
     if hasattr(request, "session"):
         request.session[RENEWED_AT] = int(time.time())
+
+
+API_PREFIX = "/api/"
+NUL_REFUSED = "The NUL character (%00) is not allowed in a URL: found in the {where}."
+
+
+class RejectNulMiddleware:
+    """A 400 for a URL whose path or query string holds the NUL character, before any view sees it.
+
+    PostgreSQL's text cannot hold NUL: a lookup by such a path segment (`units/%00/`) or filter (`?mrn=%00`, an
+    admin search) would fail in the database, a 500, wherever a field does not refuse it itself. One check for
+    every page and endpoint, so that none can forget it; bodies are checked by the API's parsers
+    (products.api.parsers) and Django's form fields.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        where = self.nul_in(request)
+        if where is None:
+            return self.get_response(request)
+        message = NUL_REFUSED.format(where=where)
+        if request.path_info.startswith(API_PREFIX):
+            return JsonResponse({"detail": message}, status=400)
+        return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+    @staticmethod
+    def nul_in(request: HttpRequest) -> str | None:
+        if "\x00" in request.path_info:
+            return "path"
+        if any("\x00" in key or any("\x00" in v for v in values) for key, values in request.GET.lists()):
+            return "query string"
+        return None

@@ -29,6 +29,15 @@ from products.choices import (
     StepKind,
     UnitStatus,
 )
+from products.rules.schedules import (
+    HORIZON_YEARS,
+    MAX_GRACE_HOURS,
+    MAX_OCCURRENCES_PER_STEP,
+    MAX_OFFSET,
+    Offset,
+    StepRule,
+    rule_errors,
+)
 
 
 @pghistory.track()
@@ -116,6 +125,14 @@ class MonitoringProtocol(models.Model):
         return self.name
 
 
+def within_horizon(offset: str, *, nullable: bool) -> Q:
+    """`<offset>_value` at most its unit's bound (products.rules.schedules.MAX_OFFSET), as a database condition."""
+    bounded = Q()
+    for unit, limit in MAX_OFFSET.items():
+        bounded |= Q(**{f"{offset}_unit": unit, f"{offset}_value__lte": limit})
+    return Q(**{f"{offset}_value__isnull": True}) | bounded if nullable else bounded
+
+
 @pghistory.track()
 class ProtocolStep(models.Model):
     """One rule of a protocol: a kind of check, when it is first due, how it repeats, how long it may wait."""
@@ -148,10 +165,61 @@ class ProtocolStep(models.Model):
                 name="step_until_has_unit",
                 condition=Q(repeat_until_value__isnull=True) | ~Q(repeat_until_unit=""),
             ),
+            # The database's copy of the bounds (products.rules.schedules): generated from them, never retyped.
+            *(
+                models.CheckConstraint(
+                    name=f"step_{offset}_within_horizon",
+                    condition=within_horizon(offset, nullable=offset != "first_due"),
+                    violation_error_message=f"The {offset.replace('_', ' ')} reaches past {HORIZON_YEARS} years.",
+                )
+                for offset in ("first_due", "repeat_every", "repeat_until")
+            ),
+            models.CheckConstraint(
+                name="step_repeat_moves_forward",
+                condition=Q(repeat_every_value__isnull=True) | Q(repeat_every_value__gte=1),
+                violation_error_message="Repeat every 1 or more.",
+            ),
+            models.CheckConstraint(
+                name="step_repeat_count_bounded",
+                condition=Q(repeat_count__isnull=True) | Q(repeat_count__lt=MAX_OCCURRENCES_PER_STEP),
+                violation_error_message=f"At most {MAX_OCCURRENCES_PER_STEP - 1} repetitions.",
+            ),
+            models.CheckConstraint(
+                name="step_grace_bounded",
+                condition=Q(grace_hours__lte=MAX_GRACE_HOURS),
+                violation_error_message=f"At most {MAX_GRACE_HOURS} hours (a year).",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.protocol.code}: {self.label}"
+
+    def rule(self) -> StepRule:
+        """The step as the pure schedule rule (products.rules.schedules)."""
+
+        def offset(value: int | None, unit: str) -> Offset | None:
+            return Offset(value, unit) if value is not None else None
+
+        return StepRule(
+            kind=self.kind,
+            label=self.label,
+            first_due=Offset(self.first_due_value, self.first_due_unit),
+            grace_hours=self.grace_hours,
+            severity=self.severity,
+            repeat_every=offset(self.repeat_every_value, self.repeat_every_unit),
+            repeat_count=self.repeat_count,
+            repeat_until=offset(self.repeat_until_value, self.repeat_until_unit),
+            step_id=self.id,
+        )
+
+    def clean(self) -> None:
+        # A mis-typed step (every hour for 15 years, a year typed in hours) would explode or overflow the schedule
+        # of every patient given the product: refused here, field by field, where it is typed (the admin).
+        if self.first_due_value is None or self.grace_hours is None:
+            return  # the field's own "required" error says it
+        errors = rule_errors(self.rule())
+        if errors:
+            raise ValidationError(errors)
 
 
 @pghistory.track()

@@ -23,8 +23,8 @@ from products.models import (
     Signature,
     Unit,
 )
-from products.rules.isbt128 import normalize
-from products.rules.schedules import Offset, StepRule
+from products.rules.isbt128 import coi_in_scan
+from products.rules.schedules import StepRule
 
 AnyUser = AbstractBaseUser | AnonymousUser
 
@@ -34,9 +34,9 @@ def _sees_everything(user: AnyUser) -> bool:
 
 
 def coi_lookup(chain_path: str, value: str) -> Q:
-    """A chain by its COI as typed or scanned, or by the DIN-shaped code it carried before COIs took their own
-    format (`legacy_coi`): labels printed before the change still find their chain."""
-    value, prefix = normalize(value), f"{chain_path}__" if chain_path else ""
+    """A chain by its COI as typed or scanned (a unit label's 2-D code names its COI too), or by the DIN-shaped code
+    it carried before COIs took their own format (`legacy_coi`): labels printed before the change still find it."""
+    value, prefix = coi_in_scan(value), f"{chain_path}__" if chain_path else ""
     return Q(**{f"{prefix}coi": value}) | Q(**{f"{prefix}legacy_coi": value})
 
 
@@ -136,24 +136,7 @@ def custody_of(unit: Unit) -> QuerySet[CustodyRecord]:
 
 def protocol_step_rules(protocol_id: int) -> list[StepRule]:
     """A protocol's steps as pure schedule rules (for products.rules.schedules)."""
-
-    def offset(value: int | None, unit: str) -> Offset | None:
-        return Offset(value, unit) if value is not None else None
-
-    return [
-        StepRule(
-            kind=step.kind,
-            label=step.label,
-            first_due=Offset(step.first_due_value, step.first_due_unit),
-            grace_hours=step.grace_hours,
-            severity=step.severity,
-            repeat_every=offset(step.repeat_every_value, step.repeat_every_unit),
-            repeat_count=step.repeat_count,
-            repeat_until=offset(step.repeat_until_value, step.repeat_until_unit),
-            step_id=step.id,
-        )
-        for step in ProtocolStep.objects.filter(protocol_id=protocol_id).order_by("position", "id")
-    ]
+    return [step.rule() for step in ProtocolStep.objects.filter(protocol_id=protocol_id).order_by("position", "id")]
 
 
 # --- What else the admin lists: each scoped as the records it belongs to -------------------------------------
@@ -215,3 +198,23 @@ def signatures_visible_to(user: AnyUser) -> QuerySet[Signature]:
         return signatures
     visible = batches_visible_to(user).values("id")
     return signatures.filter(Q(signer_id=user.pk) | Q(released_batch__in=visible) | Q(rejected_batch__in=visible))
+
+
+def units_for_labels(units: QuerySet[Unit]) -> QuerySet[Unit]:
+    """Units with what their labels print (product, lot, maker, the chain's collections), in three queries."""
+    return units.select_related("batch__product", "batch__facility", "chain").prefetch_related(
+        Prefetch("chain__collections", queryset=Collection.objects.order_by("collected_at", "id"))
+    )
+
+
+def collections_for_labels(collections: QuerySet[Collection]) -> QuerySet[Collection]:
+    return collections.select_related("chain__product", "facility")
+
+
+def unit_dins(unit: Unit) -> list[str]:
+    """The DINs (13 characters) of the collections the unit was made from, the one its label prints first."""
+    if unit.chain_id is None:
+        return []
+    return list(
+        Collection.objects.filter(chain_id=unit.chain_id).order_by("collected_at", "id").values_list("din", flat=True)
+    )

@@ -306,6 +306,19 @@ def administer(world: World, order: TherapyOrder, unit: Unit, at: datetime | Non
     )
 
 
+def scan_at_bedside(world: World, order: TherapyOrder, unit: Unit):
+    """The nurse's bedside check before the infusion (kept, and on the timeline)."""
+    from tracker.services.bedside_checks import bedside_check_record
+
+    return bedside_check_record(
+        actor=world.clinician,
+        coi=order.coi,
+        scanned_unit=unit.unit_id,
+        scanned_patient=order.patient.mrn,
+        scanned_birth_date=order.patient.birth_date,
+    )
+
+
 def infused_patient(world: World, days_ago: float = 0, product: Product | None = None):
     """A patient whose unit was infused `days_ago` days ago (the whole journey is travelled back in time)."""
     import time_machine
@@ -553,6 +566,7 @@ def storied_patient(
         release(world, batch)
     with time_machine.travel(infusion, tick=True):
         unit = deliver(world, unit)
+        scan_at_bedside(world, order, unit)
         administration = administer(world, order, unit)
     records = toxicity_course(world, order, administration) if course else {}
     return order, administration, records

@@ -173,9 +173,9 @@ def test_a_patient_before_infusion_has_no_chart_yet(client, world, ward):
 
 def test_the_patient_page_takes_a_bounded_number_of_queries(client, world, ward, django_assert_max_num_queries):
     client.force_login(world.clinician)
-    with django_assert_max_num_queries(32):
+    with django_assert_max_num_queries(33):
         assert client.get(f"/patients/{ward['sick'].id}/").status_code == 200
-    with django_assert_max_num_queries(34):
+    with django_assert_max_num_queries(35):
         assert client.get(f"/patients/{ward['sick'].id}/", {"kind": "custody"}).status_code == 200
 
 

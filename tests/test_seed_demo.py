@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from products.models import Batch, ChainOfIdentity, Hold, Product, QCResult, Unit
-from tracker.models import AdverseEvent, Assessment, FollowUpVisit, Intervention, Patient, Reminder
+from tracker.models import AdverseEvent, Assessment, BedsideCheck, FollowUpVisit, Intervention, Patient, Reminder
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,9 @@ def test_seed_demo_builds_chains_at_every_stage_and_is_idempotent(settings):
     assert sorted(Unit.objects.values_list("status", flat=True)) == sorted(
         ["manufactured", "manufactured", "shipped", "stored", "thawed"] + ["administered"] * 4
     )
+    # each infusion follows a matching bedside check of the bag's DIN, as a scanner sends it
+    checks = BedsideCheck.objects.all()
+    assert checks.count() == 4 and all(c.match and c.scanned_unit.startswith("=") for c in checks)
     # the infused patients' stories: CRS and ICANS episodes, treatments, adverse events, follow-up, reminders
     assert Assessment.objects.filter(crs_grade__gte=2).exists() and Assessment.objects.filter(icans_grade=3).exists()
     assert Intervention.objects.filter(drug="tocilizumab").exists()

@@ -91,11 +91,13 @@ def test_database_url() -> str:
 
 
 @contextmanager
-def beat_process(redis: PrivateRedis, queue: str, every_seconds: int) -> Iterator[subprocess.Popen]:
+def beat_process(
+    redis: PrivateRedis, queue: str, every_seconds: int, database_url: str | None = None
+) -> Iterator[subprocess.Popen]:
     """`celery beat` as a real process, scheduling the monitoring scan every `every_seconds`."""
     env = dict(
         os.environ,
-        DATABASE_URL=test_database_url(),
+        DATABASE_URL=database_url or test_database_url(),
         REDIS_URL=redis.url,
         CELERY_QUEUE=queue,
         MONITORING_SCAN_SECONDS=str(every_seconds),
@@ -131,15 +133,20 @@ def beat_process(redis: PrivateRedis, queue: str, every_seconds: int) -> Iterato
 
 @contextmanager
 def worker_process(
-    redis: PrivateRedis, queue: str, concurrency: int = 2, extra_env: dict[str, str] | None = None
+    redis: PrivateRedis,
+    queue: str,
+    concurrency: int = 2,
+    extra_env: dict[str, str] | None = None,
+    database_url: str | None = None,
 ) -> Iterator[subprocess.Popen]:
-    """`celery worker` as a real process on the private broker and the test database; this process publishes there.
+    """`celery worker` as a real process on the private broker and the test database (or `database_url`); this
+    process publishes there.
 
     `extra_env`: e.g. a WebhookReceiver's `env`, so that the worker may deliver to it.
     """
     env = dict(
         os.environ,
-        DATABASE_URL=test_database_url(),
+        DATABASE_URL=database_url or test_database_url(),
         REDIS_URL=redis.url,
         CELERY_QUEUE=queue,
         NOTIFICATION_REQUEUE_SECONDS="0",

@@ -22,6 +22,7 @@ from products.services.holds import hold_decide
 from products.services.units import custody_record, unit_create
 from tracker.models import Patient, Reminder, TherapyOrder
 from tracker.services.administrations import administration_record
+from tracker.services.bedside_checks import bedside_check_record
 from tracker.services.clinical import (
     adverse_event_mark_reported,
     adverse_event_record,
@@ -225,6 +226,16 @@ def _chain_story(
 
     def infuse(now: datetime) -> None:
         patient = order.patient
+        # At the bedside first: the bag's DIN as the scanner sends it (`=`, DIN, flags), the wristband's MRN.
+        din = order.chain.collections.values_list("din", flat=True).first()
+        bedside_check_record(
+            actor=actors.clinician,
+            coi=order.chain.coi,
+            scanned_unit=f"={din}00",
+            scanned_patient=patient.mrn,
+            scanned_birth_date=patient.birth_date,
+            now=now,
+        )
         administration_record(
             actor=actors.clinician,
             coi=order.chain.coi,

@@ -1,4 +1,4 @@
-"""Domain errors of the bedside (409 {code, detail}; CONTRACT.md names the administration codes)."""
+"""Domain errors of the bedside (409 {code, detail}; docs/api.md, "Errors", and the README's hard stops)."""
 
 from products.errors import DomainError
 

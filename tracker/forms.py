@@ -1,6 +1,6 @@
 """The timeline's filters, parsed once for the page and the API: the same query string means the same events."""
 
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django import forms
@@ -31,12 +31,16 @@ class DateOrDateTimeField(forms.CharField):
             moment = None if day else parse_datetime(value)
         except ValueError:
             moment = day = None
-        if moment is not None:
-            return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
-        if day is not None:
-            # `until` a date means up to the end of that day: the range is since <= at < until.
-            start = timezone.make_aware(datetime.combine(day, time.min))
-            return start + timedelta(days=1) if self.end_of_day else start
+        try:
+            if moment is not None:
+                # In UTC: PostgreSQL takes offsets up to 15:59 only (Python up to 23:59).
+                return (moment if timezone.is_aware(moment) else timezone.make_aware(moment)).astimezone(UTC)
+            if day is not None:
+                # `until` a date means up to the end of that day: the range is since <= at < until.
+                start = timezone.make_aware(datetime.combine(day, time.min))
+                return start + timedelta(days=1) if self.end_of_day else start
+        except OverflowError:  # near year 1 or 9999, the moment does not exist in UTC (or the day has no end)
+            raise forms.ValidationError("This date is out of range.") from None
         raise forms.ValidationError("Enter a date (YYYY-MM-DD) or a date-time (YYYY-MM-DDThh:mm:ss+hh:mm).")
 
 

@@ -167,7 +167,8 @@ class Administration(models.Model):
     unit = models.ForeignKey("products.Unit", on_delete=models.PROTECT, related_name="administrations")
     administered_at = models.DateTimeField()
     route = models.CharField(max_length=16, choices=Route.choices)
-    scanned_unit = models.CharField(max_length=64)
+    # As scanned: a unit label's 2-D code (COI, expiry and unit id) is longer than a unit id.
+    scanned_unit = models.CharField(max_length=128)
     scanned_patient = models.CharField(max_length=64)
     scanned_birth_date = models.DateField(
         null=True,
@@ -637,3 +638,44 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class BedsideCheck(models.Model):
+    """One bedside check of a bag and a wristband against an order, match or not: who, when, what was scanned,
+    and the answer. Append-only: every scan result stays on record."""
+
+    order = models.ForeignKey(TherapyOrder, on_delete=models.PROTECT, related_name="bedside_checks")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="bedside_checks")
+    unit = models.ForeignKey(
+        "products.Unit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The bag the scan named, among the order's (empty when it named none of them).",
+    )
+    checked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    checked_at = models.DateTimeField()
+    scanned_unit = models.CharField(max_length=128)
+    scanned_patient = models.CharField(max_length=128)
+    scanned_birth_date = models.DateField()
+    match = models.BooleanField(help_text="The bag and the wristband are the order's, and the bag may be given now.")
+    mismatches = models.JSONField(default=list, blank=True, help_text='[{"field", "expected", "scanned", "reason"}]')
+    unit_problems = models.JSONField(default=list, blank=True, help_text='[{"code", "detail"}]')
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        indexes = [
+            models.Index(fields=["patient", "checked_at"]),
+            models.Index(fields=["order", "checked_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="bedside_check_match_has_no_mismatch",
+                condition=Q(match=False) | (Q(mismatches=[]) & Q(unit_problems=[]) & Q(unit__isnull=False)),
+            )
+        ]
+        triggers = [pgtrigger.Protect(name="bedside_check_append_only", operation=pgtrigger.Update | pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"Bedside check {self.pk}"

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Sum, When
+from django.db.models.functions import Coalesce
 
 from products.access import has_role, user_facility_ids
 from products.choices import Role
@@ -13,6 +14,7 @@ from tracker.models import (
     Administration,
     AdverseEvent,
     Assessment,
+    BedsideCheck,
     Conditioning,
     FollowUpVisit,
     Intervention,
@@ -81,7 +83,8 @@ def with_course_dose(administrations: QuerySet[Administration]) -> QuerySet[Admi
     return administrations.annotate(
         course_dose_cells=Subquery(course.values("cells")[:1]),
         course_dose_cells_per_kg=Subquery(course.values("per_kg")[:1]),
-        course_units=Subquery(course.values("units")[:1]),
+        # A voided administration may leave its order with no unit given: a count of 0, not null.
+        course_units=Coalesce(Subquery(course.values("units")[:1]), 0),
     )
 
 
@@ -90,6 +93,10 @@ def administrations_visible_to(user: AnyUser) -> QuerySet[Administration]:
         "order__chain", "unit", "administered_by", "verification_signature__signer", "voided_by"
     )
     return _patient_side(with_course_dose(administrations), user)
+
+
+def bedside_checks_visible_to(user: AnyUser) -> QuerySet[BedsideCheck]:
+    return _patient_side(BedsideCheck.objects.select_related("order__chain", "unit", "checked_by"), user)
 
 
 def weight_on(*, patient_id: int, day: date) -> Decimal | None:

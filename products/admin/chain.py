@@ -10,6 +10,7 @@ from django.forms import BaseFormSet
 from django.http import HttpRequest
 
 from products.admin.base import ProjectAdmin, ReadOnlyInline, acting_user
+from products.admin.labels import COLLECTION_LABEL_ACTIONS
 from products.admin.links import add_url, admin_link
 from products.admin.service_pages import ServiceAdmin, domain_message
 from products.admin_forms import CollectionAddForm
@@ -107,6 +108,7 @@ class CollectionAdmin(ServiceAdmin):
     list_filter = ["method", ("facility", admin.RelatedOnlyFieldListFilter), "collected_at"]
     list_select_related = ["chain", "facility", "collected_by"]
     search_fields = ["din", "chain__coi", "chain__legacy_coi"]
+    actions = COLLECTION_LABEL_ACTIONS
     date_hierarchy = "collected_at"
     add_form = CollectionAddForm
     add_fieldsets = [

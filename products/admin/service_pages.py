@@ -24,6 +24,7 @@ from django.forms import BaseForm, BaseFormSet, ModelForm, all_valid
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from products import integrity
 from products.admin.base import ProjectAdmin
 from products.admin_forms import FormfieldCallback, ServiceForm
 from products.errors import DomainError
@@ -54,9 +55,12 @@ def show_refusal(
         else:
             errors = {None: exc.messages}
     else:
-        # Only a race gets here (the forms check the model's constraints first): name the rule.
-        constraint = getattr(getattr(exc.__cause__, "diag", None), "constraint_name", None) or "a database rule"
-        errors = {None: [f"Refused by {constraint}; someone may have saved at the same time. Reload and try again."]}
+        # Only a race gets here (the forms check the model's constraints first): say what, as the API does.
+        problem = integrity.describe(exc)
+        if problem.kind == integrity.INVALID and len(problem.fields) == 1:
+            errors = {on.get(problem.fields[0], problem.fields[0]): [problem.message]}
+        else:
+            errors = {None: [f"{problem.message} Someone may have saved at the same time: reload and try again."]}
     for field, texts in errors.items():
         if field is not None and field in form.fields:
             form.add_error(field, texts)

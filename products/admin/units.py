@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from products.admin.base import ReadOnlyInline, acting_user
 from products.admin.batch_records import open_batches
 from products.admin.holds import HoldLogInline, may_decide, open_hold_url
+from products.admin.labels import UNIT_LABEL_ACTIONS
 from products.admin.links import admin_link
 from products.admin.service_pages import RowInline, ServiceAdmin
 from products.admin_forms import CustodyForm, CustodyRowForm, UnitAddForm
@@ -119,6 +120,7 @@ class UnitAdmin(ServiceAdmin):
     ]
     list_select_related = ["chain", "batch__product", "current_facility", "destination"]
     search_fields = ["unit_id", "chain__coi", "batch__lot_number"]
+    actions = UNIT_LABEL_ACTIONS
     date_hierarchy = "expires_at"
     add_form = UnitAddForm
     add_fieldsets = [(None, {"fields": ["batch", "unit_id", "dose_cells", "volume_ml", "expires_at"]})]

@@ -1,8 +1,13 @@
 """Query filters of the product-side lists (`?coi=`, `?status=`, `?facility=`, ...)."""
 
+from datetime import UTC, datetime
+from typing import Any
+
 import django_filters
+from django import forms
 from django.db.models import Q, QuerySet
 from django_filters.constants import EMPTY_VALUES
+from django_filters.fields import IsoDateTimeField
 
 from products.choices import (
     BatchStatus,
@@ -15,8 +20,26 @@ from products.choices import (
     UnitStatus,
 )
 from products.models import Batch, Collection, CustodyRecord, Hold, Product, Unit
-from products.rules.isbt128 import normalize
+from products.rules.isbt128 import din_number_in
 from products.selectors import coi_lookup
+
+
+class UtcDateTimeField(IsoDateTimeField):
+    """An ISO 8601 date-time, in UTC: PostgreSQL takes offsets up to 15:59 only (Python up to 23:59), and a time
+    near year 1 or 9999 may not exist once moved to UTC. Either is a 400 naming the filter, not a database error."""
+
+    def to_python(self, value: Any) -> datetime | None:
+        moment = super().to_python(value)
+        if moment is None:
+            return None
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise forms.ValidationError("This date-time is out of range.", code="overflow") from None
+
+
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 class CoiFilter(django_filters.CharFilter):
@@ -47,14 +70,16 @@ class CollectionFilter(django_filters.FilterSet):
     coi = CoiFilter()
     facility = django_filters.CharFilter(field_name="facility__code")
     method = django_filters.ChoiceFilter(choices=CollectionMethod.choices)
-    din = django_filters.CharFilter(method="filter_din", help_text="The DIN, with or without flags and check.")
+    din = django_filters.CharFilter(
+        method="filter_din", help_text="The DIN, as typed or scanned (with or without `=`, flags, check)."
+    )
 
     class Meta:
         model = Collection
         fields = ["coi", "facility", "method", "din"]
 
     def filter_din(self, queryset: QuerySet[Collection], name: str, value: str) -> QuerySet[Collection]:
-        return queryset.filter(din=normalize(value)[:13])
+        return queryset.filter(din=din_number_in(value))
 
 
 class BatchFilter(django_filters.FilterSet):

@@ -37,6 +37,9 @@ class ServiceCreateMixin(ValidatedInputMixin):
         raise NotImplementedError
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Under a record (`batches/{id}/steps/`): a parent the caller may not see is a 404 before the input is read,
+        # the same answer whatever the body. A top-level list's queryset is lazy: this costs nothing there.
+        self.get_queryset()  # type: ignore[attr-defined]
         instance = self.perform_service(self.validated_input(request))
         body = self.get_serializer(instance).data  # type: ignore[attr-defined]
         return Response(body, status=status.HTTP_201_CREATED)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from products.api import views
+from products.api import labels, views
 
 urlpatterns = [
     path("health/", views.HealthView.as_view(), name="health"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("products/<slug:code>/", views.ProductDetail.as_view(), name="product-detail"),
     path("collections/", views.CollectionListCreate.as_view(), name="collection-list"),
     path("collections/<int:id>/", views.CollectionDetail.as_view(), name="collection-detail"),
+    path("collections/<int:id>/label.pdf", labels.CollectionLabelView.as_view(), name="collection-label"),
     path("batches/", views.BatchListCreate.as_view(), name="batch-list"),
     path("batches/<int:id>/", views.BatchDetail.as_view(), name="batch-detail"),
     path("batches/<int:id>/steps/", views.BatchStepListCreate.as_view(), name="batch-steps"),
@@ -27,6 +28,7 @@ urlpatterns = [
     path("units/", views.UnitListCreate.as_view(), name="unit-list"),
     path("units/<str:unit_id>/", views.UnitDetail.as_view(), name="unit-detail"),
     path("units/<str:unit_id>/custody/", views.UnitCustodyListCreate.as_view(), name="unit-custody"),
+    path("units/<str:unit_id>/label.pdf", labels.UnitLabelView.as_view(), name="unit-label"),
     path("holds/", views.HoldListCreate.as_view(), name="hold-list"),
     path("holds/<int:id>/", views.HoldDetail.as_view(), name="hold-detail"),
     path("holds/<int:id>/decide/", views.HoldDecide.as_view(), name="hold-decide"),

@@ -66,13 +66,17 @@ from products.services.units import custody_record, unit_create
 def write_responses(
     created: int, body: type[serializers.Serializer], conflict: type[serializers.Serializer] = DomainErrorSerializer
 ) -> dict[int, Any]:
-    """The answers of a write, for the schema."""
+    """The answers of a write, for the schema (products.api.schema adds those every operation of its kind shares:
+    404 where the path names a record, 401, 413, 415, 429...)."""
     return {
         created: body,
         400: OpenApiResponse(description='Invalid input: `{"field": ["message", ...]}`.'),
         403: OpenApiResponse(DomainErrorSerializer, description="Your role or facilities do not allow this."),
-        404: OpenApiResponse(description="Not found, or not yours to see."),
-        409: OpenApiResponse(conflict, description="A valid request that breaks a rule: `{code, detail}`."),
+        409: OpenApiResponse(
+            conflict,
+            description="A valid request that breaks a rule: `{code, detail}`. `duplicate` (with `fields`): a natural "
+            "key taken by another request at the same moment.",
+        ),
     }
 
 

@@ -9,6 +9,16 @@ from dateutil.relativedelta import relativedelta
 # A safety net against a mis-typed rule (e.g. every hour for 15 years).
 MAX_OCCURRENCES_PER_STEP = 1000
 
+# Follow-up lasts 15 years at most (FDA guidance on long-term follow-up after gene therapy, 2020); no check is
+# scheduled beyond twice that. A rule whose offset, repetition or grace reaches further is a typing error (a year
+# typed in hours), refused where it is entered, never a schedule of millions of rows or a date past year 9999.
+HORIZON_YEARS = 30
+MAX_OFFSET = {"hours": HORIZON_YEARS * 366 * 24, "days": HORIZON_YEARS * 366, "months": HORIZON_YEARS * 12,
+              "years": HORIZON_YEARS}  # fmt: skip
+MAX_GRACE_HOURS = 366 * 24
+# Length of each unit in hours, the longest it can be (a leap year, a 31-day month): bounds, not arithmetic.
+UNIT_HOURS = {"hours": 1, "days": 24, "months": 31 * 24, "years": 366 * 24}
+
 
 @dataclass(frozen=True)
 class Offset:
@@ -84,3 +94,51 @@ def protocol_occurrences(steps: Iterable[StepRule], start: datetime) -> list[Occ
 
 def _times(offset: Offset, n: int) -> relativedelta:
     return relativedelta(**{offset.unit: offset.value * n})
+
+
+def rule_errors(step: StepRule) -> dict[str, str]:
+    """What is wrong with a step's numbers, by field (`first_due_value`, `repeat_count`...): {} when it is sound.
+
+    Each offset is within its unit's bound, a repetition moves forward (every 1 or more), the grace period is a
+    year at most, and the whole series ends within HORIZON_YEARS with at most MAX_OCCURRENCES_PER_STEP checks."""
+    errors: dict[str, str] = {}
+    offsets = {"first_due": step.first_due, "repeat_every": step.repeat_every, "repeat_until": step.repeat_until}
+    for name, offset in offsets.items():
+        if offset is None:
+            continue
+        if offset.unit not in MAX_OFFSET:
+            errors[f"{name}_unit"] = f"Choose one of {', '.join(MAX_OFFSET)}."
+        elif not 0 <= offset.value <= MAX_OFFSET[offset.unit]:
+            errors[f"{name}_value"] = (
+                f"At most {MAX_OFFSET[offset.unit]} {offset.unit} ({HORIZON_YEARS} years after the administration)."
+            )
+    if step.repeat_every is not None and step.repeat_every.value < 1 and "repeat_every_value" not in errors:
+        errors["repeat_every_value"] = "Repeat every 1 or more."
+    if not 0 <= step.grace_hours <= MAX_GRACE_HOURS:
+        errors["grace_hours"] = f"At most {MAX_GRACE_HOURS} hours (a year)."
+    if step.repeat_count is not None and not 0 <= step.repeat_count < MAX_OCCURRENCES_PER_STEP:
+        errors["repeat_count"] = f"At most {MAX_OCCURRENCES_PER_STEP - 1} repetitions."
+    if errors or step.repeat_every is None:
+        return errors
+    count, last_hours = _series_extent(step)
+    if count > MAX_OCCURRENCES_PER_STEP:
+        errors["repeat_every_value"] = (
+            f"This step would schedule {count} checks; at most {MAX_OCCURRENCES_PER_STEP}: repeat less often."
+        )
+    elif last_hours > HORIZON_YEARS * UNIT_HOURS["years"]:
+        errors["repeat_count"] = f"The last check would come more than {HORIZON_YEARS} years after the administration."
+    return errors
+
+
+def _series_extent(step: StepRule) -> tuple[int, int]:
+    """How many checks a repeating step schedules and how far (in hours, at most) the last one comes."""
+    assert step.repeat_every is not None
+    first = step.first_due.value * UNIT_HOURS[step.first_due.unit]
+    every = step.repeat_every.value * UNIT_HOURS[step.repeat_every.unit]
+    repeats = step.repeat_count if step.repeat_count is not None else None
+    if step.repeat_until is not None:
+        until = step.repeat_until.value * UNIT_HOURS[step.repeat_until.unit]
+        within = max(0, (until - first) // every) if until >= first else 0
+        repeats = within if repeats is None else min(repeats, within)
+    repeats = repeats or 0
+    return 1 + repeats, first + every * repeats

@@ -18,7 +18,7 @@ from products.access import user_facility_ids
 from products.choices import BatchStatus, HoldDecision, HoldKind, HoldStatus, Role, SignatureMeaning, UnitStatus
 from products.errors import HoldClosed, IllegalTransition, PermissionDeniedError, UnitOnHold
 from products.models import Batch, CustodyRecord, Facility, Hold, QCResult, Unit
-from products.selectors import open_holds_of_unit
+from products.selectors import batches_visible_to, open_holds_of_unit, units_visible_to
 from products.services.guards import require_member, require_role
 from products.services.signatures import require_signing_role, signature_capture, signature_verify
 
@@ -110,9 +110,12 @@ def hold_open(
         raise ValidationError({"kind": [f"Not a kind of hold: {', '.join(HoldKind.values)}."]})
     if not reason.strip():
         raise ValidationError({"reason": ["Say why it is held: QA decides on this."]})
+    # Looked up among what the caller may see: another facility's unit or batch "does not exist", exactly as an
+    # unknown one does (the answer tells nothing about other facilities' records).
     if unit_id is not None:
         unit = (
-            Unit.objects.select_for_update(of=("self",))
+            units_visible_to(actor)
+            .select_for_update(of=("self",))
             .select_related("batch__facility", "current_facility")
             .filter(unit_id=unit_id)
             .first()
@@ -123,7 +126,7 @@ def hold_open(
         if unit.status in FINISHED:
             raise IllegalTransition(f"Unit {unit.unit_id} is {unit.status}: there is nothing left to hold.")
         return Hold.objects.create(unit=unit, kind=kind, reason=reason.strip(), opened_at=now, opened_by=actor)
-    batch = Batch.objects.select_for_update(of=("self",)).select_related("facility").filter(id=batch_id).first()
+    batch = batches_visible_to(actor).select_for_update(of=("self",)).filter(id=batch_id).first()
     if batch is None:
         raise ValidationError({"batch": [f"No batch {batch_id}."]})
     require_member(actor, batch.facility)

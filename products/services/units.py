@@ -14,6 +14,7 @@ from products.models import Batch, CustodyRecord, Facility, Product, Unit
 from products.rules import batches as batch_rules
 from products.rules import custody
 from products.rules.hashchain import GENESIS
+from products.selectors import units_visible_to
 from products.services.collections import not_in_future
 from products.services.guards import require_member, require_role
 from products.services.holds import hold_open_by_system, require_not_on_hold
@@ -102,11 +103,10 @@ def custody_record(
     transaction; while a hold is open the bag is not shipped, thawed or dispensed.
     """
     require_role(actor, *CUSTODY_ROLES, action="record custody events")
-    unit = (
-        Unit.objects.select_for_update(of=("self",))
-        .select_related("batch__product", "current_facility")
-        .get(unit_id=unit_id)
-    )
+    # Among the units the caller may see: another facility's bag "does not exist", exactly as an unknown one does.
+    unit = units_visible_to(actor).select_for_update(of=("self",)).filter(unit_id=unit_id).first()
+    if unit is None:
+        raise ValidationError({"unit": [f"No unit {unit_id}."]})
     now = now or timezone.now()
     not_in_future(at, "at", now=now)
     # Whoever ships answers for the place the bag leaves; every other event happens where it is recorded.

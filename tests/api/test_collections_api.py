@@ -68,7 +68,7 @@ def test_a_collection_is_recorded_and_read_back_with_its_full_din(world, client_
 def test_the_published_example_din_is_accepted_as_printed(world, client_for):
     order = journey.make_order(world)
 
-    # DESIGN.md / ICCBBA: G123498654321 has the check character H; eye-readable form has spaces.
+    # ICCBBA ST-001: G123498654321 has the check character H; eye-readable form has spaces.
     response = client_for(world.coordinator).post("/api/v1/collections/", collection(order.coi, "G1234 98 654321 H"))
 
     assert response.status_code == 201, response.json()

@@ -59,6 +59,7 @@ def test_no_page_violates_the_content_security_policy(page, live_server, story, 
 
     pages = {
         "patient": f"/patients/{storied.patient.id}/",
+        "bedside": f"/bedside/?coi={storied.coi}",
         "admin index": "/admin/",
         "administration": reverse("admin:tracker_administration_change", args=[administration.pk]),
         "void": reverse("admin:tracker_administration_void", args=[administration.pk]),

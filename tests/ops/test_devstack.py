@@ -242,7 +242,7 @@ def test_run_serves_web_worker_and_beat_and_sigterm_stops_all_of_it(state_dir: S
     env = {"PORT": str(port), "DEBUG": "0", "SECRET_KEY": "run-test", "ALLOWED_HOSTS": "127.0.0.1"}
     run = Devstack(state, state / "devstack-run.log", "run", **env)
     started.append(run)
-    run.wait_for("worker.1 | ", timeout=120)  # migrate and seed_demo on a new database come first
+    run.wait_for("worker.1 | ", timeout=300)  # migrate and seed_demo on a new database first (slow on a busy machine)
     deadline = time.monotonic() + 60
     while True:
         try:

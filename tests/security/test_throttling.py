@@ -97,3 +97,22 @@ def test_every_operation_documents_429(make_user, api_client_for):
     for path, method, operation in operations:
         assert "429" in operation["responses"], f"{method.upper()} {path}"
         assert "Retry-After" in operation["responses"]["429"]["headers"]
+
+
+def test_refused_credentials_count_against_the_address_rate(make_user, rates):
+    # DRF checks throttles only once authentication and permissions pass: without the exception handler's help,
+    # guessing tokens from one address would never be slowed down.
+    guesser = APIClient(REMOTE_ADDR="10.9.9.9")
+    guesser.credentials(HTTP_AUTHORIZATION="Token not-a-real-key")
+
+    answers = [guesser.get("/api/v1/me/") for _ in range(6)]
+
+    assert [a.status_code for a in answers] == [401] * 5 + [429]
+    assert int(answers[-1]["Retry-After"]) > 0
+    assert client(make_user(), "10.9.9.10").get("/api/v1/me/").status_code == 200  # other addresses go on
+
+
+def test_requests_without_credentials_count_against_the_address_rate(rates):
+    anonymous = APIClient(REMOTE_ADDR="10.9.9.11")
+
+    assert [anonymous.post("/api/v1/patients/", {}).status_code for _ in range(6)] == [401] * 5 + [429]

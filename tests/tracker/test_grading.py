@@ -168,7 +168,7 @@ def child(capd=None, unable=False, consciousness="alert", seizure="none", motor=
     )
 
 
-# ASTCT 2019, ICANS in children under 12 (DESIGN.md, facts for the second wave), one row per grade.
+# ASTCT 2019, ICANS in children under 12, one row per grade.
 @pytest.mark.parametrize(
     ("capd", "consciousness", "grade"),
     [

@@ -20,6 +20,7 @@ from products.models import Collection, Product
 from products.selectors import member_facilities
 from tracker.access import may_see_patients
 from tracker.admin.base import PatientDataAdmin
+from tracker.admin.labels import WRISTBAND_ACTIONS
 from tracker.models import (
     AdverseEvent,
     Assessment,
@@ -104,6 +105,7 @@ class PatientAdmin(PatientDataAdmin):
     list_filter = [("facility", admin.RelatedOnlyFieldListFilter), "sex", "created_at"]
     list_select_related = ["facility"]
     search_fields = ["mrn", "family_name", "given_name", "orders__chain__coi", "orders__chain__legacy_coi"]
+    actions = WRISTBAND_ACTIONS
     date_hierarchy = "created_at"
     add_form = PatientAddForm
     add_fieldsets = [

@@ -6,7 +6,7 @@ Every patient-side list filters by `?patient=` (id) and `?coi=` (the records of 
 import django_filters
 from django.db.models import QuerySet
 
-from products.api.filters import CoiFilter
+from products.api.filters import CoiFilter, UtcDateTimeFilter
 from products.choices import CheckKind, Severity
 from tracker.choices import (
     AdverseEventTerm,
@@ -53,8 +53,8 @@ class AdministrationFilter(PatientRecordFilter):
 
 
 class AssessmentFilter(PatientRecordFilter):
-    assessed_after = django_filters.IsoDateTimeFilter(field_name="assessed_at", lookup_expr="gte")
-    assessed_before = django_filters.IsoDateTimeFilter(field_name="assessed_at", lookup_expr="lte")
+    assessed_after = UtcDateTimeFilter(field_name="assessed_at", lookup_expr="gte")
+    assessed_before = UtcDateTimeFilter(field_name="assessed_at", lookup_expr="lte")
     min_crs_grade = django_filters.NumberFilter(field_name="crs_grade", lookup_expr="gte")
     min_icans_grade = django_filters.NumberFilter(field_name="icans_grade", lookup_expr="gte")
 
@@ -109,8 +109,8 @@ class ScheduledCheckFilter(PatientRecordFilter):
     kind = django_filters.ChoiceFilter(choices=CheckKind.choices)
     source = django_filters.ChoiceFilter(choices=CheckSource.choices)
     severity = django_filters.ChoiceFilter(choices=Severity.choices)
-    due_before = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="lte")
-    due_after = django_filters.IsoDateTimeFilter(field_name="due_at", lookup_expr="gte")
+    due_before = UtcDateTimeFilter(field_name="due_at", lookup_expr="lte")
+    due_after = UtcDateTimeFilter(field_name="due_at", lookup_expr="gte")
 
     class Meta:
         model = ScheduledCheck

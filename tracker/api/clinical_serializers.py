@@ -11,7 +11,14 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from products.api.serializers.batches import SignatureSerializer
-from products.api.serializers.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from products.api.serializers.fields import (
+    PASSWORD_MAX_LENGTH,
+    BoundedDateField,
+    BoundedDateTimeField,
+    ScopedPrimaryKeyRelatedField,
+    ScopedSlugRelatedField,
+    free_text,
+)
 from products.models import Unit
 from products.selectors import units_visible_to
 from tracker.choices import (
@@ -201,11 +208,15 @@ class AdministrationSerializer(RecordSerializer):
 class AdministrationInputSerializer(serializers.Serializer):
     coi = OrderByCoiField()
     unit = UnitByIdField(help_text="The unit id of the bag given.")
-    administered_at = serializers.DateTimeField()
+    administered_at = BoundedDateTimeField()
     route = serializers.ChoiceField(choices=Route.choices)
-    scanned_unit = serializers.CharField(max_length=64, help_text="The unit id as read from the bag's label.")
+    scanned_unit = serializers.CharField(
+        max_length=128,
+        help_text="As read from the bag's label: its unit id, its 2-D code, or its DIN (with or without the ISBT 128 "
+        "data identifier `=` and flags; typed with its check character). See `bedside-checks/`.",
+    )
     scanned_patient = serializers.CharField(max_length=64, help_text="The MRN as read from the wristband.")
-    scanned_birth_date = serializers.DateField(
+    scanned_birth_date = BoundedDateField(
         help_text="The birth date as read from the wristband (YYYY-MM-DD): the second patient identifier.",
         error_messages={"required": "Scan or type the birth date on the wristband (the second identifier)."},
     )
@@ -220,6 +231,7 @@ class AdministrationInputSerializer(serializers.Serializer):
     )
     verifier_password = serializers.CharField(
         write_only=True,
+        max_length=PASSWORD_MAX_LENGTH,
         trim_whitespace=False,
         style={"input_type": "password"},
         help_text="The verifier's own password, re-entered (21 CFR 11.200). Tried only after every other check.",
@@ -228,18 +240,18 @@ class AdministrationInputSerializer(serializers.Serializer):
             "blank": "The second person signs with their own password.",
         },
     )
-    premedication = serializers.CharField(**TEXT)
-    infusion_reaction = serializers.CharField(**TEXT)
-    note = serializers.CharField(**TEXT)
+    premedication = free_text(**TEXT)
+    infusion_reaction = free_text(**TEXT)
+    note = free_text(**TEXT)
 
 
 class VoidInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(help_text="Why the administration is voided as entered in error.")
+    reason = free_text(help_text="Why the administration is voided as entered in error.")
 
 
 class CorrectTimeInputSerializer(serializers.Serializer):
-    administered_at = serializers.DateTimeField(help_text="The corrected administration time.")
-    reason = serializers.CharField(help_text="Why the time is corrected (21 CFR 11.10(e)).")
+    administered_at = BoundedDateTimeField(help_text="The corrected administration time.")
+    reason = free_text(help_text="Why the time is corrected (21 CFR 11.10(e)).")
 
 
 # Assessments -----------------------------------------------------------------------------------------------
@@ -293,7 +305,7 @@ class AssessmentInputSerializer(serializers.Serializer):
     """The raw measurements; the grades are computed from them. Ranges refuse what no patient can measure."""
 
     patient = patient_field()
-    assessed_at = serializers.DateTimeField()
+    assessed_at = BoundedDateTimeField()
     temperature_c = in_range(TEMPERATURE_C, "Body temperature in degrees Celsius.", **OPTIONAL)
     hypotension = serializers.ChoiceField(choices=Hypotension.choices, default=Hypotension.NONE)
     hypoxia = serializers.ChoiceField(choices=Hypoxia.choices, default=Hypoxia.NONE)
@@ -335,7 +347,7 @@ class AssessmentInputSerializer(serializers.Serializer):
     crp_mg_l = _lab(7, "C-reactive protein, mg/L.")
     ferritin_ng_ml = _lab(9, "Ferritin, ng/mL.")
     il6_pg_ml = _lab(9, "Interleukin-6, pg/mL.")
-    note = serializers.CharField(**TEXT)
+    note = free_text(**TEXT)
 
 
 # Interventions and conditioning ----------------------------------------------------------------------------
@@ -370,14 +382,14 @@ DOSE = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 class InterventionInputSerializer(serializers.Serializer):
     patient = patient_field()
-    given_at = serializers.DateTimeField()
+    given_at = BoundedDateTimeField()
     kind = serializers.ChoiceField(choices=InterventionKind.choices)
     drug = serializers.CharField(max_length=100, help_text="e.g. tocilizumab, dexamethasone")
     dose = NumberField(**DOSE, **OPTIONAL)
     dose_unit = serializers.CharField(max_length=20, help_text="e.g. mg/kg, mg", **TEXT)
     route = serializers.CharField(max_length=20, help_text="e.g. IV, PO", **TEXT)
     indication = serializers.ChoiceField(choices=Indication.choices, default=Indication.CRS)
-    note = serializers.CharField(**TEXT)
+    note = free_text(**TEXT)
 
 
 class ConditioningSerializer(RecordSerializer):
@@ -411,7 +423,7 @@ class ConditioningInputSerializer(serializers.Serializer):
     drug = serializers.CharField(max_length=100)
     dose = NumberField(**DOSE)
     dose_unit = serializers.CharField(max_length=20, default="mg/m2")
-    given_on = serializers.DateField()
+    given_on = BoundedDateField()
     day_relative = serializers.IntegerField(
         min_value=-365, max_value=365, help_text="Day relative to the planned infusion (day 0), e.g. -5."
     )
@@ -470,15 +482,19 @@ class AdverseEventChangeSerializer(serializers.Serializer):
     term = serializers.ChoiceField(choices=AdverseEventTerm.choices)
     term_text = serializers.CharField(max_length=200, help_text="Verbatim term.", **TEXT)
     meddra_code = serializers.RegexField(
-        r"^\d{8}$", help_text="MedDRA code (8 digits).", error_messages={"invalid": "8 digits."}, **TEXT
+        r"^\d{8}$",
+        max_length=8,
+        help_text="MedDRA code (8 digits).",
+        error_messages={"invalid": "8 digits."},
+        **TEXT,
     )
     grade = in_range(
         ae_rules.GRADE, "CTCAE v5, or ASTCT 2019 for CRS/ICANS. Grade 4 or 5 makes the event serious; 5 makes it fatal."
     )
     grading_system = serializers.ChoiceField(choices=GradingSystem.choices, default=GradingSystem.CTCAE)
-    onset_at = serializers.DateTimeField()
-    aware_at = serializers.DateTimeField(help_text="When the site became aware: the report clock starts here.")
-    resolved_at = serializers.DateTimeField(**OPTIONAL)
+    onset_at = BoundedDateTimeField()
+    aware_at = BoundedDateTimeField(help_text="When the site became aware: the report clock starts here.")
+    resolved_at = BoundedDateTimeField(**OPTIONAL)
     outcome = serializers.ChoiceField(choices=Outcome.choices, default=Outcome.ONGOING)
     serious = serializers.BooleanField(
         help_text="Serious (death, life-threatening, hospitalisation...). Grade 4 or 5 or a fatal outcome makes the "
@@ -490,9 +506,9 @@ class AdverseEventChangeSerializer(serializers.Serializer):
         error_messages={"required": "Say whether the product's label lists this event (true or false)."},
     )
     relatedness = serializers.ChoiceField(choices=Relatedness.choices, default=Relatedness.POSSIBLE)
-    description = serializers.CharField(**TEXT)
+    description = free_text(**TEXT)
 
-    aware_at_reason = serializers.CharField(
+    aware_at_reason = free_text(
         write_only=True,
         help_text="PATCH only: why `aware_at` moves. Required once a report deadline is set (400 without it); once "
         "the report is submitted `aware_at` no longer moves (409 `illegal_transition`).",
@@ -506,7 +522,7 @@ class AdverseEventInputSerializer(AdverseEventChangeSerializer):
 
 
 class ReportSubmittedInputSerializer(serializers.Serializer):
-    report_submitted_at = serializers.DateTimeField(
+    report_submitted_at = BoundedDateTimeField(
         help_text="When the report was submitted to the regulator; default: now.", **OPTIONAL
     )
 
@@ -518,6 +534,9 @@ class FollowUpVisitSerializer(RecordSerializer):
     """A follow-up visit: response, survival, new malignancies, RCV test, patient-reported outcomes."""
 
     recorded_by = username("Who recorded it.")
+    disease_response = serializers.ChoiceField(
+        choices=DiseaseResponse.choices, allow_blank=True, read_only=True, help_text="Empty when not assessed."
+    )
 
     class Meta:
         model = FollowUpVisit
@@ -544,20 +563,20 @@ class FollowUpVisitSerializer(RecordSerializer):
 
 class FollowUpVisitInputSerializer(serializers.Serializer):
     patient = patient_field()
-    visit_date = serializers.DateField()
+    visit_date = BoundedDateField()
     disease_response = serializers.ChoiceField(choices=DiseaseResponse.choices, **TEXT)
     survival_status = serializers.ChoiceField(choices=SurvivalStatus.choices, default=SurvivalStatus.ALIVE)
-    death_date = serializers.DateField(**OPTIONAL)
+    death_date = BoundedDateField(**OPTIONAL)
     cause_of_death = serializers.CharField(max_length=200, **TEXT)
     new_malignancy = serializers.BooleanField(default=False)
-    malignancy_description = serializers.CharField(**TEXT)
+    malignancy_description = free_text(**TEXT)
     car_testing_requested = serializers.BooleanField(
         default=False, help_text="Tumour tested for the CAR transgene (FDA boxed warning, 2024)."
     )
     rcv_result = serializers.ChoiceField(choices=RcvResult.choices, default=RcvResult.NOT_DONE)
     wellbeing_score = in_range(WELLBEING_SCORE, "Patient-reported well-being, 0-10.", **OPTIONAL)
-    patient_reported = serializers.CharField(help_text="Patient-reported outcomes, free text.", **TEXT)
-    note = serializers.CharField(**TEXT)
+    patient_reported = free_text(help_text="Patient-reported outcomes, free text.", **TEXT)
+    note = free_text(**TEXT)
 
 
 # Monitoring: scheduled checks and reminders ----------------------------------------------------------------

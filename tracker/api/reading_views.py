@@ -1,5 +1,6 @@
 """Read models over HTTP: the patient timeline (the page's selector, the page's filters) and the FHIR export."""
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -10,6 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from products.api.serializers import DomainErrorSerializer
+from products.errors import ExportTooLarge
 from tracker.api.permissions import MaySeePatients
 from tracker.api.timeline_serializers import TimelineSerializer
 from tracker.fhir import patient_fhir_bundle
@@ -21,6 +24,17 @@ from tracker.timeline.query import patient_timeline
 PATIENT_DATA = [IsAuthenticated, MaySeePatients]
 NOT_YOURS = OpenApiResponse(description="No such patient at your facilities.")
 NO_PATIENT_DATA = OpenApiResponse(description="Your role has no access to patient data (manufacturing).")
+TOO_LARGE = OpenApiResponse(
+    DomainErrorSerializer,
+    description="`export_too_large`: more records than one answer holds (EXPORT_MAX_RECORDS, 20,000 by default).",
+)
+
+
+def require_exportable(count: int, what: str, narrow: str) -> None:
+    """An export answer holds at most EXPORT_MAX_RECORDS records: a bound on what one request may cost."""
+    if count > settings.EXPORT_MAX_RECORDS:
+        raise ExportTooLarge(f"{count} {what}: more than the {settings.EXPORT_MAX_RECORDS} one answer holds. {narrow}")
+
 
 TIMELINE_PARAMETERS = [
     OpenApiParameter(
@@ -58,6 +72,7 @@ class PatientTimelineView(APIView):
             400: OpenApiResponse(description='Invalid filter: `{"field": ["message", ...]}`.'),
             403: NO_PATIENT_DATA,
             404: NOT_YOURS,
+            409: TOO_LARGE,
         },
     )
     def get(self, request: Request, id: int) -> Response:
@@ -66,6 +81,7 @@ class PatientTimelineView(APIView):
         if not form.is_valid():
             raise serializers.ValidationError({field: list(errors) for field, errors in form.errors.items()})
         timeline = patient_timeline(patient=patient, **form.timeline_arguments())
+        require_exportable(len(timeline.events), "events", "Narrow the timeline with `since`, `until` or `kind`.")
         return Response(TimelineSerializer(timeline).data)
 
 
@@ -92,8 +108,11 @@ class PatientFhirView(APIView):
             ),
             403: NO_PATIENT_DATA,
             404: NOT_YOURS,
+            409: TOO_LARGE,
         },
     )
     def get(self, request: Request, id: int) -> Response:
         patient = get_object_or_404(patients_visible_to(request.user), id=id)
-        return Response(patient_fhir_bundle(patient=patient))
+        bundle = patient_fhir_bundle(patient=patient)
+        require_exportable(len(bundle.get("entry", [])), "resources", "Use the API's lists, which are paginated.")
+        return Response(bundle)

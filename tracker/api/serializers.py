@@ -2,7 +2,7 @@
 
 from rest_framework import serializers
 
-from products.api.serializers.fields import ScopedPrimaryKeyRelatedField
+from products.api.serializers.fields import BoundedDateField, ScopedPrimaryKeyRelatedField, free_text
 from products.choices import CoiStatus
 from products.models import Facility, Product
 from tracker.choices import Sex
@@ -50,7 +50,7 @@ class PatientInputSerializer(serializers.Serializer):
     mrn = serializers.CharField(max_length=40, help_text="Medical record number at the treating facility.")
     given_name = serializers.CharField(max_length=100)
     family_name = serializers.CharField(max_length=100)
-    birth_date = serializers.DateField()
+    birth_date = BoundedDateField()
     sex = serializers.ChoiceField(choices=Sex.choices)
     weight_kg = serializers.DecimalField(
         required=False,
@@ -60,7 +60,7 @@ class PatientInputSerializer(serializers.Serializer):
         **WEIGHT_BOUNDS,
         **WEIGHT,
     )
-    weighed_on = serializers.DateField(
+    weighed_on = BoundedDateField(
         required=False, allow_null=True, default=None, help_text="When that weight was measured; default: today."
     )
     facility = serializers.SlugRelatedField(
@@ -106,7 +106,7 @@ class OrderInputSerializer(serializers.Serializer):
         default=None,
         help_text="Where the cells will be collected; its staff then see the chain.",
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")
 
 
 class PatientWeightSerializer(serializers.ModelSerializer):
@@ -123,5 +123,5 @@ class PatientWeightSerializer(serializers.ModelSerializer):
 
 class PatientWeightInputSerializer(serializers.Serializer):
     weight_kg = serializers.DecimalField(help_text="Kilograms, one decimal.", **WEIGHT_BOUNDS, **WEIGHT)
-    measured_on = serializers.DateField(help_text="The day the patient was weighed (not in the future).")
+    measured_on = BoundedDateField(help_text="The day the patient was weighed (not in the future).")
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")

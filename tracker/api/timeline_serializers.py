@@ -251,6 +251,29 @@ class ConditioningDetailSerializer(DetailSerializer):
     planned_day = serializers.IntegerField(help_text="The day relative to the planned infusion, e.g. -5.")
 
 
+class BedsideMismatchSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="scanned_unit, scanned_patient or scanned_birth_date")
+    expected = serializers.CharField(help_text="The order's own value (never another patient's).")
+    scanned = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class BedsideUnitProblemSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The error code the administration would answer, e.g. unit_on_hold.")
+    detail = serializers.CharField()
+
+
+class BedsideCheckDetailSerializer(DetailSerializer):
+    detail_type = details.BedsideCheckDetail
+
+    coi = serializers.CharField()
+    unit = serializers.CharField(allow_null=True, help_text="The order's bag the scan named; null if none.")
+    match = serializers.BooleanField()
+    mismatches = serializers.ListField(child=BedsideMismatchSerializer())
+    unit_problems = serializers.ListField(child=BedsideUnitProblemSerializer())
+    checked_by = serializers.CharField()
+
+
 class AdministrationDetailSerializer(DetailSerializer):
     detail_type = details.AdministrationDetail
 
@@ -371,6 +394,7 @@ DETAIL_SERIALIZERS: dict[type[details.Detail], type[DetailSerializer]] = {
         HoldDecisionDetailSerializer,
         CustodyDetailSerializer,
         ConditioningDetailSerializer,
+        BedsideCheckDetailSerializer,
         AdministrationDetailSerializer,
         AssessmentDetailSerializer,
         InterventionDetailSerializer,

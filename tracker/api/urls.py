@@ -1,13 +1,16 @@
 from django.urls import path
 
-from tracker.api import clinical_urls, reading_urls, surveillance_urls, views, webhooks
+from tracker.api import bedside_checks, clinical_urls, labels, reading_urls, surveillance_urls, views, webhooks
 
 urlpatterns = [
     path("patients/", views.PatientListCreate.as_view(), name="patient-list"),
     path("patients/<int:id>/", views.PatientDetail.as_view(), name="patient-detail"),
     path("patients/<int:id>/weights/", views.PatientWeightListCreate.as_view(), name="patient-weight-list"),
+    path("patients/<int:id>/wristband.pdf", labels.WristbandView.as_view(), name="patient-wristband"),
     path("orders/", views.OrderListCreate.as_view(), name="order-list"),
     path("orders/<str:coi>/", views.OrderDetail.as_view(), name="order-detail"),
+    path("bedside-checks/", bedside_checks.BedsideCheckListCreate.as_view(), name="bedside-check-list"),
+    path("bedside-checks/<int:id>/", bedside_checks.BedsideCheckDetail.as_view(), name="bedside-check-detail"),
     # bedside, clinical records and reminders
     *clinical_urls.urlpatterns,
     # read models: patient timeline and FHIR export

@@ -18,5 +18,5 @@ CALM_ASSESSMENTS = 2
 REPORT_WARNING = timedelta(days=3)
 
 # A CRS or ICANS grade puts a patient first on the clinicians' worklist for a week: CRS and ICANS start within days of
-# the infusion (median day 5 and day 7, DESIGN.md); an older grade is history, not a reason to come first today.
+# the infusion (median day 5 and day 7); an older grade is history, not a reason to come first today.
 RECENT_GRADE = timedelta(days=7)

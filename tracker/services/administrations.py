@@ -1,12 +1,13 @@
 """Administration with bedside verification: the right product into the right patient, once, checked by two people.
 
-The order of the checks is the rule (CONTRACT 1.1, hard stops): the caller's own rights, the order, the identity
+The order of the checks is the rule (README, hard stops): the caller's own rights, the order, the identity
 (bag, wristband MRN and birth date), the unit's state and who the verifier is are all checked first, and only then
 is the verifier's password tried. So a caller who may not record this administration (wrong role, another
 facility, the wrong patient, a unit that may not be given...) learns nothing about anyone's password and adds no
 signature failure to anyone's record: the §11.300(d) lockout cannot be used to lock a colleague out of signing.
 """
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -18,19 +19,21 @@ from django.utils import timezone
 
 from products.access import user_roles
 from products.choices import BatchStatus, Role, SignatureMeaning, UnitStatus
-from products.errors import OutOfSequence, UnitExpired, UnitNotReleased
+from products.errors import DomainError, OutOfSequence, UnitExpired, UnitNotReleased
 from products.models import ChainOfIdentity, FacilityMembership, Unit
 from products.rules.chains import ChainEvent
-from products.rules.isbt128 import normalize
+from products.rules.isbt128 import clean_scan
+from products.selectors import unit_dins, units_visible_to
 from products.services.chains import chain_apply
 from products.services.collections import not_in_future
-from products.services.guards import require_member, require_role
-from products.services.holds import require_not_on_hold
+from products.services.guards import require_role
+from products.services.holds import unit_hold_refusal
 from products.services.signatures import signature_capture, signature_verify
 from products.services.units import unit_mark_administered
 from tracker.errors import AlreadyAdministered, IdentityMismatch, UnitNotAtSite, UnitNotThawed
 from tracker.models import Administration, Patient, TherapyOrder
-from tracker.selectors import weight_on
+from tracker.rules.bedside import Bag, Mismatch, bag_refusal, wristband_mismatches
+from tracker.selectors import orders_visible_to, weight_on
 from tracker.services.monitoring import course_schedule_sync
 from tracker.services.orders import PATIENT_ROLES
 
@@ -58,10 +61,6 @@ class Checked:
     patient: Patient
     unit: Unit
     verifier: AbstractBaseUser
-
-
-def _same(scanned: str, expected: str) -> bool:
-    return normalize(scanned) == normalize(expected)
 
 
 def administration_record(
@@ -128,17 +127,18 @@ def _require_input(scan: BedsideScan, verifier_password: str) -> None:
 
 
 def _bedside_check(actor: AbstractBaseUser, scan: BedsideScan, *, lock: bool, now: datetime) -> Checked:
-    """Every refusal but the password's, in the contract's order. Reads only (`lock` takes the unit's row lock)."""
+    """Every refusal but the password's, in the order of the README's hard stops. Reads only (`lock` takes the
+    unit's row lock)."""
     # 1. The caller's own rights.
     require_role(actor, *PATIENT_ROLES, action="record administrations")
-    # 2. The order, at one of the caller's facilities.
-    order = TherapyOrder.objects.select_related("patient__facility", "chain").filter(chain__coi=scan.coi).first()
+    # 2. The order, among those of the caller's facilities: another facility's order "does not exist", exactly as
+    # an unknown COI does (the answer tells nothing about other facilities' orders).
+    order = orders_visible_to(actor).filter(chain__coi=scan.coi).first()
     if order is None:
         raise ValidationError({"coi": [f"No order with COI {scan.coi}."]})
     patient = order.patient
-    require_member(actor, patient.facility)
     not_in_future(scan.administered_at, "administered_at", now=now)
-    units = Unit.objects.select_related("batch__product", "current_facility")
+    units = units_visible_to(actor)
     if lock:
         # The unit row lock makes a concurrent second administration of this bag wait, then fail below.
         units = units.select_for_update(of=("self",))
@@ -155,32 +155,80 @@ def _bedside_check(actor: AbstractBaseUser, scan: BedsideScan, *, lock: bool, no
 
 
 def _check_identity(*, order: TherapyOrder, patient: Patient, unit: Unit, scan: BedsideScan) -> None:
-    if not (_same(scan.scanned_unit, unit.unit_id) and unit.chain_id == order.chain_id):
-        raise IdentityMismatch("The scanned bag is not this order's unit.")
+    mismatches = identity_mismatches(
+        order=order,
+        patient=patient,
+        unit=unit,
+        scanned_unit=scan.scanned_unit,
+        scanned_patient=scan.scanned_patient,
+        scanned_birth_date=scan.scanned_birth_date,
+    )
+    if mismatches:
+        raise IdentityMismatch(mismatches[0].reason)
+
+
+def bag_of(unit: Unit, *, coi: str, dins: Callable[[], list[str]] | None = None) -> Bag:
+    """What names `unit` at the bedside (tracker.rules.bedside); its DINs are read only if a DIN was scanned."""
+    return Bag(unit_id=unit.unit_id, coi=coi, expires_at=unit.expires_at, dins=dins or (lambda: unit_dins(unit)))
+
+
+def identity_mismatches(
+    *,
+    order: TherapyOrder,
+    patient: Patient,
+    unit: Unit,
+    scanned_unit: str,
+    scanned_patient: str,
+    scanned_birth_date: date | None,
+) -> list[Mismatch]:
+    """The chain of identity at the bedside, for the administration and the bedside check alike: the scanned bag
+    must be `unit` and `unit` this order's; the wristband's MRN and birth date the order's patient's."""
+    mismatches = []
+    if unit.chain_id != order.chain_id:
+        mismatches.append(
+            Mismatch("scanned_unit", unit.unit_id, clean_scan(scanned_unit), "The bag is not this order's unit.")
+        )
+    elif refusal := bag_refusal(scanned_unit, bag_of(unit, coi=order.chain.coi)):
+        mismatches.append(Mismatch("scanned_unit", unit.unit_id, clean_scan(scanned_unit), refusal))
     # Two patient identifiers (Joint Commission NPSG.01.01.01): the MRN and the birth date on the wristband.
-    if not _same(scan.scanned_patient, patient.mrn):
-        raise IdentityMismatch("The scanned wristband is not this order's patient.")
-    if scan.scanned_birth_date != patient.birth_date:
-        raise IdentityMismatch("The birth date on the wristband is not this order's patient's birth date.")
+    mismatches += wristband_mismatches(
+        scanned_patient=scanned_patient,
+        scanned_birth_date=scanned_birth_date,
+        mrn=patient.mrn,
+        birth_date=patient.birth_date,
+    )
+    return mismatches
 
 
 def check_unit_usable(*, unit: Unit, patient: Patient, administered_at: datetime) -> None:
+    """Refuse a unit that may not be given (the first reason of `unit_problems`). Checked before any password."""
+    for problem in _unit_refusals(unit=unit, patient=patient, at=administered_at):
+        raise problem
+
+
+def unit_problems(*, unit: Unit, patient: Patient, at: datetime) -> list[DomainError]:
+    """Every reason `unit` may not be given to `patient` at `at`, in the order check_unit_usable refuses them."""
+    return list(_unit_refusals(unit=unit, patient=patient, at=at))
+
+
+def _unit_refusals(*, unit: Unit, patient: Patient, at: datetime) -> Iterator[DomainError]:
     """Every refusal about the unit's own state, and the only place they are made: given already, on hold, not
-    released, not here, expired, not thawed, or given before its last custody event. Checked before any password."""
+    released, not here, expired, not thawed, or given before its last custody event."""
     if unit.status == UnitStatus.ADMINISTERED or Administration.objects.filter(unit=unit, voided_at=None).exists():
-        raise AlreadyAdministered(f"Unit {unit.unit_id} has already been administered.")
+        yield AlreadyAdministered(f"Unit {unit.unit_id} has already been administered.")
     # An open hold on the bag or its batch (an excursion, an OOS result, a recall) stops it at the bedside.
-    require_not_on_hold(unit=unit)
+    if (on_hold := unit_hold_refusal(unit)) is not None:
+        yield on_hold
     if unit.batch.status != BatchStatus.RELEASED:
-        raise UnitNotReleased(f"Unit {unit.unit_id}'s batch is {unit.batch.status}.")
+        yield UnitNotReleased(f"Unit {unit.unit_id}'s batch is {unit.batch.status}.")
     if unit.current_facility_id != patient.facility_id or unit.status not in AT_SITE:
-        raise UnitNotAtSite(f"Unit {unit.unit_id} is {unit.status} at {unit.current_facility.code}.")
-    if unit.is_expired(administered_at):
-        raise UnitExpired(f"Unit {unit.unit_id} is past its expiry or use-by time.")
+        yield UnitNotAtSite(f"Unit {unit.unit_id} is {unit.status} at {unit.current_facility.code}.")
+    if unit.is_expired(at):
+        yield UnitExpired(f"Unit {unit.unit_id} is past its expiry or use-by time.")
     if unit.batch.product.cryopreserved and unit.thawed_at is None:
-        raise UnitNotThawed(f"Unit {unit.unit_id} has not been thawed.")
-    if unit.last_event_at is not None and administered_at < unit.last_event_at:
-        raise OutOfSequence(f"Unit {unit.unit_id}'s last custody event was at {unit.last_event_at.isoformat()}.")
+        yield UnitNotThawed(f"Unit {unit.unit_id} has not been thawed.")
+    if unit.last_event_at is not None and at < unit.last_event_at:
+        yield OutOfSequence(f"Unit {unit.unit_id}'s last custody event was at {unit.last_event_at.isoformat()}.")
 
 
 def _verifier(*, actor: AbstractBaseUser, patient: Patient, username: str) -> AbstractBaseUser:

@@ -249,6 +249,21 @@ class ConditioningDetail(DatedDetail):
 
 
 @dataclass(frozen=True, slots=True)
+class BedsideCheckDetail(Detail):
+    """A bag and a wristband scanned against an order, match or not (tracker.services.bedside_checks)."""
+
+    kind = TimelineKind.BEDSIDE_CHECK
+    record_type = "bedside_check"
+
+    coi: str
+    unit: str | None  # the order's bag the scan named; None when it named none of them
+    match: bool
+    mismatches: tuple[dict[str, str], ...]  # {"field", "expected", "scanned", "reason"}
+    unit_problems: tuple[dict[str, str], ...]  # {"code", "detail"}: why the bag may not be given now
+    checked_by: str  # the username
+
+
+@dataclass(frozen=True, slots=True)
 class AdministrationDetail(Detail):
     kind = TimelineKind.ADMINISTRATION
     record_type = "administration"
@@ -378,6 +393,7 @@ DETAIL_TYPES: tuple[type[Detail], ...] = (
     HoldDecisionDetail,
     CustodyDetail,
     ConditioningDetail,
+    BedsideCheckDetail,
     AdministrationDetail,
     AssessmentDetail,
     InterventionDetail,

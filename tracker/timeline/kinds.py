@@ -16,6 +16,7 @@ class TimelineKind(TextChoices):
     CUSTODY = "custody", "Custody"
     HOLD = "hold", "Hold or QA decision"
     CONDITIONING = "conditioning", "Conditioning"
+    BEDSIDE_CHECK = "bedside_check", "Bedside check"
     ADMINISTRATION = "administration", "Infusion"
     ASSESSMENT = "assessment", "Assessment"
     INTERVENTION = "intervention", "Intervention"
@@ -50,7 +51,7 @@ KIND_GROUPS: list[tuple[str, list[TimelineKind]]] = [
             TimelineKind.HOLD,
         ],
     ),
-    ("Treatment", [TimelineKind.CONDITIONING, TimelineKind.ADMINISTRATION]),
+    ("Treatment", [TimelineKind.CONDITIONING, TimelineKind.BEDSIDE_CHECK, TimelineKind.ADMINISTRATION]),
     (
         "Monitoring",
         [

@@ -48,6 +48,7 @@ from tracker.models import (
     Administration,
     AdverseEvent,
     Assessment,
+    BedsideCheck,
     Conditioning,
     FollowUpVisit,
     Intervention,
@@ -64,6 +65,7 @@ from tracker.timeline.details import (
     BatchDetail,
     BatchRejectionDetail,
     BatchReleaseDetail,
+    BedsideCheckDetail,
     CollectionDetail,
     ConditioningDetail,
     CustodyDetail,
@@ -357,6 +359,27 @@ def _conditioning(story: _Story) -> Iterable[TimelineEvent]:
         )
 
 
+def _bedside_checks(story: _Story) -> Iterable[TimelineEvent]:
+    """Every bedside scan, match or not: a refusal is an alert (the wrong bag or the wrong patient was at hand)."""
+    checks = BedsideCheck.objects.filter(story.window.on("checked_at"), patient=story.patient).select_related(
+        "order__chain", "unit", "checked_by"
+    )
+    for check in checks:
+        yield story.event(
+            check.checked_at,
+            check.id,
+            BedsideCheckDetail(
+                coi=check.order.chain.coi,
+                unit=check.unit.unit_id if check.unit else None,
+                match=check.match,
+                mismatches=tuple(check.mismatches),
+                unit_problems=tuple(check.unit_problems),
+                checked_by=check.checked_by.get_username(),
+            ),
+            Level.INFO if check.match else Level.ALERT,
+        )
+
+
 def _administrations(story: _Story, administrations: list[Administration]) -> Iterable[TimelineEvent]:
     for a in administrations:
         if not story.window.holds(a.administered_at):
@@ -565,6 +588,7 @@ def patient_timeline(
         (frozenset({TimelineKind.CUSTODY}), lambda: _custody(story)),
         (frozenset({TimelineKind.HOLD}), lambda: _holds(story)),
         (frozenset({TimelineKind.CONDITIONING}), lambda: _conditioning(story)),
+        (frozenset({TimelineKind.BEDSIDE_CHECK}), lambda: _bedside_checks(story)),
         (frozenset({TimelineKind.ADMINISTRATION}), lambda: _administrations(story, administrations)),
         (frozenset({TimelineKind.ASSESSMENT}), lambda: _assessments(story)),
         (frozenset({TimelineKind.INTERVENTION}), lambda: _interventions(story)),

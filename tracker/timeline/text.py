@@ -20,6 +20,7 @@ from tracker.timeline.details import (
     BatchDetail,
     BatchRejectionDetail,
     BatchReleaseDetail,
+    BedsideCheckDetail,
     CollectionDetail,
     ConditioningDetail,
     CustodyDetail,
@@ -147,6 +148,18 @@ def _(d: CustodyDetail) -> str:
 @summary.register
 def _(d: ConditioningDetail) -> str:
     return f"{d.regimen}: {d.drug} {plain(d.dose)} {d.dose_unit} (planned day {d.planned_day})"
+
+
+_SCANNED = {"scanned_unit": "bag", "scanned_patient": "wristband", "scanned_birth_date": "birth date"}
+
+
+@summary.register
+def _(d: BedsideCheckDetail) -> str:
+    if d.match:
+        return f"Bedside check by {d.checked_by}: MATCH, unit {d.unit}"
+    wrong = [f"{_SCANNED.get(m['field'], m['field'])} does not match" for m in d.mismatches]
+    what = ", ".join(wrong + [p["code"] for p in d.unit_problems])
+    return f"Bedside check by {d.checked_by}: NO MATCH ({what})"
 
 
 @summary.register

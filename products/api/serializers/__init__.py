@@ -16,6 +16,7 @@ from products.api.serializers.chains import CollectionInputSerializer, Collectio
 from products.api.serializers.core import FacilitySerializer, HealthSerializer, MeSerializer
 from products.api.serializers.errors import (
     DomainErrorSerializer,
+    ErrorDetailSerializer,
     HoldErrorSerializer,
     QCErrorSerializer,
     ReleaseErrorSerializer,
@@ -36,6 +37,7 @@ __all__ = [
     "CustodyRecordInputSerializer",
     "CustodyRecordSerializer",
     "DomainErrorSerializer",
+    "ErrorDetailSerializer",
     "FacilitySerializer",
     "HealthSerializer",
     "HoldDecisionInputSerializer",

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from products.api.serializers.chains import coi_field, facility_field
-from products.api.serializers.fields import NumberOrTextField
+from products.api.serializers.fields import PASSWORD_MAX_LENGTH, BoundedDateTimeField, NumberOrTextField, free_text
 from products.models import Batch, ProcessingStep, QCResult, Signature
 
 HASH_HELP = "SHA-256 (64 lower-case hex digits)"
@@ -85,16 +85,17 @@ class BatchInputSerializer(serializers.Serializer):
     coi = coi_field()
     lot_number = serializers.CharField(max_length=40)
     facility = facility_field()
-    started_at = serializers.DateTimeField()
+    started_at = BoundedDateTimeField()
 
 
 class ProcessingStepSerializer(serializers.ModelSerializer):
     """In and out (one serializer, so the schema names the step-kind enum once)."""
 
     operator = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
-    ended_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    started_at = BoundedDateTimeField()
+    ended_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
     parameters = serializers.DictField(required=False, default=dict, help_text="Process parameters, free form.")
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")
 
     class Meta:
         model = ProcessingStep
@@ -138,7 +139,7 @@ class QCResultInputSerializer(serializers.Serializer):
     test = serializers.CharField(max_length=64, help_text="A test code of the product's release specification.")
     value = NumberOrTextField(help_text='A number, or text such as "negative", as the test requires.')
     unit = serializers.CharField(max_length=32, required=False, allow_blank=True, default="")
-    tested_at = serializers.DateTimeField()
+    tested_at = BoundedDateTimeField()
 
 
 class SignatureInputSerializer(serializers.Serializer):
@@ -146,11 +147,12 @@ class SignatureInputSerializer(serializers.Serializer):
 
     password = serializers.CharField(
         write_only=True,
+        max_length=PASSWORD_MAX_LENGTH,
         trim_whitespace=False,
         style={"input_type": "password"},
         help_text="The signer's own password, re-entered (21 CFR 11.200).",
     )
-    meaning = serializers.CharField(
+    meaning = free_text(
         required=False, allow_blank=True, default="", help_text="What the signature means, in the signer's words."
     )
 
@@ -158,6 +160,7 @@ class SignatureInputSerializer(serializers.Serializer):
 class ReleaseInputSerializer(SignatureInputSerializer):
     reviewed_digest = serializers.RegexField(
         r"^[0-9a-f]{64}$",
+        max_length=64,
         required=False,
         default=None,
         help_text="Optional: the `digest` of `batches/{id}/review/` the signer read. When the specification or "
@@ -166,7 +169,7 @@ class ReleaseInputSerializer(SignatureInputSerializer):
 
 
 class RejectInputSerializer(ReleaseInputSerializer):
-    reason = serializers.CharField(help_text="Why the batch is rejected.")
+    reason = free_text(help_text="Why the batch is rejected.")
 
 
 class ReleaseReviewSerializer(serializers.Serializer):
@@ -180,6 +183,6 @@ class ReleaseReviewSerializer(serializers.Serializer):
 
 
 class QCInvalidationInputSerializer(SignatureInputSerializer):
-    reason = serializers.CharField(
+    reason = free_text(
         help_text="Why the test is invalid, for causes unrelated to the product (the investigation's finding)."
     )

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from products.api.serializers.fields import ScopedSlugRelatedField
+from products.api.serializers.fields import BoundedDateTimeField, ScopedSlugRelatedField, free_text
 from products.choices import CollectionMethod
 from products.models import ChainOfIdentity, Collection, Facility
 from products.selectors import chains_visible_to
@@ -63,13 +63,17 @@ class CollectionSerializer(serializers.ModelSerializer):
 class CollectionInputSerializer(serializers.Serializer):
     coi = coi_field()
     din = serializers.CharField(
-        max_length=32, help_text="ISBT 128 DIN with its check character (spaces allowed, as printed)."
+        max_length=64,
+        help_text="ISBT 128 DIN, scanned or typed (products/rules/isbt128.py). Scanned: `=`, the 13 characters and "
+        "the 2 flags (`=G12349865432100`; the `=` may be missing, and a symbology identifier such as `]C0` may come "
+        "first). Typed: the 13 characters, optionally the flags, then the check character (spaces allowed, as "
+        "printed: `G1234 98 654321 H`); a wrong check character is a 400. A COI is refused by name.",
     )
     facility = facility_field()
-    collected_at = serializers.DateTimeField()
+    collected_at = BoundedDateTimeField()
     method = serializers.ChoiceField(choices=CollectionMethod.choices)
     volume_ml = serializers.DecimalField(min_value=Decimal("0.1"), **VOLUME)
     total_nucleated_cells = serializers.IntegerField(**CELL_COUNT)
     cd3_cells = serializers.IntegerField(**CELL_COUNT)
     cd34_cells = serializers.IntegerField(**CELL_COUNT)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")

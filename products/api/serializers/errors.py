@@ -3,10 +3,16 @@
 from rest_framework import serializers
 
 
-class DomainErrorSerializer(serializers.Serializer):
-    """409 (and 403 from a rule): a valid request that breaks a rule. Some codes add details, e.g. `tests`."""
+class ErrorDetailSerializer(serializers.Serializer):
+    """401, 404, 406, 413, 415, 429: what went wrong, in words."""
 
-    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class DomainErrorSerializer(serializers.Serializer):
+    """409 (and 403): a valid request that breaks a rule, or a refusal. Some codes add details, e.g. `tests`."""
+
+    code = serializers.CharField(help_text="One of the codes listed (products.api.schema.document_error_codes).")
     detail = serializers.CharField()
 
 

@@ -1,6 +1,7 @@
 """Serializer fields shared by the API: references scoped to the caller, QC values that are numbers or text."""
 
 from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -10,6 +11,47 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 Scope = Callable[[AbstractBaseUser | AnonymousUser], QuerySet]
+
+# Free text (a note, a reason, a description): several pages at most. Beyond, a 400, not megabytes on record.
+FREE_TEXT_MAX_LENGTH = 10_000
+# A password re-entered to sign: Django hashes any length, this only refuses absurd input before hashing it.
+PASSWORD_MAX_LENGTH = 4096
+
+
+def free_text(**kwargs: Any) -> serializers.CharField:
+    """A free-text field, bounded (FREE_TEXT_MAX_LENGTH)."""
+    return serializers.CharField(max_length=FREE_TEXT_MAX_LENGTH, **kwargs)
+
+
+# No record of this tracker is dated before 1900 (a birth date) or after 2199 (an expiry): a date outside is a
+# typing error or a probe, refused as a 400 naming the field rather than stored (or overflowing at year 9999).
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2199, 12, 31)
+OUT_OF_RANGE = f"Must be between {EARLIEST_DATE.isoformat()} and {LATEST_DATE.isoformat()}."
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 date-time with offset, stored in UTC, between EARLIEST_DATE and LATEST_DATE."""
+
+    default_error_messages = {"out_of_range": OUT_OF_RANGE}
+
+    def to_internal_value(self, value: object) -> datetime:
+        moment = super().to_internal_value(value)
+        if not EARLIEST_DATE <= moment.date() <= LATEST_DATE:
+            self.fail("out_of_range")
+        return moment
+
+
+class BoundedDateField(serializers.DateField):
+    """A date (YYYY-MM-DD) between EARLIEST_DATE and LATEST_DATE."""
+
+    default_error_messages = {"out_of_range": OUT_OF_RANGE}
+
+    def to_internal_value(self, value: object) -> date:
+        day = super().to_internal_value(value)
+        if not EARLIEST_DATE <= day <= LATEST_DATE:
+            self.fail("out_of_range")
+        return day
 
 
 def _request_user(field: serializers.Field) -> AbstractBaseUser | AnonymousUser:
@@ -47,7 +89,9 @@ QC_NUMBER_LIMIT = Decimal(10) ** 14
 QC_TEXT_MAX_LENGTH = 64
 
 
-@extend_schema_field({"oneOf": [{"type": "number"}, {"type": "string"}], "example": 92.5})
+@extend_schema_field(
+    {"oneOf": [{"type": "number"}, {"type": "string", "maxLength": QC_TEXT_MAX_LENGTH}], "example": 92.5}
+)
 class NumberOrTextField(serializers.Field):
     """A QC value: a JSON number, or text such as "negative". Which one a test needs is the service's call."""
 

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from products.api.serializers.batches import SignatureInputSerializer, SignatureSerializer
-from products.api.serializers.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField
+from products.api.serializers.fields import ScopedPrimaryKeyRelatedField, ScopedSlugRelatedField, free_text
 from products.choices import HoldDecision, HoldKind
 from products.models import Batch, Hold, Unit
 from products.selectors import batches_visible_to, units_visible_to
@@ -90,7 +90,7 @@ class HoldInputSerializer(serializers.Serializer):
         help_text="Hold one unit (its unit_id); give this or `batch`.",
     )
     kind = serializers.ChoiceField(choices=HoldKind.choices)
-    reason = serializers.CharField(help_text="Why it is held: what QA is to decide on.")
+    reason = free_text(help_text="Why it is held: what QA is to decide on.")
 
     def validate(self, attrs: dict) -> dict:
         if (attrs.get("batch") is None) == (attrs.get("unit") is None):
@@ -100,4 +100,4 @@ class HoldInputSerializer(serializers.Serializer):
 
 class HoldDecisionInputSerializer(SignatureInputSerializer):
     decision = serializers.ChoiceField(choices=HoldDecision.choices)
-    rationale = serializers.CharField(help_text="QA's grounds for the decision: the investigation and its outcome.")
+    rationale = free_text(help_text="QA's grounds for the decision: the investigation and its outcome.")

@@ -5,7 +5,7 @@ from decimal import Decimal
 from rest_framework import serializers
 
 from products.api.serializers.chains import VOLUME, facility_field
-from products.api.serializers.fields import ScopedPrimaryKeyRelatedField
+from products.api.serializers.fields import BoundedDateTimeField, ScopedPrimaryKeyRelatedField, free_text
 from products.choices import CustodyEvent
 from products.models import Batch, CustodyRecord, Unit
 from products.selectors import batches_visible_to, open_hold_ids
@@ -63,7 +63,7 @@ class UnitInputSerializer(serializers.Serializer):
     batch = ScopedPrimaryKeyRelatedField(queryset=Batch.objects.all(), scope=batches_visible_to)
     dose_cells = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
     volume_ml = serializers.DecimalField(min_value=Decimal("0.1"), **VOLUME)
-    expires_at = serializers.DateTimeField(
+    expires_at = BoundedDateTimeField(
         required=False, allow_null=True, default=None, help_text="Default: the product's shelf life from now."
     )
 
@@ -108,7 +108,7 @@ class CustodyRecordSerializer(serializers.ModelSerializer):
 
 class CustodyRecordInputSerializer(serializers.Serializer):
     event = serializers.ChoiceField(choices=CustodyEvent.choices)
-    at = serializers.DateTimeField()
+    at = BoundedDateTimeField()
     facility = facility_field(help_text="Where it happened; for `shipped`, the destination.")
     temperature_c = serializers.DecimalField(required=False, allow_null=True, default=None, **TEMPERATURE)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = free_text(required=False, allow_blank=True, default="")

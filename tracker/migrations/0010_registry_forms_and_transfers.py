@@ -9,8 +9,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('pghistory', '0007_auto_20250421_0444'),
-        ('products', '0014_protocol_lost_to_follow_up'),
-        ('tracker', '0008_role_permissions'),
+        ('products', '0015_protocol_lost_to_follow_up'),
+        ('tracker', '0009_bedside_checks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

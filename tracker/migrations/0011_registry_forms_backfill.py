@@ -61,6 +61,6 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("tracker", "0009_registry_forms_and_transfers")]
+    dependencies = [("tracker", "0010_registry_forms_and_transfers")]
 
     operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]

@@ -13,6 +13,6 @@ def drop_role(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("products", "0012_tamper_evidence_constraints")]
+    dependencies = [("products", "0013_protocol_step_bounds")]
 
     operations = [migrations.RunPython(create_role, drop_role)]

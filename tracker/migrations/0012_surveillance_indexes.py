@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0014_protocol_lost_to_follow_up'),
-        ('tracker', '0010_registry_forms_backfill'),
+        ('products', '0015_protocol_lost_to_follow_up'),
+        ('tracker', '0011_registry_forms_backfill'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

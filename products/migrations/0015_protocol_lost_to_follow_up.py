@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0013_safety_role'),
+        ('products', '0014_safety_role'),
     ]
 
     operations = [
