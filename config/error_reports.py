@@ -54,7 +54,7 @@ class NoDataReporterFilter(SafeExceptionReporterFilter):
 
     @staticmethod
     def hide_values(values: Any) -> MultiValueDict:
-        hidden = MultiValueDict()
+        hidden: MultiValueDict[str, str] = MultiValueDict()
         for key in values:
             hidden[key] = HIDDEN
         return hidden

@@ -1,15 +1,19 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import urls as auth_urls
-from django.urls import URLPattern, include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 PASSWORD_RESET_NAMES = {"password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"}
 
 
-def account_urlpatterns(*, password_reset: bool) -> list[URLPattern]:
+def account_urlpatterns(*, password_reset: bool) -> list[URLPattern | URLResolver]:
     """Login, logout and password change; the password-reset pages only where mail can deliver the link."""
-    return [p for p in auth_urls.urlpatterns if password_reset or p.name not in PASSWORD_RESET_NAMES]
+    return [p for p in auth_urls.urlpatterns if password_reset or not _resets_password(p)]
+
+
+def _resets_password(pattern: URLPattern | URLResolver) -> bool:
+    return isinstance(pattern, URLPattern) and pattern.name is not None and pattern.name in PASSWORD_RESET_NAMES
 
 
 urlpatterns = [

@@ -1,10 +1,11 @@
 """Who may see and do what: roles are Django groups, visibility follows facility membership."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 from products.choices import Role
 
-AnyUser = AbstractBaseUser | AnonymousUser
+# What `request.user` is: the project's user model (Django's own) or nobody.
+AnyUser = User | AnonymousUser
 
 
 def user_roles(user: AnyUser) -> frozenset[str]:
@@ -12,8 +13,8 @@ def user_roles(user: AnyUser) -> frozenset[str]:
         return frozenset()
     cached = getattr(user, "_roles_cache", None)
     if cached is None:
-        cached = frozenset(user.groups.values_list("name", flat=True))  # type: ignore[attr-defined]
-        user._roles_cache = cached  # type: ignore[union-attr]
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._roles_cache = cached  # type: ignore[attr-defined]  # a cache on the instance, not a model field
     return cached
 
 
@@ -31,11 +32,11 @@ def user_facility_ids(user: AnyUser) -> frozenset[int]:
     if cached is None:
         from products.models import Facility, FacilityMembership
 
-        if user.is_superuser:  # type: ignore[union-attr]
+        if user.is_superuser:
             cached = frozenset(Facility.objects.values_list("id", flat=True))
         else:
             cached = frozenset(FacilityMembership.objects.filter(user=user).values_list("facility_id", flat=True))
-        user._facility_ids_cache = cached  # type: ignore[union-attr]
+        user._facility_ids_cache = cached  # type: ignore[attr-defined]  # a cache on the instance
     return cached
 
 

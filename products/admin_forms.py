@@ -11,10 +11,11 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import FieldError, ValidationError
 from django.db import models
 
+from products.access import AnyUser
 from products.choices import HoldDecision
 from products.models import (
     Batch,
@@ -74,7 +75,7 @@ class ServiceForm(forms.Form):
         self,
         data: Any = None,
         *,
-        user: AbstractBaseUser | AnonymousUser | None = None,
+        user: AnyUser | None = None,
         formfield_callback: FormfieldCallback | None = None,
         **kwargs: Any,
     ) -> None:
@@ -223,7 +224,7 @@ class UnitAddForm(ServiceForm):
         self.fields["expires_at"].required = False
 
 
-def find_unit(user: AbstractBaseUser | AnonymousUser, unit_id: str) -> Unit:
+def find_unit(user: AnyUser, unit_id: str) -> Unit:
     """A bag by the unit id on it, among the units the user may see."""
     unit = units_visible_to(user).filter(unit_id=unit_id.strip()).first()
     if unit is None:

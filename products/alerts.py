@@ -20,6 +20,7 @@ Products never imports tracker: this module returns plain values and querysets o
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 from django.conf import settings
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Value
@@ -53,6 +54,11 @@ class ProductAlert:
     chain_id: int | None = None
 
 
+class _Place(TypedDict):
+    facility_id: int
+    chain_id: int | None
+
+
 @dataclass(frozen=True)
 class Answered:
     """Alerts of a kind whose question has been answered: `keys` is a queryset of their keys (column `key`)."""
@@ -62,7 +68,7 @@ class Answered:
     resolution: str
 
 
-def _excursion_assessed() -> Exists:
+def _excursion_assessed() -> Q:
     """QA has decided every excursion hold of the unit: the "quarantine and assess" alert has been answered."""
     excursion_holds = Hold.objects.filter(unit_id=OuterRef("pk"), kind=HoldKind.EXCURSION)
     return Exists(excursion_holds) & ~Exists(excursion_holds.filter(status=HoldStatus.OPEN))
@@ -87,7 +93,7 @@ def unit_alerts(*, now: datetime, windows: AlertWindows) -> list[ProductAlert]:
     )
     alerts = []
     for unit in units:
-        where = {"facility_id": unit.current_facility_id, "chain_id": unit.chain_id}
+        where: _Place = {"facility_id": unit.current_facility_id, "chain_id": unit.chain_id}
         if unit.temperature_excursion and not unit.excursion_assessed:
             alerts.append(
                 ProductAlert(
@@ -138,6 +144,7 @@ def batch_alerts(*, now: datetime, windows: AlertWindows) -> list[ProductAlert]:
             "complete QC and release or reject.",
         )
         for batch in batches
+        if batch.status_changed_at is not None  # always: the query compares it
     ]
 
 
@@ -150,8 +157,8 @@ def hold_alerts(*, now: datetime, windows: AlertWindows) -> list[ProductAlert]:
     )
     alerts = []
     for hold in holds:
-        batch = hold.batch if hold.batch is not None else hold.unit.batch  # type: ignore[union-attr]
-        what = f"batch {batch.lot_number}" if hold.batch_id else f"unit {hold.unit.unit_id}"  # type: ignore[union-attr]
+        batch = hold.held_batch
+        what = f"unit {hold.unit.unit_id}" if hold.unit is not None else f"batch {batch.lot_number}"
         alerts.append(
             ProductAlert(
                 kind=AlertKind.HOLD_OPEN,

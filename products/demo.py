@@ -1,8 +1,10 @@
 """Demo data for the product side; idempotent (get_or_create on stable codes)."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 
 from products.choices import FacilityKind, Modality, Role, Source
 from products.models import Facility, MonitoringProtocol, Product
@@ -81,11 +83,11 @@ MSC_SPEC = [
 ]
 
 
-def seed_products(actor) -> dict[str, Product]:  # type: ignore[no-untyped-def]
+def seed_products(actor: User) -> dict[str, Product]:
     """A gene-modified autologous CAR-T and an allogeneic MSC product with their release specifications."""
     from products.services.catalog import product_create
 
-    catalogue = {
+    catalogue: dict[str, dict[str, Any]] = {  # product_create's arguments, with the protocol's code
         "demo-cart": dict(
             name="Demo CAR-T (anti-CD19)",
             modality=Modality.CAR_T,

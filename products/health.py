@@ -22,8 +22,9 @@ def broker_ok(url: str | None = None) -> bool:
             connect_timeout=timeout,
             transport_options={"socket_timeout": timeout, "socket_connect_timeout": timeout},
         ) as conn:
-            conn.ensure_connection(max_retries=0, timeout=timeout)
-            client = conn.default_channel.client
+            # kombu takes seconds as a float (its stubs say int); the channel is the Redis transport's, with a client.
+            conn.ensure_connection(max_retries=0, timeout=timeout)  # type: ignore[arg-type]
+            client = conn.default_channel.client  # type: ignore[attr-defined]
             return bool(client.ping())
     except Exception:  # noqa: BLE001
         return False

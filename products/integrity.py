@@ -54,7 +54,7 @@ def _labels(model: type[models.Model] | None, fields: tuple[str, ...]) -> str:
     names = []
     for name in fields:
         try:
-            names.append(str(model._meta.get_field(name).verbose_name) if model is not None else name)
+            names.append(str(getattr(model._meta.get_field(name), "verbose_name", name)) if model is not None else name)
         except LookupError:
             names.append(name)
     return " and ".join(names)

@@ -215,7 +215,8 @@ class ProtocolStep(models.Model):
     def clean(self) -> None:
         # A mis-typed step (every hour for 15 years, a year typed in hours) would explode or overflow the schedule
         # of every patient given the product: refused here, field by field, where it is typed (the admin).
-        if self.first_due_value is None or self.grace_hours is None:
+        typed: tuple[object, ...] = (self.first_due_value, self.grace_hours)  # None while the form is incomplete
+        if None in typed:
             return  # the field's own "required" error says it
         errors = rule_errors(self.rule())
         if errors:
@@ -749,7 +750,16 @@ class Hold(models.Model):
     @property
     def decision(self) -> str | None:
         """`release` / `discard` once decided (the status says which), None while open."""
-        return {HoldStatus.RELEASED: "release", HoldStatus.DISCARDED: "discard"}.get(self.status)
+        decisions: dict[str, str] = {HoldStatus.RELEASED: "release", HoldStatus.DISCARDED: "discard"}
+        return decisions.get(self.status)
+
+    @property
+    def held_batch(self) -> Batch:
+        """The batch held, or the held unit's batch."""
+        if self.batch is not None:
+            return self.batch
+        assert self.unit is not None  # hold_on_a_unit_or_a_batch: a hold is on one of them
+        return self.unit.batch
 
 
 # Accounts are part of the audit trail too: who was given which role, who was deactivated.

@@ -1,10 +1,9 @@
 """Reads on the product side, scoped to what the caller may see, with their joins done once."""
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
-from products.access import user_facility_ids
+from products.access import AnyUser, user_facility_ids
 from products.choices import HoldStatus
 from products.models import (
     ApiToken,
@@ -25,8 +24,6 @@ from products.models import (
 )
 from products.rules.isbt128 import coi_in_scan
 from products.rules.schedules import StepRule
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 
 def _sees_everything(user: AnyUser) -> bool:
@@ -167,7 +164,9 @@ def tokens_visible_to(user: AnyUser) -> QuerySet[ApiToken]:
     tokens = ApiToken.objects.all()
     if _sees_everything(user):
         return tokens
-    return tokens.filter(user_id=user.pk)
+    if not user.is_authenticated:  # nobody's tokens (the same empty answer as filtering on a null id)
+        return tokens.none()
+    return tokens.filter(user=user)
 
 
 def steps_visible_to(user: AnyUser) -> QuerySet[ProcessingStep]:

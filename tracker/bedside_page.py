@@ -12,7 +12,7 @@ from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from products.access import has_role
+from products.access import AnyUser, has_role
 from products.choices import CoiStatus, Role
 from products.rules.isbt128 import clean_scan
 from products.selectors import coi_lookup
@@ -26,10 +26,10 @@ BEDSIDE_ROLES = (Role.CLINICIAN, Role.COORDINATOR)
 WAITING_SHOWN = 50
 
 
-def _waiting(user: object) -> QuerySet[TherapyOrder]:
+def _waiting(user: AnyUser) -> QuerySet[TherapyOrder]:
     """The caller's orders with a bag at the patient's facility still to be given, oldest order first."""
     return (
-        orders_visible_to(user)  # type: ignore[arg-type]
+        orders_visible_to(user)
         .filter(
             chain__status=CoiStatus.RELEASED,
             chain__units__status__in=AT_SITE,

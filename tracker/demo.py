@@ -9,12 +9,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from products.demo import CART_PASSING, demo_password
-from products.models import Facility, Product, Unit
+from products.models import Batch, Facility, Product, Unit
 from products.rules.isbt128 import check_character
 from products.services import batches as batch_services
 from products.services.collections import collection_record
@@ -134,7 +135,7 @@ def _chain_story(
     order: TherapyOrder, index: int, start: datetime, infusion: datetime, actors: Actors, facilities: dict
 ) -> Story:
     story = Story()
-    batch_holder: dict[str, object] = {}
+    batch_holder: dict[str, Batch] = {}
     unit_id = f"{order.chain.coi}-01"
     day = timedelta(days=1)
 
@@ -345,7 +346,7 @@ def _release_hold(unit_id: str, actors: Actors, now: datetime) -> None:
     )
 
 
-def _assess(actors: Actors, patient: Patient, moment: datetime, **measurements: object) -> None:
+def _assess(actors: Actors, patient: Patient, moment: datetime, **measurements: Any) -> None:
     when = at(moment)
     assessment_record(actor=actors.clinician, patient=patient, assessed_at=when, now=when, **measurements)
 

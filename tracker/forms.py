@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from django.utils.dateparse import parse_date, parse_datetime
 
 from tracker.timeline.kinds import TimelineKind
@@ -21,7 +22,7 @@ class DateOrDateTimeField(forms.CharField):
         self.end_of_day = end_of_day
         super().__init__(required=False, strip=True, **kwargs)
 
-    def to_python(self, value: Any) -> datetime | None:  # type: ignore[override]
+    def to_python(self, value: Any) -> datetime | None:  # type: ignore[override]  # text in, a datetime out
         value = super().to_python(value)
         if not value:
             return None
@@ -71,7 +72,7 @@ class TimelineFilterForm(forms.Form):
     )
 
     def __init__(self, data: QueryDict | dict | None = None, **kwargs: Any) -> None:
-        if data is not None and hasattr(data, "getlist"):
+        if isinstance(data, MultiValueDict):  # a QueryDict (a plain dict has no repeated keys to join)
             # `?kind=assessment,intervention` is the same as `?kind=assessment&kind=intervention`.
             data = data.copy()
             kinds = [k.strip() for value in data.getlist("kind") for k in value.split(",") if k.strip()]

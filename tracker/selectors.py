@@ -3,11 +3,10 @@
 from datetime import date
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, Sum, When
 from django.db.models.functions import Coalesce
 
-from products.access import has_role, user_facility_ids
+from products.access import AnyUser, has_role, user_facility_ids
 from products.choices import Role
 from tracker.access import may_see_patients
 from tracker.models import (
@@ -26,8 +25,6 @@ from tracker.models import (
     TherapyOrder,
     Webhook,
 )
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 
 def patients_visible_to(user: AnyUser) -> QuerySet[Patient]:

@@ -59,6 +59,8 @@ def home(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     patients = patient_worklist(user=request.user, query=query, now=now)
     page = Paginator(patients, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    # The worklist's annotations and each row's display values ride on the Patient instances, as attributes the
+    # model does not declare (hence the ignores).
     for patient in page.object_list:
         infused = patient.infused_at  # type: ignore[attr-defined]
         patient.day_today = (today - timezone.localtime(infused).date()).days if infused else None  # type: ignore[attr-defined]
@@ -180,7 +182,9 @@ def reminder_acknowledge_page(request: HttpRequest, patient_id: int, reminder_id
     patient: Patient = get_object_or_404(patients_visible_to(request.user), id=patient_id)
     reminder = get_object_or_404(Reminder, id=reminder_id, patient=patient)
     try:
-        reminder_acknowledge(reminder_id=reminder.id, actor=request.user)  # type: ignore[arg-type]
+        actor = request.user
+        assert actor.is_authenticated  # login_required
+        reminder_acknowledge(reminder_id=reminder.id, actor=actor)
     except PermissionDeniedError as exc:
         raise PermissionDenied(exc.detail) from exc
     except DomainError as exc:

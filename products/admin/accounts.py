@@ -33,7 +33,7 @@ class FacilityAdmin(ProjectAdmin):
 
     @admin.display(description="members", ordering="member_count")
     def member_count(self, obj: Facility) -> int:
-        return obj.member_count  # type: ignore[attr-defined]
+        return obj.member_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     def get_readonly_fields(self, request: HttpRequest, obj: Facility | None = None) -> Any:
         # The code is how the API and other records refer to the facility: it never changes.

@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from django.contrib import admin, messages
 from django.contrib.admin.options import ActionLocation
 from django.contrib.admin.utils import unquote
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import models
@@ -35,7 +35,7 @@ def events_admin_url(request: HttpRequest, obj: models.Model) -> str | None:
     return f"{base}?{urlencode({'method': 'tracks', 'obj': f'{obj._meta.label}:{obj.pk}'})}"
 
 
-def acting_user(request: HttpRequest) -> AbstractUser:
+def acting_user(request: HttpRequest) -> User:
     """Who an admin page acts for: the signed-in staff user (admin_view lets nobody else in)."""
     user = request.user
     if not user.is_authenticated:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import models
 from django.forms import BaseFormSet
 from django.http import HttpRequest
 
+from products.access import AnyUser
 from products.admin.base import ProjectAdmin, acting_user
 from products.admin.links import admin_link
 from products.admin.service_pages import ServiceAdmin
@@ -21,11 +21,11 @@ from products.selectors import batches_visible_to, qc_results_visible_to, signat
 from products.services.batches import OPEN, QC_RECORDABLE, batch_step_record, qc_result_record
 
 
-def open_batches(user: AbstractBaseUser | AnonymousUser) -> models.QuerySet[Batch]:
+def open_batches(user: AnyUser) -> models.QuerySet[Batch]:
     return batches_visible_to(user).filter(status__in=OPEN)
 
 
-def qc_recordable_batches(user: AbstractBaseUser | AnonymousUser) -> models.QuerySet[Batch]:
+def qc_recordable_batches(user: AnyUser) -> models.QuerySet[Batch]:
     """Open batches, and released ones (a late or repeated test is recorded after release too)."""
     return batches_visible_to(user).filter(status__in=QC_RECORDABLE)
 

@@ -55,11 +55,11 @@ class MonitoringProtocolAdmin(ProjectAdmin):
 
     @admin.display(description="steps", ordering="step_count")
     def step_count(self, obj: MonitoringProtocol) -> int:
-        return obj.step_count  # type: ignore[attr-defined]
+        return obj.step_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="products", ordering="product_count")
     def product_count(self, obj: MonitoringProtocol) -> int:
-        return obj.product_count  # type: ignore[attr-defined]
+        return obj.product_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
 
 class ReleaseSpecInline(admin.TabularInline):

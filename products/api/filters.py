@@ -45,7 +45,7 @@ class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
 class CoiFilter(django_filters.CharFilter):
     """`?coi=`: the COI, or the chain's legacy COI."""
 
-    def __init__(self, chain_path: str = "chain", **kwargs: object) -> None:
+    def __init__(self, chain_path: str = "chain", **kwargs: Any) -> None:
         self.chain_path = chain_path
         kwargs.setdefault("help_text", "The chain of identity: its COI, or the legacy COI it carried before.")
         super().__init__(**kwargs)

@@ -15,7 +15,7 @@ operation of a kind shares are added here, once, from the view's shape (so a new
 | 429 | always (throttling; refused credentials count too) | throttles |
 """
 
-from typing import Any
+from typing import Any, Literal
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -97,7 +97,7 @@ class ProjectAutoSchema(AutoSchema):
                 schema.setdefault("maxLength", limit)
         return schema
 
-    def _get_response_bodies(self, direction: str = "response") -> dict[str, Any]:
+    def _get_response_bodies(self, direction: Literal["request", "response"] = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         common = self.common_responses()
         for code, default in common.items():

@@ -27,11 +27,11 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
 
     @property
-    def cache(self) -> BaseCache:  # type: ignore[override]
+    def cache(self) -> BaseCache:  # type: ignore[override]  # DRF's plain attribute, looked up when used here
         return caches["throttle"]
 
     def get_rate(self) -> str | None:
-        return settings.API_THROTTLE_RATES.get(self.scope)
+        return settings.API_THROTTLE_RATES.get(self.scope) if self.scope is not None else None
 
     def allow_request(self, request: Request, view: Any) -> bool:
         try:
@@ -47,7 +47,7 @@ class UserThrottle(_SettingsRateThrottle):
     scope = "user"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
-        if not (request.user and request.user.is_authenticated):
+        if not request.user.is_authenticated:  # never None: UNAUTHENTICATED_USER is AnonymousUser
             return None  # anonymous requests are counted by address only
         return self.cache_format % {"scope": self.scope, "ident": request.user.pk}
 

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -100,8 +101,9 @@ class MeView(generics.RetrieveAPIView):
     serializer_class = MeSerializer
     permission_classes = [IsAuthenticated]
 
-    def get_object(self):  # type: ignore[no-untyped-def]
-        return get_user_model().objects.prefetch_related("groups", "memberships__facility").get(pk=self.request.user.pk)
+    def get_object(self) -> User:
+        users = get_user_model().objects.prefetch_related("groups", "memberships__facility")
+        return users.get(pk=actor_of(self.request).pk)
 
 
 class FacilityListCreate(generics.ListCreateAPIView):
@@ -217,11 +219,8 @@ class BatchDetail(generics.RetrieveAPIView):
         return _batches(self.request)
 
 
-class BatchChildMixin:
+class BatchChildMixin(generics.GenericAPIView):
     """Views under `batches/{id}/`: the batch must be visible to the caller, or it is a 404."""
-
-    request: Request
-    kwargs: dict[str, Any]
 
     def get_batch(self) -> Batch:
         if not hasattr(self, "_batch"):

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
@@ -20,6 +21,13 @@ MAX_GRACE_HOURS = 366 * 24
 UNIT_HOURS = {"hours": 1, "days": 24, "months": 31 * 24, "years": 366 * 24}
 
 
+def _relativedelta(unit: str, amount: int) -> relativedelta:
+    # The unit is relativedelta's own keyword (OffsetUnit: hours, days, months, years); typed Any, as a keyword
+    # chosen at run time cannot be checked against relativedelta's parameters.
+    keyword: dict[str, Any] = {unit: amount}
+    return relativedelta(**keyword)
+
+
 @dataclass(frozen=True)
 class Offset:
     value: int
@@ -27,7 +35,7 @@ class Offset:
 
     def delta(self) -> relativedelta:
         # Months and years are calendar months and years (month 6 after 31 Jan is 31 Jul), as registries count them.
-        return relativedelta(**{self.unit: self.value})
+        return _relativedelta(self.unit, self.value)
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,7 @@ def protocol_occurrences(steps: Iterable[StepRule], start: datetime) -> list[Occ
 
 
 def _times(offset: Offset, n: int) -> relativedelta:
-    return relativedelta(**{offset.unit: offset.value * n})
+    return _relativedelta(offset.unit, offset.value * n)
 
 
 def rule_errors(step: StepRule) -> dict[str, str]:

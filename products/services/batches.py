@@ -1,9 +1,10 @@
 """Manufacturing batches: creation, processing steps, QC results, release and rejection (signed)."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -46,7 +47,7 @@ _REFUSED = {
 @transaction.atomic
 def batch_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     chain: ChainOfIdentity,
     lot_number: str,
     facility: Facility,
@@ -88,7 +89,7 @@ def _lock_open_batch(batch_id: int) -> Batch:
 @transaction.atomic
 def batch_step_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     batch_id: int,
     kind: str,
     started_at: datetime,
@@ -143,7 +144,7 @@ def _criterion_text(spec: ReleaseTest) -> str:
 @transaction.atomic
 def qc_result_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     batch_id: int,
     test: str,
     value: object,
@@ -171,8 +172,8 @@ def qc_result_record(
     result = QCResult.objects.create(
         batch=batch,
         spec=spec,
-        value_numeric=normalised if criterion.is_numeric else None,
-        value_text="" if criterion.is_numeric else normalised,
+        value_numeric=normalised if isinstance(normalised, Decimal) else None,  # a numeric test's value
+        value_text="" if isinstance(normalised, Decimal) else normalised,
         unit=unit or spec.unit,
         tested_at=tested_at,
         passed=qc.passes(criterion, normalised),
@@ -208,7 +209,7 @@ def qc_result_invalidate(
     *,
     batch_id: int,
     result_id: int,
-    signer: AbstractBaseUser,
+    signer: User,
     password: str,
     meaning: str,
     reason: str,
@@ -237,7 +238,7 @@ def _qc_result_of(batch_id: int, result_id: int) -> QCResult:
     return QCResult.objects.select_related("batch__facility", "spec").get(id=result_id, batch_id=batch_id)
 
 
-def _check_invalidation(result: QCResult, signer: AbstractBaseUser) -> None:
+def _check_invalidation(result: QCResult, signer: User) -> None:
     batch = result.batch
     require_member(signer, batch.facility)
     if batch.status == BatchStatus.REJECTED:
@@ -245,7 +246,7 @@ def _check_invalidation(result: QCResult, signer: AbstractBaseUser) -> None:
     if result.invalidated:
         raise AlreadyInvalidated(
             f"QC result {result.pk} ({result.spec.test}) was invalidated already, "
-            f"at {result.invalidated_at:%Y-%m-%d %H:%M} UTC."  # type: ignore[union-attr]
+            f"at {result.invalidated_at:%Y-%m-%d %H:%M} UTC."
         )
 
 
@@ -254,7 +255,7 @@ def _qc_result_invalidate(
     *,
     batch_id: int,
     result_id: int,
-    signer: AbstractBaseUser,
+    signer: User,
     password: str,
     meaning: str,
     reason: str,
@@ -330,7 +331,7 @@ def _set_status(batch: Batch, event: BatchEvent, *, now: datetime | None) -> Non
 
 
 @transaction.atomic
-def batch_complete(*, actor: AbstractBaseUser, batch_id: int, now: datetime | None = None) -> Batch:
+def batch_complete(*, actor: User, batch_id: int, now: datetime | None = None) -> Batch:
     """Manufacturing is finished: the batch waits in quarantine for QC and release."""
     require_role(actor, *MANUFACTURING_ROLES, action="complete batches")
     batch = _lock_open_batch(batch_id)
@@ -389,7 +390,7 @@ def _bind_review(batch: Batch, reviewed_digest: str | None) -> dict[str, Any]:
 def batch_release(
     *,
     batch_id: int,
-    signer: AbstractBaseUser,
+    signer: User,
     password: str,
     meaning: str,
     reviewed_digest: str | None = None,
@@ -416,7 +417,7 @@ def batch_release(
 def _batch_release(
     *,
     batch_id: int,
-    signer: AbstractBaseUser,
+    signer: User,
     password: str,
     meaning: str,
     reviewed_digest: str | None,
@@ -451,7 +452,7 @@ def _batch_release(
         now=now,
     )
     _set_status(batch, BatchEvent.RELEASED, now=now)
-    if batch.chain is not None:
+    if batch.chain_id is not None:
         chain = ChainOfIdentity.objects.select_for_update().get(id=batch.chain_id)
         chain_apply(chain=chain, event=ChainEvent.RELEASED)
     return batch
@@ -460,7 +461,7 @@ def _batch_release(
 def batch_reject(
     *,
     batch_id: int,
-    signer: AbstractBaseUser,
+    signer: User,
     password: str,
     meaning: str,
     reason: str,
@@ -486,7 +487,7 @@ def batch_reject(
 def _batch_reject(
     *,
     batch_id: int,
-    signer: AbstractBaseUser,
+    signer: User,
     password: str,
     meaning: str,
     reason: str,

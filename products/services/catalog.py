@@ -3,7 +3,7 @@
 from decimal import Decimal
 from typing import TypedDict
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -61,7 +61,7 @@ def _validate_spec(spec: list[SpecTest]) -> None:
 @transaction.atomic
 def product_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     monitoring_protocol: MonitoringProtocol,
     release_spec: list[SpecTest],
     code: str,
@@ -123,7 +123,7 @@ def _check_manufacturing_facility(product: Product) -> None:
 @transaction.atomic
 def product_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     product_id: int,
     name: str | Unset = UNSET,
     is_active: bool | Unset = UNSET,

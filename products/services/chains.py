@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -64,7 +64,7 @@ def chain_lock(*, coi: str) -> ChainOfIdentity:
 
 
 @transaction.atomic
-def chain_cancel(*, actor: AbstractBaseUser, chain_id: int) -> ChainOfIdentity:
+def chain_cancel(*, actor: User, chain_id: int) -> ChainOfIdentity:
     """Cancel an order's chain (before administration); the treating site's coordinators and clinicians may."""
     require_role(actor, Role.COORDINATOR, Role.CLINICIAN, Role.INTEGRATION, action="cancel orders")
     chain = (

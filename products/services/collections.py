@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -27,13 +27,13 @@ def not_in_future(value: datetime, field: str, *, now: datetime | None = None) -
 @transaction.atomic
 def collection_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     chain: ChainOfIdentity,
     din: str,
     facility: Facility,
     collected_at: datetime,
     method: str,
-    volume_ml: Decimal,
+    volume_ml: Decimal | None,  # None is refused (400), as from a form left blank
     total_nucleated_cells: int | None = None,
     cd3_cells: int | None = None,
     cd34_cells: int | None = None,
@@ -66,7 +66,7 @@ def collection_record(
         total_nucleated_cells=total_nucleated_cells,
         cd3_cells=cd3_cells,
         cd34_cells=cd34_cells,
-        collected_by=actor if actor.is_authenticated else None,
+        collected_by=actor,
         note=note,
     )
     chain_apply(chain=chain, event=ChainEvent.COLLECTED)

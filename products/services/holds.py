@@ -9,7 +9,7 @@ result after release. While a hold is open, nothing it covers is shipped, thawed
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -79,7 +79,7 @@ def hold_open_by_system(
     )
 
 
-def _require_member_of_any(user: AbstractBaseUser, facilities: Iterable[Facility], what: str) -> None:
+def _require_member_of_any(user: User, facilities: Iterable[Facility], what: str) -> None:
     codes = {f.id: f.code for f in facilities}
     if getattr(user, "is_superuser", False) or codes.keys() & user_facility_ids(user):
         return
@@ -94,7 +94,7 @@ def _unit_facilities(unit: Unit) -> list[Facility]:
 @transaction.atomic
 def hold_open(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     kind: str,
     reason: str,
     batch_id: int | None = None,
@@ -126,6 +126,7 @@ def hold_open(
         if unit.status in FINISHED:
             raise IllegalTransition(f"Unit {unit.unit_id} is {unit.status}: there is nothing left to hold.")
         return Hold.objects.create(unit=unit, kind=kind, reason=reason.strip(), opened_at=now, opened_by=actor)
+    assert batch_id is not None  # exactly one of batch_id and unit_id (checked above)
     batch = batches_visible_to(actor).select_for_update(of=("self",)).filter(id=batch_id).first()
     if batch is None:
         raise ValidationError({"batch": [f"No batch {batch_id}."]})
@@ -150,7 +151,7 @@ def _hold_for_decision(hold_id: int, *, lock: bool) -> Hold:
     return holds.get(id=hold_id)
 
 
-def _check_decidable(hold: Hold, signer: AbstractBaseUser) -> None:
+def _check_decidable(hold: Hold, signer: User) -> None:
     if hold.batch is not None:
         require_member(signer, hold.batch.facility)
     else:
@@ -165,7 +166,7 @@ def _check_decidable(hold: Hold, signer: AbstractBaseUser) -> None:
 def hold_decide(
     *,
     hold_id: int,
-    signer: AbstractBaseUser,
+    signer: User,
     decision: str,
     rationale: str,
     password: str,
@@ -197,7 +198,7 @@ def hold_decide(
 def _hold_decide(
     *,
     hold_id: int,
-    signer: AbstractBaseUser,
+    signer: User,
     decision: str,
     rationale: str,
     password: str,
@@ -226,11 +227,11 @@ def _hold_decide(
     return hold
 
 
-def _discard_covered_units(hold: Hold, signer: AbstractBaseUser, *, now: datetime) -> None:
+def _discard_covered_units(hold: Hold, signer: User, *, now: datetime) -> None:
     # units.py imports this module (custody events check holds), so its writer is imported here.
     from products.services.units import custody_discard_on_decision
 
-    covered = Unit.objects.filter(id=hold.unit_id) if hold.unit_id else Unit.objects.filter(batch_id=hold.batch_id)
+    covered = Unit.objects.filter(id=hold.unit_id) if hold.unit_id else Unit.objects.filter(batch=hold.batch_id)
     # Locked in id order (as every batch-wide lock here is), and read after the lock: a unit administered
     # meanwhile is left alone.
     units = covered.select_for_update(of=("self",)).select_related("batch__product", "current_facility")

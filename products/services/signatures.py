@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import mail_admins
 from django.db import connection, transaction
 from django.utils import timezone
@@ -30,7 +30,7 @@ BEDSIDE_MEANINGS = frozenset({SignatureMeaning.VERIFICATION, SignatureMeaning.AD
 SIGNATURE_CHAIN_LOCK = 0x5349_474E  # "SIGN"
 
 
-def require_signing_role(user: AbstractBaseUser, *, action: str) -> None:
+def require_signing_role(user: User, *, action: str) -> None:
     """Signing needs the qa role itself: being a superuser is not enough (21 CFR 11.10(g) authority checks)."""
     if not getattr(user, "is_active", False) or Role.QA not in user_roles(user):
         raise PermissionDeniedError(
@@ -38,7 +38,7 @@ def require_signing_role(user: AbstractBaseUser, *, action: str) -> None:
         )
 
 
-def signature_verify(*, signer: AbstractBaseUser, password: str, record: str, now: datetime | None = None) -> None:
+def signature_verify(*, signer: User, password: str, record: str, now: datetime | None = None) -> None:
     """Check the re-entered password, outside the caller's transaction so a failure stays on record.
 
     Call this before the atomic work that signs; `signature_capture` then writes the signature itself.
@@ -76,7 +76,7 @@ def signature_verify(*, signer: AbstractBaseUser, password: str, record: str, no
 @transaction.atomic
 def signature_capture(
     *,
-    signer: AbstractBaseUser,
+    signer: User,
     password: str,
     meaning: str,
     statement: str,
@@ -95,7 +95,7 @@ def signature_capture(
     document = canonical_value(dict(reviewed)) if reviewed else {}
     signature = Signature(
         signer=signer,
-        printed_name=signer.get_full_name() or signer.get_username(),  # type: ignore[attr-defined]
+        printed_name=signer.get_full_name() or signer.get_username(),
         meaning=meaning,
         statement=statement.strip(),
         record=record,

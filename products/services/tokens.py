@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,7 +30,7 @@ def token_hash(key: str) -> str:
 
 @transaction.atomic
 def token_issue(
-    *, user: AbstractBaseUser, ttl: timedelta | None = None, name: str = "", now: datetime | None = None
+    *, user: User, ttl: timedelta | None = None, name: str = "", now: datetime | None = None
 ) -> IssuedToken:
     key = KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
@@ -49,7 +49,7 @@ def token_revoke(*, token_id: int, now: datetime | None = None) -> bool:
     return revoked == 1
 
 
-def token_revoke_all(*, user: AbstractBaseUser, now: datetime | None = None) -> int:
+def token_revoke_all(*, user: User, now: datetime | None = None) -> int:
     return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now or timezone.now())
 
 

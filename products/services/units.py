@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -26,11 +26,11 @@ CUSTODY_ROLES = (Role.COORDINATOR, Role.MANUFACTURING, Role.CLINICIAN, Role.INTE
 @transaction.atomic
 def unit_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     batch_id: int,
     unit_id: str,
-    dose_cells: int,
-    volume_ml: Decimal,
+    dose_cells: int | None,  # None is refused (400), as from a form left blank
+    volume_ml: Decimal | None,
     expires_at: datetime | None = None,
     now: datetime | None = None,
 ) -> Unit:
@@ -88,7 +88,7 @@ def storage_range(product: Product) -> str:
 @transaction.atomic
 def custody_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     unit_id: str,
     event: str,
     at: datetime,
@@ -146,6 +146,7 @@ def custody_record(
         unit, event=event, at=at, facility=facility, actor=actor, temperature_c=temperature_c, note=note, now=now
     )
     if record.excursion:
+        assert temperature_c is not None  # only a measured temperature is an excursion
         hold_open_by_system(
             unit=unit,
             kind=HoldKind.EXCURSION,
@@ -157,9 +158,7 @@ def custody_record(
     return record
 
 
-def custody_discard_on_decision(
-    *, unit: Unit, actor: AbstractBaseUser, note: str, now: datetime | None = None
-) -> CustodyRecord:
+def custody_discard_on_decision(*, unit: Unit, actor: User, note: str, now: datetime | None = None) -> CustodyRecord:
     """QA's signed decision to discard a held unit, on a unit the caller has locked. The custody rules apply
     (nothing follows an administration); the bag is discarded where it is, by the signer."""
     why_not = custody.refusal(
@@ -191,7 +190,7 @@ def _append(
     event: str,
     at: datetime,
     facility: Facility,
-    actor: AbstractBaseUser,
+    actor: User,
     temperature_c: Decimal | None,
     note: str,
     now: datetime,

@@ -15,11 +15,14 @@ from products.api.serializers.fields import (
     PASSWORD_MAX_LENGTH,
     BoundedDateField,
     BoundedDateTimeField,
+    DecimalShape,
+    OptionalText,
+    OptionalValue,
     ScopedPrimaryKeyRelatedField,
     ScopedSlugRelatedField,
     free_text,
 )
-from products.models import Unit
+from products.models import Facility, Unit
 from products.selectors import units_visible_to
 from tracker.choices import (
     AdverseEventTerm,
@@ -55,8 +58,8 @@ from tracker.rules import grading
 from tracker.rules.ranges import TEMPERATURE_C, VITALS, WELLBEING_SCORE, Range
 from tracker.selectors import orders_visible_to, patients_visible_to
 
-OPTIONAL = {"required": False, "allow_null": True, "default": None}
-TEXT = {"required": False, "allow_blank": True, "default": ""}
+OPTIONAL: OptionalValue = {"required": False, "allow_null": True, "default": None}
+TEXT: OptionalText = {"required": False, "allow_blank": True, "default": ""}
 
 
 class AnsweredBooleanField(serializers.BooleanField):
@@ -68,19 +71,21 @@ class AnsweredBooleanField(serializers.BooleanField):
 
 def in_range(bounds: Range, help_text: str, **kwargs: Any) -> serializers.Field:
     """A number field bounded by a rule's range (tracker.rules), with the rule's own message."""
-    messages = {"min_value": bounds.message, "max_value": bounds.message}
-    if isinstance(bounds.low, Decimal):
+    low, high = bounds.low, bounds.high
+    # Any: the stubs want str-or-lazy-str values, a type only a development package (django-stubs-ext) names.
+    messages: dict[str, Any] = {"min_value": bounds.message, "max_value": bounds.message}
+    if isinstance(low, Decimal) or isinstance(high, Decimal):
         return NumberField(
             max_digits=kwargs.pop("max_digits", 4),
             decimal_places=kwargs.pop("decimal_places", 1),
-            min_value=bounds.low,
-            max_value=bounds.high,
+            min_value=low,
+            max_value=high,
             help_text=help_text,
             error_messages=messages,
             **kwargs,
         )
     return serializers.IntegerField(
-        min_value=bounds.low, max_value=bounds.high, help_text=help_text, error_messages=messages, **kwargs
+        min_value=low, max_value=high, help_text=help_text, error_messages=messages, **kwargs
     )
 
 
@@ -377,7 +382,11 @@ class InterventionSerializer(RecordSerializer):
         read_only_fields = fields
 
 
-DOSE = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.01")}
+class DoseShape(DecimalShape):
+    min_value: Decimal
+
+
+DOSE: DoseShape = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0.01")}
 
 
 class InterventionInputSerializer(serializers.Serializer):
@@ -508,7 +517,8 @@ class AdverseEventChangeSerializer(serializers.Serializer):
     relatedness = serializers.ChoiceField(choices=Relatedness.choices, default=Relatedness.POSSIBLE)
     description = free_text(**TEXT)
 
-    aware_at_reason = free_text(
+    # Optional in the type because a subclass removes the field (DRF's way: the subclass sets it to None).
+    aware_at_reason: serializers.CharField | None = free_text(
         write_only=True,
         help_text="PATCH only: why `aware_at` moves. Required once a report deadline is set (400 without it); once "
         "the report is submitted `aware_at` no longer moves (409 `illegal_transition`).",
@@ -610,7 +620,7 @@ class ScheduledCheckSerializer(RecordSerializer):
 class ReminderSerializer(RecordSerializer):
     """Something a person must look at: a due or overdue check, a report deadline, a unit or batch at risk."""
 
-    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
     check = serializers.IntegerField(
         source="check_item_id", read_only=True, allow_null=True, help_text="The scheduled check it is about, if any."
     )

@@ -79,7 +79,9 @@ class PatientTimelineView(APIView):
         patient = get_object_or_404(patients_visible_to(request.user), id=id)
         form = TimelineFilterForm(request.query_params)
         if not form.is_valid():
-            raise serializers.ValidationError({field: list(errors) for field, errors in form.errors.items()})
+            raise serializers.ValidationError(
+                {field: [str(message) for message in errors] for field, errors in form.errors.items()}
+            )
         timeline = patient_timeline(patient=patient, **form.timeline_arguments())
         require_exportable(len(timeline.events), "events", "Narrow the timeline with `since`, `until` or `kind`.")
         return Response(TimelineSerializer(timeline).data)

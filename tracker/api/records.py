@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Expression, Model, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
@@ -22,7 +22,7 @@ from products.api.mixins import ServiceCreateMixin, actor_of
 from products.api.views import write_responses
 from tracker.selectors import AnyUser
 
-Create = Callable[[AbstractBaseUser, dict[str, Any]], Model]
+Create = Callable[[User, dict[str, Any]], Model]
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def record_views(
         post = extend_schema(
             request=input_serializer,
             responses=write_responses(201, records.serializer),
-            **({"description": create_description} if create_description is not None else {}),
+            description=create_description,  # None: the view's docstring
         )
         listing = extend_schema_view(post=post)(listing)
     detail: type[generics.GenericAPIView] = type(

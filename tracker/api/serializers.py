@@ -1,8 +1,12 @@
 """Patients (PHI) and therapy orders."""
 
+from decimal import Decimal
+from typing import Any, TypedDict
+
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
-from products.api.serializers.fields import BoundedDateField, ScopedPrimaryKeyRelatedField, free_text
+from products.api.serializers.fields import BoundedDateField, DecimalShape, ScopedPrimaryKeyRelatedField, free_text
 from products.choices import CoiStatus
 from products.models import Facility, Product
 from tracker.choices import Sex
@@ -10,10 +14,18 @@ from tracker.models import Patient, PatientWeight, TherapyOrder
 from tracker.rules.ranges import WEIGHT_KG
 from tracker.selectors import patients_visible_to
 
-WEIGHT = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
+WEIGHT: DecimalShape = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
 
 
-WEIGHT_BOUNDS = {
+class Bounds(TypedDict):
+    """A rule's range as a field's bounds, refused with the rule's own message."""
+
+    min_value: Decimal | int
+    max_value: Decimal | int
+    error_messages: dict[str, Any]  # the stubs' str-or-lazy-str is named only by django-stubs-ext (development)
+
+
+WEIGHT_BOUNDS: Bounds = {
     "min_value": WEIGHT_KG.low,
     "max_value": WEIGHT_KG.high,
     "error_messages": {"min_value": WEIGHT_KG.message, "max_value": WEIGHT_KG.message},
@@ -21,7 +33,7 @@ WEIGHT_BOUNDS = {
 
 
 class PatientSerializer(serializers.ModelSerializer):
-    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
     weight_kg = serializers.DecimalField(
         read_only=True,
         allow_null=True,
@@ -70,12 +82,12 @@ class PatientInputSerializer(serializers.Serializer):
 
 class OrderSerializer(serializers.ModelSerializer):
     coi = serializers.CharField(source="chain.coi", read_only=True, help_text="Chain of identity, server-generated.")
-    product = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    product = serializers.SlugRelatedField[Product](slug_field="code", read_only=True)
     status = serializers.ChoiceField(source="chain.status", choices=CoiStatus.choices, read_only=True)
     facility = serializers.CharField(source="patient.facility.code", read_only=True, help_text="Treating facility.")
-    ordered_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    ordered_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
 
-    collection_facility = serializers.SlugRelatedField(
+    collection_facility = serializers.SlugRelatedField[Facility](
         source="chain.collection_facility", slug_field="code", read_only=True, allow_null=True
     )
 
@@ -113,7 +125,7 @@ class PatientWeightSerializer(serializers.ModelSerializer):
     """A weight measured on a date: a dose per kg uses the latest weight on or before its infusion day."""
 
     weight_kg = serializers.DecimalField(read_only=True, **WEIGHT)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = PatientWeight

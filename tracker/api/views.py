@@ -20,7 +20,7 @@ from tracker.api.serializers import (
     PatientWeightInputSerializer,
     PatientWeightSerializer,
 )
-from tracker.models import PatientWeight
+from tracker.models import Patient, PatientWeight
 from tracker.selectors import orders_visible_to, patients_visible_to, weights_visible_to
 from tracker.services.orders import order_create, patient_create, patient_weight_record
 
@@ -69,7 +69,7 @@ class PatientWeightListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
     permission_classes = PATIENT_DATA
     filterset_class = None
 
-    def patient(self) -> Model:
+    def patient(self) -> Patient:
         return get_object_or_404(patients_visible_to(self.request.user), id=self.kwargs["id"])
 
     def get_queryset(self) -> QuerySet:

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, serializers
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -33,7 +33,7 @@ SECRET_HELP = (
 
 
 class WebhookSerializer(serializers.ModelSerializer):
-    facility = serializers.SlugRelatedField(
+    facility = serializers.SlugRelatedField[Facility](
         slug_field="code", read_only=True, allow_null=True, help_text="Null: every facility (superusers only)."
     )
 
@@ -68,7 +68,7 @@ class WebhookPatchSerializer(WebhookInputSerializer):
         super().__init__(*args, **kwargs)
 
 
-COORDINATORS = [IsAuthenticated, roles_required(Role.COORDINATOR)]
+COORDINATORS: list[type[BasePermission]] = [IsAuthenticated, roles_required(Role.COORDINATOR)]
 
 
 @extend_schema_view(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -60,12 +60,12 @@ class Checked:
     order: TherapyOrder
     patient: Patient
     unit: Unit
-    verifier: AbstractBaseUser
+    verifier: User
 
 
 def administration_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     coi: str,
     unit_id: str,
     administered_at: datetime,
@@ -126,7 +126,7 @@ def _require_input(scan: BedsideScan, verifier_password: str) -> None:
         raise ValidationError(errors)
 
 
-def _bedside_check(actor: AbstractBaseUser, scan: BedsideScan, *, lock: bool, now: datetime) -> Checked:
+def _bedside_check(actor: User, scan: BedsideScan, *, lock: bool, now: datetime) -> Checked:
     """Every refusal but the password's, in the order of the README's hard stops. Reads only (`lock` takes the
     unit's row lock)."""
     # 1. The caller's own rights.
@@ -231,7 +231,7 @@ def _unit_refusals(*, unit: Unit, patient: Patient, at: datetime) -> Iterator[Do
         yield OutOfSequence(f"Unit {unit.unit_id}'s last custody event was at {unit.last_event_at.isoformat()}.")
 
 
-def _verifier(*, actor: AbstractBaseUser, patient: Patient, username: str) -> AbstractBaseUser:
+def _verifier(*, actor: User, patient: Patient, username: str) -> User:
     """The second person: another active clinician or coordinator who is a member of the patient's facility.
     One message for every way a name fails, so the answer tells nobody which usernames exist elsewhere."""
     if username.casefold() == actor.get_username().casefold():
@@ -243,7 +243,7 @@ def _verifier(*, actor: AbstractBaseUser, patient: Patient, username: str) -> Ab
         and bool(user_roles(verifier) & VERIFIER_ROLES)
         and FacilityMembership.objects.filter(user=verifier, facility_id=patient.facility_id).exists()
     )
-    if not eligible:
+    if verifier is None or not eligible:
         raise ValidationError(
             {
                 "verifier_username": [
@@ -257,7 +257,7 @@ def _verifier(*, actor: AbstractBaseUser, patient: Patient, username: str) -> Ab
 
 @transaction.atomic
 def _administration_write(
-    actor: AbstractBaseUser,
+    actor: User,
     scan: BedsideScan,
     *,
     verifier_password: str,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from functools import cache
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -34,7 +34,7 @@ SPENT = {UnitStatus.ADMINISTERED, UnitStatus.DISCARDED}
 
 def bedside_check_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     coi: str,
     scanned_unit: str,
     scanned_patient: str,

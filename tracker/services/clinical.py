@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import CharField, F, Q, Value
@@ -48,7 +48,7 @@ from tracker.services.monitoring import assessment_followups, checks_complete, m
 from tracker.services.orders import PATIENT_ROLES
 
 
-def _authorise(actor: AbstractBaseUser, patient: Patient, action: str) -> None:
+def _authorise(actor: User, patient: Patient, action: str) -> None:
     require_role(actor, *PATIENT_ROLES, action=action)
     require_member(actor, patient.facility)
 
@@ -57,7 +57,7 @@ def _authorise(actor: AbstractBaseUser, patient: Patient, action: str) -> None:
 @transaction.atomic
 def assessment_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient: Patient,
     assessed_at: datetime,
     temperature_c: Decimal | None = None,
@@ -225,7 +225,7 @@ def _check_fever_may_be_masked(patient: Patient, assessed_at: datetime) -> None:
 @transaction.atomic
 def intervention_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient: Patient,
     given_at: datetime,
     kind: str,
@@ -259,7 +259,7 @@ def intervention_record(
 @transaction.atomic
 def conditioning_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     order: TherapyOrder,
     regimen: str,
     drug: str,
@@ -313,7 +313,7 @@ def _check_ae_times(
 @transaction.atomic
 def adverse_event_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient: Patient,
     term: str,
     grade: int,
@@ -372,7 +372,7 @@ EXPECTED_REQUIRED = "Say whether the product's label lists this event (yes or no
 @transaction.atomic
 def adverse_event_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     event_id: int,
     aware_at_reason: str = "",
     term: str | Unset = UNSET,
@@ -465,7 +465,7 @@ def _check_clock_move(event: AdverseEvent, reason: str) -> None:
         )
 
 
-def _retire_report_reminders(event_id: int, *, resolution: str, actor: AbstractBaseUser, now: datetime | None) -> None:
+def _retire_report_reminders(event_id: int, *, resolution: str, actor: User, now: datetime | None) -> None:
     Reminder.objects.filter(dedupe_key__startswith=f"ae:{event_id}:").exclude(status=ReminderStatus.RESOLVED).update(
         status=ReminderStatus.RESOLVED,
         resolved_at=now or timezone.now(),
@@ -477,7 +477,7 @@ def _retire_report_reminders(event_id: int, *, resolution: str, actor: AbstractB
 
 @transaction.atomic
 def adverse_event_mark_reported(
-    *, actor: AbstractBaseUser, event_id: int, at: datetime | None = None, now: datetime | None = None
+    *, actor: User, event_id: int, at: datetime | None = None, now: datetime | None = None
 ) -> AdverseEvent:
     """The expedited report went to the regulator `at` (default: now); its deadline reminders are resolved."""
     now = now or timezone.now()
@@ -498,7 +498,7 @@ def adverse_event_mark_reported(
 @transaction.atomic
 def follow_up_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient: Patient,
     visit_date: date,
     survival_status: str = SurvivalStatus.ALIVE,

@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import CharField, F, Q, QuerySet, Value
@@ -122,7 +122,7 @@ def course_schedule_sync(*, order_id: int, resolution: str, now: datetime | None
 def schedule_reschedule(
     *,
     administration_id: int,
-    actor: AbstractBaseUser,
+    actor: User,
     administered_at: datetime,
     reason: str,
     now: datetime | None = None,
@@ -159,7 +159,7 @@ def schedule_reschedule(
 
 @transaction.atomic
 def administration_void(
-    *, administration_id: int, actor: AbstractBaseUser, reason: str, now: datetime | None = None
+    *, administration_id: int, actor: User, reason: str, now: datetime | None = None
 ) -> Administration:
     """Mark an administration as entered in error: the unit goes back, and the course's schedule follows the
     infusions that stand (cancelled when none does; see course_schedule_sync)."""
@@ -337,7 +337,7 @@ def _was_escalated(patient_id: int, assessment: Assessment) -> bool:
 
 
 @transaction.atomic
-def reminder_acknowledge(*, reminder_id: int, actor: AbstractBaseUser, now: datetime | None = None) -> Reminder:
+def reminder_acknowledge(*, reminder_id: int, actor: User, now: datetime | None = None) -> Reminder:
     reminder = Reminder.objects.select_for_update(of=("self",)).select_related("facility").get(id=reminder_id)
     require_member(actor, reminder.facility)
     if reminder.status != ReminderStatus.OPEN:
@@ -352,9 +352,7 @@ def reminder_acknowledge(*, reminder_id: int, actor: AbstractBaseUser, now: date
 
 
 @transaction.atomic
-def reminder_resolve(
-    *, reminder_id: int, actor: AbstractBaseUser, resolution: str = "", now: datetime | None = None
-) -> Reminder:
+def reminder_resolve(*, reminder_id: int, actor: User, resolution: str = "", now: datetime | None = None) -> Reminder:
     reminder = Reminder.objects.select_for_update(of=("self",)).select_related("facility").get(id=reminder_id)
     require_member(actor, reminder.facility)
     if reminder.status == ReminderStatus.RESOLVED:

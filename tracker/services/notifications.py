@@ -51,7 +51,7 @@ OWNING_ROLES = {True: [Role.CLINICIAN], False: [Role.QA, Role.MANUFACTURING, Rol
 ON_CALL_ROLES = {True: [Role.CLINICIAN, Role.COORDINATOR], False: OWNING_ROLES[False]}
 
 
-def _members(facility_id: int, roles: list[str], **membership: bool) -> QuerySet:
+def _members(facility_id: int, roles: Sequence[str], **membership: bool) -> QuerySet:
     """Active users with one of the roles and a membership of this facility (with these flags) that has an email.
 
     One Exists over one membership row: chained filters over the multi-valued memberships relation would join it

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +21,7 @@ PATIENT_ROLES = (Role.COORDINATOR, Role.CLINICIAN, Role.INTEGRATION)
 @transaction.atomic
 def patient_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     facility: Facility,
     mrn: str,
     given_name: str,
@@ -79,7 +79,7 @@ def _check_weight(weight_kg: Decimal, measured_on: date | None, birth_date: date
 @transaction.atomic
 def patient_weight_record(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient_id: int,
     weight_kg: Decimal,
     measured_on: date,
@@ -105,7 +105,7 @@ def patient_weight_record(
 @transaction.atomic
 def order_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient: Patient,
     product: Product,
     collection_facility: Facility | None = None,

@@ -129,6 +129,7 @@ def _report_deadlines(now: datetime) -> int:
     ).select_related("patient")
     reminders = []
     for event in events:
+        assert event.report_due_at is not None  # the query reads only events with a deadline
         overdue = event.report_due_at <= now
         reminders.append(
             Reminder(

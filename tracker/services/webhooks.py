@@ -12,7 +12,7 @@ import socket
 import ssl
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -40,7 +40,8 @@ def resolve(host: str, port: int) -> list[IPAddress]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     seen: dict[str, IPAddress] = {}
     for _family, _type, _proto, _name, sockaddr in infos:
-        seen.setdefault(sockaddr[0], ipaddress.ip_address(sockaddr[0].split("%", 1)[0]))
+        address = str(sockaddr[0])  # a str for both IP families (typeshed also allows an int, for other families)
+        seen.setdefault(address, ipaddress.ip_address(address.split("%", 1)[0]))
     return list(seen.values())
 
 
@@ -84,7 +85,7 @@ def validate_webhook_secret(secret: str) -> None:
         raise ValidationError({"secret": [f"At most {SECRET_MAX_LENGTH} characters."]})
 
 
-def validate_webhook_facility(actor: AbstractBaseUser, facility: Facility | None) -> None:
+def validate_webhook_facility(actor: User, facility: Facility | None) -> None:
     """A coordinator's webhook receives one facility of their own; one for every facility is for superusers."""
     if getattr(actor, "is_superuser", False):
         return
@@ -97,7 +98,7 @@ def validate_webhook_facility(actor: AbstractBaseUser, facility: Facility | None
 
 @transaction.atomic
 def webhook_create(
-    *, actor: AbstractBaseUser, name: str, url: str, secret: str, facility: Facility | None, is_active: bool = True
+    *, actor: User, name: str, url: str, secret: str, facility: Facility | None, is_active: bool = True
 ) -> Webhook:
     """A new endpoint for a facility's reminders; its secret is stored encrypted and never shown again."""
     require_role(actor, *WEBHOOK_ROLES, action="manage webhooks")
@@ -111,7 +112,7 @@ def webhook_create(
 @transaction.atomic
 def webhook_update(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     webhook_id: int,
     name: str | Unset = UNSET,
     url: str | Unset = UNSET,
@@ -154,13 +155,14 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """Connects to an address checked beforehand; TLS still verifies the certificate for the URL's host name."""
 
     def __init__(self, target: Target, address: IPAddress, timeout: float) -> None:
-        super().__init__(target.host, target.port, timeout=timeout, context=ssl.create_default_context())
+        self._tls = ssl.create_default_context()  # kept here too: HTTPSConnection keeps it in a private attribute
+        super().__init__(target.host, target.port, timeout=timeout, context=self._tls)
         self._address = str(address)
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
         try:
-            self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+            self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
         except BaseException:
             sock.close()
             raise

@@ -301,7 +301,7 @@ def _holds(story: _Story) -> Iterable[TimelineEvent]:
 
 def _hold_detail[D: HoldDetail](detail_type: type[D], hold: Hold) -> D:
     """The hold as it stands; the opening and QA's decision say the same about it."""
-    held_batch = hold.batch if hold.batch is not None else hold.unit.batch  # type: ignore[union-attr]
+    held_batch = hold.held_batch
     signature = hold.decision_signature
     return detail_type(
         hold=hold.id,

@@ -1,10 +1,11 @@
 """Manufacturing batches: the batch, its processing steps, QC results and signed disposition."""
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from products.api.serializers.chains import coi_field, facility_field
 from products.api.serializers.fields import PASSWORD_MAX_LENGTH, BoundedDateTimeField, NumberOrTextField, free_text
-from products.models import Batch, ProcessingStep, QCResult, Signature
+from products.models import Batch, Facility, ProcessingStep, Product, QCResult, Signature
 
 HASH_HELP = "SHA-256 (64 lower-case hex digits)"
 
@@ -13,7 +14,7 @@ class SignatureSerializer(serializers.ModelSerializer):
     """An electronic signature as manifested (21 CFR 11.50): printed name, time and meaning; what it judged,
     and its place in the signature hash chain."""
 
-    signer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    signer = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     reviewed = serializers.JSONField(
         read_only=True,
         help_text="What the signer judged, as kept with the signature. A release or rejection: "
@@ -56,8 +57,8 @@ class SignatureSerializer(serializers.ModelSerializer):
 
 class BatchSerializer(serializers.ModelSerializer):
     coi = serializers.CharField(source="chain.coi", read_only=True, allow_null=True, default=None)
-    product = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    product = serializers.SlugRelatedField[Product](slug_field="code", read_only=True)
+    facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
     release_signature = SignatureSerializer(read_only=True, allow_null=True)
     rejection_signature = SignatureSerializer(read_only=True, allow_null=True)
 
@@ -91,7 +92,7 @@ class BatchInputSerializer(serializers.Serializer):
 class ProcessingStepSerializer(serializers.ModelSerializer):
     """In and out (one serializer, so the schema names the step-kind enum once)."""
 
-    operator = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    operator = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
     started_at = BoundedDateTimeField()
     ended_at = BoundedDateTimeField(required=False, allow_null=True, default=None)
     parameters = serializers.DictField(required=False, default=dict, help_text="Process parameters, free form.")
@@ -108,11 +109,11 @@ class QCResultSerializer(serializers.ModelSerializer):
 
     test = serializers.CharField(source="spec.test", read_only=True)
     value = NumberOrTextField(read_only=True)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
     invalidated = serializers.BooleanField(
         read_only=True, help_text="Set aside by QA (signed, with a reason): not counted in the release verdict."
     )
-    invalidated_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    invalidated_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
     invalidation_signature = SignatureSerializer(read_only=True, allow_null=True)
 
     class Meta:

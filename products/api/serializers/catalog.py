@@ -2,10 +2,11 @@
 
 from rest_framework import serializers
 
+from products.api.serializers.fields import DecimalShape
 from products.models import Facility, MonitoringProtocol, Product, ReleaseTest
 
-LIMIT = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
-TEMPERATURE = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
+LIMIT: DecimalShape = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
+TEMPERATURE: DecimalShape = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
 
 
 class ReleaseTestSerializer(serializers.ModelSerializer):
@@ -47,8 +48,8 @@ PRODUCT_FIELDS = [
 
 
 class ProductSerializer(serializers.ModelSerializer):
-    monitoring_protocol = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    manufacturing_facility = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    monitoring_protocol = serializers.SlugRelatedField[MonitoringProtocol](slug_field="code", read_only=True)
+    manufacturing_facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True, allow_null=True)
     release_spec = ReleaseTestSerializer(many=True, read_only=True)
     storage_min_temp_c = serializers.DecimalField(allow_null=True, **TEMPERATURE)
     storage_max_temp_c = serializers.DecimalField(allow_null=True, **TEMPERATURE)

@@ -1,26 +1,41 @@
 """Collections: cells taken for a chain of identity, identified by an ISBT 128 DIN."""
 
 from decimal import Decimal
+from typing import Any
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
-from products.api.serializers.fields import BoundedDateTimeField, ScopedSlugRelatedField, free_text
+from products.api.serializers.fields import (
+    BoundedDateTimeField,
+    DecimalShape,
+    OptionalValue,
+    ScopedSlugRelatedField,
+    free_text,
+)
 from products.choices import CollectionMethod
 from products.models import ChainOfIdentity, Collection, Facility
 from products.selectors import chains_visible_to
 
-VOLUME = {"max_digits": 8, "decimal_places": 1, "coerce_to_string": False}
-CELL_COUNT = {"min_value": 0, "max_value": 2**63 - 1, "required": False, "allow_null": True, "default": None}
+VOLUME: DecimalShape = {"max_digits": 8, "decimal_places": 1, "coerce_to_string": False}
 
 
-def coi_field(**kwargs: object) -> ScopedSlugRelatedField:
+class CellCount(OptionalValue):
+    min_value: int
+    max_value: int
+
+
+CELL_COUNT: CellCount = {"min_value": 0, "max_value": 2**63 - 1, "required": False, "allow_null": True, "default": None}
+
+
+def coi_field(**kwargs: Any) -> ScopedSlugRelatedField:
     """A chain of identity by its COI, among the chains the caller may see."""
     return ScopedSlugRelatedField(
         slug_field="coi", queryset=ChainOfIdentity.objects.all(), scope=chains_visible_to, **kwargs
     )
 
 
-def facility_field(**kwargs: object) -> serializers.SlugRelatedField:
+def facility_field(**kwargs: Any) -> serializers.SlugRelatedField[Facility]:
     """Any facility by its code (reference data; the services decide who may act there)."""
     return serializers.SlugRelatedField(slug_field="code", queryset=Facility.objects.all(), **kwargs)
 
@@ -33,9 +48,9 @@ class CollectionSerializer(serializers.ModelSerializer):
         help_text="The DIN as labelled: 13 characters, the flag characters if any, then the check character.",
     )
     din_number = serializers.CharField(source="din", read_only=True, help_text="The 13 DIN characters.")
-    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
     volume_ml = serializers.DecimalField(read_only=True, **VOLUME)
-    collected_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    collected_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = Collection

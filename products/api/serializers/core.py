@@ -1,4 +1,5 @@
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from products.models import Facility
@@ -24,8 +25,8 @@ class MeSerializer(serializers.ModelSerializer):
         model = get_user_model()
         fields = ["username", "first_name", "last_name", "email", "roles", "facilities"]
 
-    def get_roles(self, user) -> list[str]:  # type: ignore[no-untyped-def]
+    def get_roles(self, user: User) -> list[str]:
         return sorted(group.name for group in user.groups.all())
 
-    def get_facilities(self, user) -> list[str]:  # type: ignore[no-untyped-def]
+    def get_facilities(self, user: User) -> list[str]:
         return sorted(m.facility.code for m in user.memberships.all())

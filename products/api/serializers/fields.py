@@ -3,14 +3,16 @@
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-Scope = Callable[[AbstractBaseUser | AnonymousUser], QuerySet]
+from products.access import AnyUser
+
+Scope = Callable[[AnyUser], QuerySet]
 
 # Free text (a note, a reason, a description): several pages at most. Beyond, a 400, not megabytes on record.
 FREE_TEXT_MAX_LENGTH = 10_000
@@ -35,7 +37,7 @@ class BoundedDateTimeField(serializers.DateTimeField):
 
     default_error_messages = {"out_of_range": OUT_OF_RANGE}
 
-    def to_internal_value(self, value: object) -> datetime:
+    def to_internal_value(self, value: datetime | str) -> datetime:
         moment = super().to_internal_value(value)
         if not EARLIEST_DATE <= moment.date() <= LATEST_DATE:
             self.fail("out_of_range")
@@ -47,14 +49,40 @@ class BoundedDateField(serializers.DateField):
 
     default_error_messages = {"out_of_range": OUT_OF_RANGE}
 
-    def to_internal_value(self, value: object) -> date:
+    def to_internal_value(self, value: date | str) -> date:
         day = super().to_internal_value(value)
         if not EARLIEST_DATE <= day <= LATEST_DATE:
             self.fail("out_of_range")
         return day
 
 
-def _request_user(field: serializers.Field) -> AbstractBaseUser | AnonymousUser:
+# Field options that several fields share are written once and splatted (`**TEXT`). They are TypedDicts so that
+# mypy checks every option against the field it is passed to (a plain dict would be `dict[str, object]`).
+class DecimalShape(TypedDict):
+    """A DecimalField's column shape: its precision, and whether JSON gets a number or a string."""
+
+    max_digits: int
+    decimal_places: int
+    coerce_to_string: NotRequired[bool]
+
+
+class OptionalValue(TypedDict):
+    """May be left out or null; stored as null."""
+
+    required: bool
+    allow_null: bool
+    default: None
+
+
+class OptionalText(TypedDict):
+    """May be left out or blank; stored as ""."""
+
+    required: bool
+    allow_blank: bool
+    default: str
+
+
+def _request_user(field: serializers.Field) -> AnyUser:
     request = field.context.get("request")
     return request.user if request is not None else AnonymousUser()
 

@@ -63,8 +63,7 @@ class HoldSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_lot_number(self, hold: Hold) -> str:
-        batch = hold.batch if hold.batch is not None else hold.unit.batch  # type: ignore[union-attr]
-        return batch.lot_number
+        return hold.held_batch.lot_number
 
     @extend_schema_field(str)
     def get_opened_by(self, hold: Hold) -> str:

@@ -2,15 +2,21 @@
 
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from products.api.serializers.chains import VOLUME, facility_field
-from products.api.serializers.fields import BoundedDateTimeField, ScopedPrimaryKeyRelatedField, free_text
+from products.api.serializers.fields import (
+    BoundedDateTimeField,
+    DecimalShape,
+    ScopedPrimaryKeyRelatedField,
+    free_text,
+)
 from products.choices import CustodyEvent
-from products.models import Batch, CustodyRecord, Unit
+from products.models import Batch, CustodyRecord, Facility, Unit
 from products.selectors import batches_visible_to, open_hold_ids
 
-TEMPERATURE = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
+TEMPERATURE: DecimalShape = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
 
 
 class UnitSerializer(serializers.ModelSerializer):
@@ -18,8 +24,8 @@ class UnitSerializer(serializers.ModelSerializer):
     lot_number = serializers.CharField(source="batch.lot_number", read_only=True)
     product = serializers.CharField(source="batch.product.code", read_only=True)
     volume_ml = serializers.DecimalField(read_only=True, **VOLUME)
-    current_facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    destination = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    current_facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
+    destination = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True, allow_null=True)
     on_hold = serializers.SerializerMethodField(
         help_text="Under an open hold (its own or its batch's): not shipped, thawed, dispensed or given."
     )
@@ -70,10 +76,10 @@ class UnitInputSerializer(serializers.Serializer):
 
 class CustodyRecordSerializer(serializers.ModelSerializer):
     unit = serializers.CharField(source="unit.unit_id", read_only=True)
-    facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    from_facility = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
+    from_facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
     temperature_c = serializers.DecimalField(read_only=True, allow_null=True, **TEMPERATURE)
-    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    recorded_by = serializers.SlugRelatedField[User](slug_field="username", read_only=True)
     prev_hash = serializers.CharField(
         read_only=True,
         help_text="SHA-256 (hex): the `hash` of the unit's record before this one (`seq` - 1); 64 zeros for the "
