@@ -2,16 +2,16 @@
 
 from functools import cached_property
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import HttpRequest
 
+from products.access import AnyUser
 from tracker.access import may_see_patients
 from tracker.follow_up import may_see_lost_to_follow_up
 from tracker.surveillance import may_see_surveillance
 
 
 class Navigation:
-    def __init__(self, user: AbstractBaseUser | AnonymousUser) -> None:
+    def __init__(self, user: AnyUser) -> None:
         self.user = user
 
     @cached_property

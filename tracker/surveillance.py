@@ -35,16 +35,13 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import connection
 from django.utils import timezone
 
-from products.access import has_role, user_facility_ids
+from products.access import AnyUser, has_role, user_facility_ids
 from products.choices import Role
 from products.models import Facility, Product
 from tracker.choices import AdverseEventTerm
-
-AnyUser = AbstractBaseUser | AnonymousUser
 
 # Who sees the figures: safety officers and coordinators of the facilities concerned (and superusers). The figures
 # are aggregates: they name no patient, and a safety officer sees nothing else of the patient side.

@@ -12,7 +12,7 @@ The transfer itself (from, to, the MRNs, who, when, why) is kept, append-only, a
 
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -30,7 +30,7 @@ TRANSFER_ROLES = (Role.COORDINATOR,)
 @transaction.atomic
 def patient_transfer(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     patient_id: int,
     facility: Facility,
     reason: str,
