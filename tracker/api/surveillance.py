@@ -308,6 +308,8 @@ class SurveillanceSummaryCsvView(APIView):
                 "`follow_up_done_on_time`, `follow_up_done_late`, `rcv_tests`, `rcv_negative`, `rcv_positive`, "
                 "`rcv_pending`, `rcv_patients_tested`, `rcv_patients_positive`. Empty cells are nulls.",
             ),
+            # DRF answers a `format` it has no renderer for (other than csv and json) as a missing page.
+            404: OpenApiResponse(DomainErrorSerializer, description="`format` is neither `csv` nor `json`."),
             **ERRORS,
         },
     )
