@@ -193,7 +193,9 @@ def test_each_sees_the_figures_of_their_own_facilities_only(data, client_for):
     refused = client_for(data.safety_elsewhere).get(SUMMARY, {"facility": "hospital"})
     assert refused.status_code == 400
     assert "facility" in refused.json()
-    assert client_for(data.safety_elsewhere).get(CSV, {"facility": "hospital"}).status_code == 400
+    refused = client_for(data.safety_elsewhere).get(CSV, {"facility": "hospital"})
+    assert (refused.status_code, refused["Content-Type"]) == (400, "application/json")
+    assert "facility" in refused.json()
     # City Hospital's coordinator sees City Hospital's figures; a superuser sees everyone's
     assert client_for(data.world.coordinator).get(SUMMARY).json()["patients_infused"] == 6
     assert client_for(data.root).get(SUMMARY).json()["patients_infused"] == 7

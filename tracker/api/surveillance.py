@@ -258,16 +258,7 @@ class CsvRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        if isinstance(data, str):
-            return data.encode(self.charset)
-        # An error answer (400, 403, 429) as rows of field and message.
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["field", "message"])
-        for name, messages in (data or {}).items():
-            for message in messages if isinstance(messages, list) else [messages]:
-                writer.writerow([_cell(name), _cell(message)])
-        return out.getvalue().encode(self.charset)
+        return str(data).encode(self.charset)  # the CSV text; errors are JSON (finalize_response)
 
 
 def summary_csv(summary: Summary) -> str:
@@ -293,6 +284,13 @@ class SurveillanceSummaryCsvView(APIView):
     permission_classes = SURVEILLANCE
     renderer_classes = [CsvRenderer, JSONRenderer]
 
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        # An error is JSON ({"detail"} or field errors), whatever the client asked for, as on every API route.
+        if isinstance(response, Response) and response.status_code >= 400:
+            request.accepted_renderer = JSONRenderer()
+            request.accepted_media_type = JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
     @extend_schema(
         parameters=FILTERS,
         responses={
@@ -309,7 +307,7 @@ class SurveillanceSummaryCsvView(APIView):
                 "`rcv_pending`, `rcv_patients_tested`, `rcv_patients_positive`. Empty cells are nulls.",
             ),
             # DRF answers a `format` it has no renderer for (other than csv and json) as a missing page.
-            404: OpenApiResponse(DomainErrorSerializer, description="`format` is neither `csv` nor `json`."),
+            404: OpenApiResponse(description="`format` is neither `csv` nor `json`."),
             **ERRORS,
         },
     )
