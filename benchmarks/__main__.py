@@ -1,12 +1,18 @@
-"""`python -m benchmarks [programme|scan|timeline] [ARGS]`: the programme benchmark (one table) by default.
+"""`python -m benchmarks [programme|scan|timeline|surveillance] [ARGS]`: the programme benchmark (one table) by default.
 
-`scan` and `timeline` are the older single-purpose tables (they refill the benchmark database their own way)."""
+`scan`, `timeline` and `surveillance` are the older single-purpose tables (they fill the benchmark database their own
+way)."""
 
 import sys
 
-from benchmarks import programme, scan, timeline
+from benchmarks import programme, scan, surveillance, timeline
 
-BENCHMARKS = {"programme": programme.main, "scan": scan.main, "timeline": timeline.main}
+BENCHMARKS = {
+    "programme": programme.main,
+    "scan": scan.main,
+    "timeline": timeline.main,
+    "surveillance": surveillance.main,
+}
 
 
 def main(argv: list[str]) -> int:

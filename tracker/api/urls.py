@@ -1,6 +1,16 @@
 from django.urls import path
 
-from tracker.api import bedside_checks, board, clinical_urls, labels, planning, reading_urls, views, webhooks
+from tracker.api import (
+    bedside_checks,
+    board,
+    clinical_urls,
+    labels,
+    planning,
+    reading_urls,
+    surveillance_urls,
+    views,
+    webhooks,
+)
 
 urlpatterns = [
     path("patients/", views.PatientListCreate.as_view(), name="patient-list"),
@@ -18,6 +28,8 @@ urlpatterns = [
     *reading_urls.urlpatterns,
     # the coordinators' board (the admin's home page, for integrations)
     path("board/", board.BoardView.as_view(), name="board"),
+    # post-market surveillance: figures, registry documents, lost to follow-up, transfers
+    *surveillance_urls.urlpatterns,
     path("webhooks/", webhooks.WebhookListCreate.as_view(), name="webhook-list"),
     path("webhooks/<int:id>/", webhooks.WebhookDetail.as_view(), name="webhook-detail"),
 ]

@@ -15,7 +15,7 @@ from decimal import Decimal
 from products.models import Facility
 from tracker.loadgen.world import LoadProduct, World
 
-# The programme's span: the earliest infusion is this long before now (15 years of follow-up, DESIGN.md).
+# The programme's span: the earliest infusion is this long before now (15 years of follow-up).
 PROGRAMME_DAYS = 15 * 365
 # Infusions per year grow as a programme matures: days_ago = span * u ** GROWTH puts more of them near now.
 GROWTH = 1.5
@@ -182,7 +182,7 @@ def _episode(rng: random.Random, grades: list[float], onset_mean_h: float, days:
 
 
 # Worst grades after CAR-T (pivotal trials and real-world series, ASTCT grading): CRS in most patients, mostly
-# grade 1-2; ICANS in about a third. Median onset day 5 for CRS and day 7 for ICANS (DESIGN.md).
+# grade 1-2; ICANS in about a third. Median onset day 5 for CRS and day 7 for ICANS. (tracker.rules.monitoring)
 CRS_GRADES = {True: [0.25, 0.45, 0.20, 0.08, 0.02], False: [0.70, 0.25, 0.05, 0.0, 0.0]}
 ICANS_GRADES = {True: [0.65, 0.12, 0.12, 0.09, 0.02], False: [0.95, 0.05, 0.0, 0.0, 0.0]}
 

@@ -20,6 +20,7 @@ from tracker.choices import DeliveryStatus, ReminderKind, ReminderStatus
 from tracker.models import AdverseEvent, Notification, Reminder, TherapyOrder
 from tracker.rules.monitoring import REPORT_WARNING
 from tracker.services.notifications import CLAIM_TIMEOUT, ReminderRef, enqueue, notifications_for_many
+from tracker.services.registry import registry_remind_due
 
 # Rows per transaction: short transactions keep row locks brief and memory flat however much is due.
 BATCH_SIZE = 1000
@@ -40,6 +41,8 @@ def monitoring_scan(*, now: datetime | None = None, batch_size: int = BATCH_SIZE
         result.counts["checks_reminded"] += n
     while (n := _escalate_overdue(now, batch_size)) > 0:
         result.counts["escalated"] += n
+    while (n := registry_remind_due(now=now, batch_size=batch_size)) > 0:
+        result.counts["registry_reminded"] += n
     result.counts["report_reminders"] += _report_deadlines(now)
     windows = alert_windows()
     result.counts["unit_reminders"] += _raise_alerts(unit_alerts(now=now, windows=windows))
