@@ -17,6 +17,7 @@ class Role(models.TextChoices):
     QA = "qa", "Quality assurance (may release batches)"
     MANUFACTURING = "manufacturing", "Manufacturing (product side only, no patient data)"
     INTEGRATION = "integration", "Integration (API client)"
+    SAFETY = "safety", "Safety (aggregated surveillance figures only, no patient data)"
 
 
 # Roles that work in the Django admin and so need is_staff.

@@ -25,6 +25,7 @@ DEMO_USERS = [
     ("qa", Role.QA, ["cellworks-mfg"]),
     ("manufacturing", Role.MANUFACTURING, ["cellworks-mfg"]),
     ("integration", Role.INTEGRATION, ["north-apheresis", "cellworks-mfg", "city-hospital", "river-hospital"]),
+    ("safety", Role.SAFETY, ["city-hospital"]),
 ]
 
 

@@ -111,11 +111,22 @@ class MonitoringProtocol(models.Model):
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    # The longest a patient may go without any contact while follow-up runs. The default is a yearly visit plus
+    # its 60-day grace (car_t_standard) and a month's margin: past it, the patient is lost to follow-up.
+    lost_to_follow_up_days = models.PositiveIntegerField(
+        default=450,
+        db_default=450,
+        help_text="Days without any contact (visit, assessment, treatment, adverse event, weight...) after which "
+        "a patient still in follow-up is listed as lost to follow-up.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(name="protocol_lost_after_a_day", condition=Q(lost_to_follow_up_days__gte=1))
+        ]
 
     def __str__(self) -> str:
         return self.name

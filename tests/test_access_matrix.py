@@ -58,6 +58,13 @@ PATIENT_LIST = dict(zip(ROLES, [SEEN, SEEN, NOT_SEEN, FORBIDDEN, SEEN, OTHERS_TO
 # Reminders about a patient: as the patient side, but the manufacturing role reads reminders (product-side ones).
 PATIENT_REMINDER = PATIENT | {"manufacturing": (404, 404)}
 PATIENT_REMINDER_LIST = PATIENT_LIST | {"manufacturing": (HIDDEN, HIDDEN)}
+# The surveillance figures: coordinators and superusers of these roles (and the safety role, which the matrix's
+# worlds do not hold: tests/api/test_surveillance_api.py); aggregates, so no record is named.
+SURVEILLANCE = dict(
+    zip(ROLES, [(200, 200), (403, 403), (403, 403), (403, 403), (403, 403), (200, 200), (401, 401)], strict=True)
+)
+# Patients lost to follow-up: coordinators' work, a list of patients (the answer's status only: nobody is lost).
+LOST_TO_FOLLOW_UP = SURVEILLANCE
 # Webhooks: coordinators only.
 COORDINATORS = dict(
     zip(ROLES, [(200, 404), (403, 403), (403, 403), (403, 403), (403, 403), (200, 200), (401, 401)], strict=True)
@@ -159,6 +166,11 @@ API: dict[str, ApiRule] = {
     "order-allocation-release": ApiRule(
         "products.Allocation", {"coi": "chain.coi", "allocation_id": "pk"}, None, posting(PATIENT, 400)
     ),
+    "surveillance-summary": ApiRule(None, {}, None, SURVEILLANCE),
+    "surveillance-summary-csv": ApiRule(None, {}, None, SURVEILLANCE),
+    "lost-to-follow-up": ApiRule(None, {}, None, LOST_TO_FOLLOW_UP),
+    "patient-registry": ApiRule("tracker.Patient", {"id": "pk"}, None, PATIENT),
+    "patient-transfers": ApiRule("tracker.Patient", {"id": "pk"}, None, PATIENT),
     "webhook-list": ApiRule("tracker.Webhook", {}, "id", COORDINATORS_LIST),
     "webhook-detail": ApiRule("tracker.Webhook", {"id": "pk"}, None, COORDINATORS),
 }

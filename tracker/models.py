@@ -26,6 +26,7 @@ from tracker.choices import (
     InterventionKind,
     Outcome,
     RcvResult,
+    RegistryFormStatus,
     Relatedness,
     ReminderKind,
     ReminderStatus,
@@ -36,6 +37,7 @@ from tracker.choices import (
 )
 from tracker.rules import adverse_events as ae_rules
 from tracker.rules import grading
+from tracker.rules import registry as registry_rules
 from tracker.rules.ranges import TEMPERATURE_C, VITALS, WEIGHT_KG, WELLBEING_SCORE, Range
 
 
@@ -318,7 +320,16 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-assessed_at"]
-        indexes = [models.Index(fields=["patient", "assessed_at"])]
+        indexes = [
+            models.Index(fields=["patient", "assessed_at"]),
+            # Surveillance reads only graded assessments (CRS or ICANS >= 1): a small index, read without the table.
+            models.Index(
+                fields=["patient", "assessed_at"],
+                include=["crs_grade", "icans_grade"],
+                condition=Q(crs_grade__gt=0) | Q(icans_grade__gt=0),
+                name="assessment_graded",
+            ),
+        ]
         constraints = [
             range_constraint("assessment", "ice_score", grading.ICE_SCORE),
             range_constraint("assessment", "capd_score", grading.CAPD_SCORE),
@@ -354,7 +365,16 @@ class Intervention(models.Model):
 
     class Meta:
         ordering = ["-given_at"]
-        indexes = [models.Index(fields=["patient", "given_at"])]
+        indexes = [
+            models.Index(fields=["patient", "given_at"]),
+            # Surveillance counts patients given tocilizumab or a corticosteroid.
+            models.Index(
+                fields=["patient", "given_at"],
+                include=["kind"],
+                condition=Q(kind__in=["tocilizumab", "corticosteroid"]),
+                name="intervention_anticytokine",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.drug} {self.dose or ''}{self.dose_unit}"
@@ -438,7 +458,15 @@ class FollowUpVisit(models.Model):
 
     class Meta:
         ordering = ["-visit_date"]
-        indexes = [models.Index(fields=["patient", "visit_date"])]
+        indexes = [
+            models.Index(fields=["patient", "visit_date"]),
+            # Surveillance reads the visits that report a death, a new malignancy or an RCV test.
+            models.Index(
+                fields=["patient", "visit_date"],
+                condition=Q(new_malignancy=True) | Q(survival_status="dead") | ~Q(rcv_result="not_done"),
+                name="followup_notable",
+            ),
+        ]
         constraints = [
             range_constraint("followup", "wellbeing_score", WELLBEING_SCORE),
             models.CheckConstraint(
@@ -484,11 +512,75 @@ class ScheduledCheck(models.Model):
                 condition=Q(status="open", reminded_at__isnull=True),
             ),
             models.Index(fields=["patient", "kind", "status", "due_at"], name="check_patient_kind_status"),
+            # Surveillance's follow-up compliance: the scheduled visits fallen due (most of 15 years of them are still
+            # ahead), read from the index alone.
+            models.Index(
+                fields=["due_at"],
+                include=["administration", "status", "grace_until", "completed_at", "label"],
+                condition=Q(kind="follow_up_visit"),
+                name="check_follow_up_due",
+            ),
         ]
         constraints = [models.CheckConstraint(name="check_grace_after_due", condition=Q(grace_until__gte=F("due_at")))]
 
     def __str__(self) -> str:
         return f"{self.label} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class RegistryForm(models.Model):
+    """A registry time point of one course (tracker.rules.registry): due on a date, reminded once when it falls due.
+
+    The document itself is built from the records when asked (tracker.registry); this row only carries the due date
+    the scan reads, so that reminding costs what falls due, not the number of patients."""
+
+    order = models.ForeignKey(TherapyOrder, on_delete=models.PROTECT, related_name="registry_forms")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="registry_forms")
+    timepoint = models.CharField(max_length=16, choices=registry_rules.CHOICES)
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=RegistryFormStatus.choices, default=RegistryFormStatus.OPEN)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["order", "timepoint"], name="registry_form_once_per_course")]
+        indexes = [
+            # The scan reads only open, unreminded forms by due date (as check_open_unreminded_due for checks).
+            models.Index(
+                fields=["due_on"], name="registry_open_unreminded_due", condition=Q(status="open", reminded_at=None)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Registry {self.timepoint} due {self.due_on}"
+
+
+@pghistory.track()
+class PatientTransfer(models.Model):
+    """A patient's follow-up moved to another facility: from where, to where, who, when and why (append-only)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="transfers")
+    from_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    to_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    previous_mrn = models.CharField("MRN at the previous facility", max_length=40)
+    mrn = models.CharField("MRN at the new facility", max_length=40)
+    reason = models.TextField()
+    transferred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    transferred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-transferred_at", "-id"]
+        indexes = [models.Index(fields=["patient", "transferred_at"])]
+        triggers = [
+            pgtrigger.Protect(name="patient_transfer_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+        constraints = [
+            models.CheckConstraint(name="transfer_to_another_facility", condition=~Q(from_facility=F("to_facility"))),
+            models.CheckConstraint(name="transfer_has_reason", condition=~Q(reason="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer {self.pk}"
 
 
 class Reminder(models.Model):

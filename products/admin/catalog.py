@@ -53,7 +53,7 @@ class MonitoringProtocolAdmin(ProjectAdmin):
 
     list_display = ["code", "name", "step_count", "product_count", "updated_at"]
     search_fields = ["code", "name"]
-    fields = ["code", "name", "description", "created_at", "updated_at"]
+    fields = ["code", "name", "description", "lost_to_follow_up_days", "created_at", "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [ProtocolStepInline]
 

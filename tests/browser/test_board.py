@@ -46,7 +46,13 @@ def test_a_coordinator_reads_the_board_and_follows_a_number_to_its_list(page, li
     assert page.locator("svg.v2v-chart circle.dot").count() == 4
     # The board, the worklist, the bedside and surveillance link to each other.
     nav = page.locator("#header nav.app-nav a")
-    assert [nav.nth(i).inner_text() for i in range(nav.count())] == ["Board", "Patients", "Bedside", "Surveillance"]
+    assert [nav.nth(i).inner_text() for i in range(nav.count())] == [
+        "Board",
+        "Patients",
+        "Bedside",
+        "Lost to follow-up",
+        "Surveillance",
+    ]
 
     # The README's picture: the board with the sidebar folded away, small enough to commit.
     page.set_viewport_size({"width": 1280, "height": 1120})

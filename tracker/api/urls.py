@@ -9,6 +9,7 @@ from tracker.api import (
     labels,
     planning,
     reading_urls,
+    surveillance_urls,
     views,
     webhooks,
 )
@@ -45,6 +46,8 @@ urlpatterns = [
     *reading_urls.urlpatterns,
     # the coordinators' board (the admin's home page, for integrations)
     path("board/", board.BoardView.as_view(), name="board"),
+    # post-market surveillance: figures, registry documents, lost to follow-up, transfers
+    *surveillance_urls.urlpatterns,
     path("webhooks/", webhooks.WebhookListCreate.as_view(), name="webhook-list"),
     path("webhooks/<int:id>/", webhooks.WebhookDetail.as_view(), name="webhook-detail"),
 ]

@@ -8,8 +8,8 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('pghistory', '0007_auto_20250421_0444'),
-        ('products', '0016_donors_inventory_allocation'),
-        ('tracker', '0010_order_planned_dates'),
+        ('products', '0018_donors_inventory_allocation'),
+        ('tracker', '0013_surveillance_indexes'),
     ]
 
     operations = [

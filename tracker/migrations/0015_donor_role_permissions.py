@@ -42,7 +42,7 @@ def revoke_permissions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tracker", "0011_donor_identity_and_hla"),
+        ("tracker", "0014_donor_identity_and_hla"),
         ("tracker", "0008_role_permissions"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('pghistory', '0007_auto_20250421_0444'),
-        ('products', '0015_product_donor_rules'),
+        ('products', '0017_product_donor_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

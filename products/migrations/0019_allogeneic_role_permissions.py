@@ -82,7 +82,7 @@ def revoke_permissions(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("products", "0016_donors_inventory_allocation"),
+        ("products", "0018_donors_inventory_allocation"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
 

@@ -21,7 +21,7 @@ def fill_required_tests(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("products", "0014_product_stage_days"),
+        ("products", "0016_protocol_lost_to_follow_up"),
     ]
 
     operations = [
