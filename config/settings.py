@@ -343,6 +343,13 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "products.choices.CoiStatus",
         "BatchStatusEnum": "products.choices.BatchStatus",
         "ReminderStatusEnum": "tracker.choices.ReminderStatus",
+        # Allogeneic donors (21 CFR 1271 subpart C): one name per choice set, whatever field carries it.
+        "EligibilityEnum": "products.choices.Eligibility",
+        "EligibilityDecisionEnum": "products.choices.EligibilityDecision",
+        "DiseaseTestEnum": "products.choices.DiseaseTest",
+        "ScreeningKindEnum": "products.choices.ScreeningKind",
+        "ScreeningOutcomeEnum": "products.choices.ScreeningOutcome",
+        "OutcomeEnum": "tracker.choices.Outcome",  # the adverse events' (its name before donors came)
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

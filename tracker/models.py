@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from products.choices import CheckKind, Severity
 from products.crypto import EncryptedTextField
-from products.models import ChainOfIdentity, Facility, Product
+from products.models import ChainOfIdentity, Donor, Facility, Product
 from tracker.choices import (
     AdverseEventTerm,
     CerebralEdema,
@@ -66,6 +66,12 @@ class Patient(models.Model):
     sex = models.CharField(max_length=8, choices=Sex.choices)
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="patients")
+    hla = models.JSONField(
+        "HLA typing",
+        default=dict,
+        blank=True,
+        help_text='For allogeneic products: e.g. {"A": ["A*02:01", "A*01:01"], "B": [...], "C": [...], "DRB1": [...]}.',
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -80,6 +86,35 @@ class Patient(models.Model):
     def __str__(self) -> str:
         # Deliberately no MRN or birth date: __str__ ends up in logs and admin breadcrumbs.
         return f"Patient {self.pk}"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name.upper()}, {self.given_name}"
+
+
+@pghistory.track()
+class DonorIdentity(models.Model):
+    """Who an allogeneic donor is (PHI): the product side knows only the donor's code (products.Donor)."""
+
+    donor = models.OneToOneField(Donor, on_delete=models.PROTECT, primary_key=True, related_name="identity")
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    sex = models.CharField(max_length=8, choices=Sex.choices)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name", "donor_id"]
+        verbose_name = "donor"
+        verbose_name_plural = "donors"
+
+    def __str__(self) -> str:
+        # No name here: __str__ ends up in logs and admin breadcrumbs.
+        return f"Donor {self.donor_id}"
 
     @property
     def display_name(self) -> str:

@@ -188,7 +188,7 @@ class BatchAdmin(BatchSigningPages, ServiceAdmin):
     search_fields = ["lot_number", "chain__coi", "units__unit_id"]
     date_hierarchy = "started_at"
     add_form = BatchAddForm
-    add_fieldsets = [(None, {"fields": ["coi", "lot_number", "facility", "started_at"]})]
+    add_fieldsets = [(None, {"fields": ["coi", "donor_din", "lot_number", "facility", "started_at"]})]
     change_fields = (
         "lot_number",
         "chain_link",
@@ -265,7 +265,8 @@ class BatchAdmin(BatchSigningPages, ServiceAdmin):
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Batch:
         return batch_create(
             actor=acting_user(request),
-            chain=data["coi"],
+            chain=data.get("coi"),
+            collection=data.get("donor_din"),
             lot_number=data["lot_number"].strip(),
             facility=data["facility"],
             started_at=data["started_at"],

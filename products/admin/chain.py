@@ -123,6 +123,7 @@ class CollectionAdmin(ServiceAdmin):
     add_form = CollectionAddForm
     add_fieldsets = [
         (None, {"fields": ["coi", "din", "facility", "collected_at", "method", "volume_ml"]}),
+        ("Allogeneic: a donor's cells (instead of a COI)", {"fields": ["donor_code", "product"]}),
         ("Cell counts", {"fields": ["total_nucleated_cells", "cd3_cells", "cd34_cells"]}),
         (None, {"fields": ["note"]}),
     ]
@@ -163,7 +164,7 @@ class CollectionAdmin(ServiceAdmin):
 
     @admin.display(description="COI", ordering="chain__coi")
     def coi(self, obj: Collection) -> str:
-        return obj.chain.coi
+        return obj.chain.coi if obj.chain is not None else "-"  # a donor's collection (allogeneic) has no chain
 
     @admin.display(description="chain of identity")
     def chain_link(self, obj: Collection) -> str:
@@ -172,7 +173,9 @@ class CollectionAdmin(ServiceAdmin):
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Collection:
         return collection_record(
             actor=acting_user(request),
-            chain=data["coi"],
+            chain=data.get("coi"),
+            donor=data.get("donor_code"),
+            product=data.get("product"),
             din=data["din"],
             facility=data["facility"],
             collected_at=data["collected_at"],

@@ -7,8 +7,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from products.choices import DoseUnit, FacilityKind, Role
+from products.choices import DiseaseTest, DoseUnit, FacilityKind, Role, Source
 from products.models import Facility, MonitoringProtocol, Product, ReleaseTest
+from products.rules.donors import BASE_TESTS
+from products.rules.hla import MAX_MATCHES
 from products.rules.stages import DEFAULT_STAGE_DAYS, STAGE_DAYS_FIELDS, Stage
 from products.services.common import UNSET, Unset, given, model_update, refuse_unknown_fields
 from products.services.guards import require_role
@@ -26,6 +28,8 @@ PRODUCT_EDITABLE = (
     "dose_unit",
     "monitoring_protocol",
     "manufacturing_facility",
+    "required_donor_tests",
+    "hla_match_min",
     *STAGE_DAYS_FIELDS,
 )
 
@@ -59,6 +63,32 @@ def _validate_spec(spec: list[SpecTest]) -> None:
             raise ValidationError({"release_spec": [f"{where}: min is above max."]})
 
 
+def _check_donor_rules(product: Product) -> None:
+    """An allogeneic product tests every donor at least for the agents 21 CFR 1271.85(a) names; an autologous one
+    needs no donor testing (1271.90(a)(1)) and no HLA match."""
+    tests = product.required_donor_tests
+    if not isinstance(tests, list) or not all(isinstance(test, str) for test in tests):
+        raise ValidationError({"required_donor_tests": ["A list of test codes."]})
+    unknown = sorted(set(tests) - set(DiseaseTest.values))
+    if unknown or len(set(tests)) != len(tests):
+        raise ValidationError({"required_donor_tests": [f"Each once, among {', '.join(DiseaseTest.values)}."]})
+    if product.source == Source.ALLOGENEIC:
+        missing = [test for test in BASE_TESTS if test not in tests]
+        if missing:
+            raise ValidationError(
+                {"required_donor_tests": [f"Every donor is tested for {', '.join(BASE_TESTS)} (21 CFR 1271.85(a))."]}
+            )
+    elif tests or product.hla_match_min:
+        field = "required_donor_tests" if tests else "hla_match_min"
+        raise ValidationError({field: ["An autologous product has no donor to test or to match."]})
+    if not 0 <= product.hla_match_min <= MAX_MATCHES:
+        raise ValidationError({"hla_match_min": [f"From 0 to {MAX_MATCHES} allele matches (A, B, C, DRB1)."]})
+
+
+def _ordered(tests: list[str]) -> list[str]:
+    return [test for test in DiseaseTest.values if test in tests] + [t for t in tests if t not in DiseaseTest.values]
+
+
 @refuse_unknown_fields
 @transaction.atomic
 def product_create(
@@ -79,6 +109,8 @@ def product_create(
     dose_unit: str = DoseUnit.CELLS,
     manufacturing_facility: Facility | None = None,
     is_active: bool = True,
+    required_donor_tests: list[str] | None = None,
+    hla_match_min: int = 0,
     stage_days_ordered: int = DEFAULT_STAGE_DAYS[Stage.ORDERED],
     stage_days_collected: int = DEFAULT_STAGE_DAYS[Stage.COLLECTED],
     stage_days_manufacturing: int = DEFAULT_STAGE_DAYS[Stage.MANUFACTURING],
@@ -89,8 +121,12 @@ def product_create(
     stage_days_thawed: int = DEFAULT_STAGE_DAYS[Stage.THAWED],
     stage_days_administered: int = DEFAULT_STAGE_DAYS[Stage.ADMINISTERED],
 ) -> Product:
+    """A product with its release specification. An allogeneic product's donors need at least the base tests
+    (21 CFR 1271.85(a)): they are its `required_donor_tests` unless more are given."""
     require_role(actor, *CATALOGUE_ROLES, action="add products")
     _validate_spec(release_spec)
+    if required_donor_tests is None:
+        required_donor_tests = list(BASE_TESTS) if source == Source.ALLOGENEIC else []
     product = Product(
         monitoring_protocol=monitoring_protocol,
         code=code,
@@ -106,6 +142,8 @@ def product_create(
         dose_unit=dose_unit,
         manufacturing_facility=manufacturing_facility,
         is_active=is_active,
+        required_donor_tests=_ordered(list(required_donor_tests)),
+        hla_match_min=hla_match_min,
         stage_days_ordered=stage_days_ordered,
         stage_days_collected=stage_days_collected,
         stage_days_manufacturing=stage_days_manufacturing,
@@ -117,6 +155,7 @@ def product_create(
         stage_days_administered=stage_days_administered,
     )
     _check_manufacturing_facility(product)
+    _check_donor_rules(product)
     product.full_clean()
     product.save()
     ReleaseTest.objects.bulk_create(
@@ -154,6 +193,8 @@ def product_update(
     dose_unit: str | Unset = UNSET,
     monitoring_protocol: MonitoringProtocol | Unset = UNSET,
     manufacturing_facility: Facility | Unset | None = UNSET,
+    required_donor_tests: list[str] | Unset = UNSET,
+    hla_match_min: int | Unset = UNSET,
     stage_days_ordered: int | Unset = UNSET,
     stage_days_collected: int | Unset = UNSET,
     stage_days_manufacturing: int | Unset = UNSET,
@@ -180,6 +221,10 @@ def product_update(
             dose_unit=dose_unit,
             monitoring_protocol=monitoring_protocol,
             manufacturing_facility=manufacturing_facility,
+            required_donor_tests=_ordered(required_donor_tests)
+            if isinstance(required_donor_tests, list)
+            else required_donor_tests,
+            hla_match_min=hla_match_min,
             stage_days_ordered=stage_days_ordered,
             stage_days_collected=stage_days_collected,
             stage_days_manufacturing=stage_days_manufacturing,
@@ -193,6 +238,7 @@ def product_update(
     )
     if changed:
         _check_manufacturing_facility(product)
+        _check_donor_rules(product)
         product.full_clean()
         product.save(update_fields=[*changed, "updated_at"])
     return product

@@ -36,6 +36,7 @@ def test_an_order_gets_a_coi_without_patient_identifiers(world, client_for):
         "status": "ordered",
         "facility": "hospital",
         "collection_facility": None,
+        "allocated_units": [],  # units reserved from inventory: allogeneic orders only
         "ordered_by": "doc",
         "ordered_at": "",
         "note": "Cycle 1",

@@ -181,9 +181,12 @@ def test_the_scan_raises_the_product_side_alerts_as_reminders_without_a_patient(
 
 
 def test_the_tracker_migration_decides_the_role_groups_tracker_permissions():
-    """tracker/migrations/0008_role_permissions is the one table of tracker permissions; the groups hold exactly
-    it, whatever the products' migrations granted before."""
+    """tracker/migrations/0008_role_permissions is the table of tracker permissions (with the donors' identity,
+    added by 0015_donor_role_permissions); the groups hold exactly it, whatever the products' migrations granted
+    before."""
     table = importlib.import_module("tracker.migrations.0008_role_permissions").GRANTS
+    donors = importlib.import_module("tracker.migrations.0015_donor_role_permissions").GRANTS
+    table = {role: {**table.get(role, {}), "donoridentity": donors.get(role, ())} for role in Role.values}
     for role in Role.values:
         held = set(
             Group.objects.get(name=role)

@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.db import models
 from django.forms import BaseFormSet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from products.admin.base import ReadOnlyInline, acting_user
 from products.admin.board_filters import at_filter, board_filter
@@ -22,6 +22,7 @@ from products.selectors import member_facilities
 from tracker.access import may_see_patients
 from tracker.admin.base import PatientDataAdmin
 from tracker.admin.board_filters import InfusedFilter
+from tracker.admin.donors import OrderAllocationViews, allocation_links, allocation_rows
 from tracker.admin.labels import WRISTBAND_ACTIONS
 from tracker.board import ORDER_FIGURES, order_at, with_vein_to_vein
 from tracker.models import (
@@ -176,7 +177,7 @@ class OrderAddForm(ServiceForm):
 
 
 @admin.register(TherapyOrder)
-class TherapyOrderAdmin(PatientDataAdmin):
+class TherapyOrderAdmin(OrderAllocationViews, PatientDataAdmin):
     list_display = [
         "coi",
         "patient_name",
@@ -216,8 +217,9 @@ class TherapyOrderAdmin(PatientDataAdmin):
         "note",
         "planned_conditioning_on",
         "planned_infusion_on",
+        "allocations",
     )
-    readonly_fields = ["coi", "chain_link", "status", "patient_link", "mrn"]
+    readonly_fields = ["coi", "chain_link", "status", "patient_link", "mrn", "allocations"]
     # The plan (tracker.services.planning): what the board counts as conditioning and infusions to come.
     service_change_fields = ("planned_conditioning_on", "planned_infusion_on")
     actions = ["cancel"]
@@ -267,7 +269,24 @@ class TherapyOrderAdmin(PatientDataAdmin):
             )
             if request.user.has_perm(f"tracker.{perm}")
         ]
-        return {"object_links": links}
+        return {"object_links": [*allocation_links(request, obj), *links]}
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/allocate/", view(self.allocate_view), name="tracker_therapyorder_allocate"),
+            path(
+                "<path:object_id>/release/<int:allocation_id>/",
+                view(self.release_allocation_view),
+                name="tracker_therapyorder_release_allocation",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="units from inventory")
+    def allocations(self, obj: TherapyOrder) -> str:
+        rows = allocation_rows(obj)
+        return format_html_join("", "<div>{}: {}</div>", rows) if rows else "-"
 
     @admin.display(description="COI", ordering="chain__coi")
     def coi(self, obj: TherapyOrder) -> str:
