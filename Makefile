@@ -6,7 +6,8 @@
 #                      Celery worker and beat; Ctrl-C stops all
 #   make test          the whole test suite against the same kind of stack; PYTEST_ARGS="-k custody -x" passes options
 #   make test-fast     the same without the slow tests (browser, Celery worker, devstack): the edit-test loop
-#   make bench         benchmarks (printed tables) in a database of their own; BENCH_ARGS="scan --sizes 100000"
+#   make bench         the programme benchmark (one table, ours against a baseline) in a database of its own;
+#                      SMOKE=1 on small data in minutes; BENCH_ARGS="scan --sizes 100000" for the older tables
 #   make services      only PostgreSQL and Redis, until Ctrl-C
 #   make lint / fmt    ruff check + format check / apply ruff's fixes and formatting
 #   make typecheck     mypy (with django-stubs and djangorestframework-stubs), configured in pyproject.toml
@@ -68,10 +69,11 @@ test: $(STAMP) $(CHROMIUM)
 test-fast: $(STAMP)
 	exec $(PY) -m devstack test -m "not slow" $(PYTEST_ARGS)
 
-# Benchmarks print tables (not timed tests): the monitoring scan at 100,000 and 1,000,000 checks,
-# and a patient timeline of 5,000 events (selector, API, page, FHIR).
+# Benchmarks print tables (not timed tests, outside the suite): by default the programme benchmark (benchmarks/
+# programme.py: generate_load at 20,000 patients, each operation against a baseline in the same run).
+SMOKE ?=
 bench: $(STAMP)
-	exec $(PY) -m devstack bench $(BENCH_ARGS)
+	exec $(PY) -m devstack bench $(if $(SMOKE),--smoke) $(BENCH_ARGS)
 
 services: $(STAMP)
 	exec $(PY) -m devstack services

@@ -43,7 +43,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.TrackerAdminConfig",  # django.contrib.admin with the project's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
+                "tracker.navigation.app_nav",
             ],
         },
     },
@@ -281,6 +282,11 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # orjson writes the bytes DRF's JSONRenderer would (products/api/renderers.py), faster.
+    "DEFAULT_RENDERER_CLASSES": [
+        "products.api.renderers.OrjsonRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PAGINATION_CLASS": "products.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -339,6 +345,13 @@ SPECTACULAR_SETTINGS = {
         "ReminderStatusEnum": "tracker.choices.ReminderStatus",
         # A follow-up visit's `gvhd_response` and the timeline's GVHD `response`: one set, one name.
         "GvhdResponseEnum": "tracker.choices.GvhdResponse",
+        # Allogeneic donors (21 CFR 1271 subpart C): one name per choice set, whatever field carries it.
+        "EligibilityEnum": "products.choices.Eligibility",
+        "EligibilityDecisionEnum": "products.choices.EligibilityDecision",
+        "DiseaseTestEnum": "products.choices.DiseaseTest",
+        "ScreeningKindEnum": "products.choices.ScreeningKind",
+        "ScreeningOutcomeEnum": "products.choices.ScreeningOutcome",
+        "OutcomeEnum": "tracker.choices.Outcome",  # the adverse events' (its name before donors came)
     },
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

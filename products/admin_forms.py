@@ -22,14 +22,23 @@ from products.models import (
     ChainOfIdentity,
     Collection,
     CustodyRecord,
+    Donor,
     Hold,
     ProcessingStep,
     Product,
     QCResult,
     Unit,
 )
-from products.rules.isbt128 import coi_in_scan
-from products.selectors import batches_visible_to, chains_visible_to, coi_lookup, units_visible_to
+from products.rules.isbt128 import coi_in_scan, din_number_in
+from products.rules.stages import STAGE_DAYS_FIELDS
+from products.selectors import (
+    batches_visible_to,
+    chains_visible_to,
+    coi_lookup,
+    collections_visible_to,
+    donors_visible_to,
+    units_visible_to,
+)
 
 FormfieldCallback = Callable[..., forms.Field | None]
 
@@ -141,11 +150,15 @@ class ChainForm(ServiceForm):
     coi = CoiField()
 
     def clean_coi(self) -> ChainOfIdentity:
-        coi = self.cleaned_data["coi"]
-        chain = chains_visible_to(self.user).select_related("product").filter(coi_lookup("", coi)).first()
-        if chain is None:
-            raise does_not_exist("Chain of identity", coi)
-        return chain
+        return visible_chain(self.user, self.cleaned_data["coi"])
+
+
+def visible_chain(user: AnyUser, coi: str) -> ChainOfIdentity:
+    """The chain of that COI among those the user may see; else the form's `does_not_exist`."""
+    chain = chains_visible_to(user).select_related("product").filter(coi_lookup("", coi)).first()
+    if chain is None:
+        raise does_not_exist("Chain of identity", coi)
+    return chain
 
 
 class ProductAddForm(ServiceForm):
@@ -168,10 +181,38 @@ class ProductAddForm(ServiceForm):
             "regulatory_status",
             "ind_number",
             "trial_protocol",
+            *STAGE_DAYS_FIELDS,
         ]
 
 
-class CollectionAddForm(ChainForm):
+class DonorSourceForm(ServiceForm):
+    """A chain's COI, or (allogeneic) the donor's records instead: the service checks that exactly one is given."""
+
+    coi = CoiField(required=False, help_text="The order's COI; empty for an allogeneic donor's cells.")
+
+    def clean_coi(self) -> ChainOfIdentity | None:
+        return visible_chain(self.user, self.cleaned_data["coi"]) if self.cleaned_data.get("coi") else None
+
+
+class CollectionAddForm(DonorSourceForm):
+    donor_code = forms.CharField(
+        label="Donor code", required=False, max_length=16, help_text="Allogeneic: the donor's code, instead of a COI."
+    )
+    product = forms.ModelChoiceField(
+        queryset=Product.objects.filter(source="allogeneic", is_active=True),
+        required=False,
+        help_text="Allogeneic: the product the donor's cells are for.",
+    )
+
+    def clean_donor_code(self) -> Donor | None:
+        code = self.cleaned_data.get("donor_code", "").strip().upper()
+        if not code:
+            return None
+        donor = donors_visible_to(self.user).filter(donor_code=code).first()
+        if donor is None:
+            raise does_not_exist("Donor", code)
+        return donor
+
     din = forms.CharField(
         label="DIN",
         max_length=64,
@@ -183,6 +224,8 @@ class CollectionAddForm(ChainForm):
         model = Collection
         fields = [
             "coi",
+            "donor_code",
+            "product",
             "din",
             "facility",
             "collected_at",
@@ -195,10 +238,27 @@ class CollectionAddForm(ChainForm):
         ]
 
 
-class BatchAddForm(ChainForm):
+class BatchAddForm(DonorSourceForm):
+    donor_din = forms.CharField(
+        label="Donor collection's DIN",
+        required=False,
+        max_length=32,
+        help_text="Allogeneic: the DIN of the donor's collection the batch is made from, instead of a COI.",
+    )
+
     class Meta:
         model = Batch
-        fields = ["coi", "lot_number", "facility", "started_at"]
+        fields = ["coi", "donor_din", "lot_number", "facility", "started_at"]
+
+    def clean_donor_din(self) -> Collection | None:
+        text = self.cleaned_data.get("donor_din", "").strip()
+        if not text:
+            return None
+        din = din_number_in(text)
+        collection = collections_visible_to(self.user).filter(din=din, donor__isnull=False).first()
+        if collection is None:
+            raise does_not_exist("Donor collection", din)
+        return collection
 
 
 class StepForm(ServiceForm):

@@ -17,6 +17,7 @@ class Role(models.TextChoices):
     QA = "qa", "Quality assurance (may release batches)"
     MANUFACTURING = "manufacturing", "Manufacturing (product side only, no patient data)"
     INTEGRATION = "integration", "Integration (API client)"
+    SAFETY = "safety", "Safety (aggregated surveillance figures only, no patient data)"
 
 
 # Roles that work in the Django admin and so need is_staff.
@@ -125,6 +126,8 @@ class SignatureMeaning(models.TextChoices):
     HOLD_RELEASE = "hold_release", "Hold released for use"
     HOLD_DISCARD = "hold_discard", "Hold: discard"
     INVALIDATION = "invalidation", "QC result invalidated"
+    DONOR_ELIGIBILITY = "eligibility", "Donor eligibility determination"
+    DONOR_EXCEPTION = "donor_exception", "Use of an ineligible or pending donor's unit (21 CFR 1271.60(d), 1271.65(b))"
 
 
 class CustodyEvent(models.TextChoices):
@@ -183,3 +186,58 @@ class AlertKind(models.TextChoices):
     TEMPERATURE_EXCURSION = "temperature_excursion", "Temperature excursion"
     BATCH_QUARANTINE = "batch_quarantine", "Batch in quarantine too long"
     HOLD_OPEN = "hold_open", "Hold awaiting QA's decision"
+
+
+# --- Allogeneic donors (21 CFR 1271 subpart C) ---------------------------------------------------------------
+
+
+class DiseaseTest(models.TextChoices):
+    """Infectious-disease tests of a donor (21 CFR 1271.85); which are required is data on the product."""
+
+    HIV_1_2 = "hiv_1_2", "HIV-1/2"
+    HBV = "hbv", "Hepatitis B virus"
+    HCV = "hcv", "Hepatitis C virus"
+    SYPHILIS = "syphilis", "Treponema pallidum (syphilis)"
+    HTLV_1_2 = "htlv_1_2", "HTLV-I/II"
+    CMV = "cmv", "Cytomegalovirus"
+    WNV = "wnv", "West Nile virus"
+
+
+class DiseaseTestResult(models.TextChoices):
+    NEGATIVE = "negative", "Negative (non-reactive)"
+    REACTIVE = "reactive", "Reactive"
+    INDETERMINATE = "indeterminate", "Indeterminate"
+
+
+class Eligibility(models.TextChoices):
+    """A donor's eligibility (21 CFR 1271.50): pending until QA's signed determination."""
+
+    PENDING = "pending", "Pending (no determination yet)"
+    ELIGIBLE = "eligible", "Eligible"
+    INELIGIBLE = "ineligible", "Ineligible"
+
+
+class EligibilityDecision(models.TextChoices):
+    """What QA may determine (21 CFR 1271.50(a))."""
+
+    ELIGIBLE = "eligible", "Eligible"
+    INELIGIBLE = "ineligible", "Ineligible"
+
+
+class ScreeningKind(models.TextChoices):
+    """Donor screening (21 CFR 1271.75): the relevant medical records and history, and a physical assessment."""
+
+    HISTORY = "history", "Medical history interview and questionnaire"
+    PHYSICAL = "physical", "Physical assessment"
+
+
+class ScreeningOutcome(models.TextChoices):
+    ACCEPTABLE = "acceptable", "No risk factor or clinical evidence found"
+    RISK_FOUND = "risk_found", "Risk factor or clinical evidence of a relevant disease found"
+
+
+class DonorException(models.TextChoices):
+    """Why a unit of an ineligible (or not yet determined) donor may still be used (21 CFR 1271.60(d), 1271.65(b))."""
+
+    URGENT_MEDICAL_NEED = "urgent_medical_need", "Documented urgent medical need (1271.3(u))"
+    RELATED_DONOR = "related_donor", "First- or second-degree blood relative of the recipient"

@@ -25,6 +25,7 @@ DEMO_USERS = [
     ("qa", Role.QA, ["cellworks-mfg"]),
     ("manufacturing", Role.MANUFACTURING, ["cellworks-mfg"]),
     ("integration", Role.INTEGRATION, ["north-apheresis", "cellworks-mfg", "city-hospital", "river-hospital"]),
+    ("safety", Role.SAFETY, ["city-hospital"]),
 ]
 
 
@@ -112,6 +113,9 @@ def seed_products(actor: User) -> dict[str, Product]:
             dose_unit="cells_per_kg",
             protocol="msc_standard",
             spec=MSC_SPEC,
+            # 21 CFR 1271.85(a) for every donor, (b) HTLV-I/II and CMV: marrow is viable and leukocyte-rich.
+            required_donor_tests=["hiv_1_2", "hbv", "hcv", "syphilis", "htlv_1_2", "cmv"],
+            hla_match_min=0,
         ),
     }
     products = {}

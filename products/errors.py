@@ -117,3 +117,41 @@ class ExportTooLarge(DomainError):
 class BatchOnHold(DomainError):
     code = "batch_on_hold"
     default_detail = "The batch is under an open hold: QA decides the hold before the batch is released."
+
+
+# --- Allogeneic donors and allocation (21 CFR 1271 subpart C) ----------------------------------------------------
+
+
+class EligibilityIncomplete(DomainError):
+    code = "eligibility_incomplete"
+    default_detail = "The donor's screening or required tests are not complete: the donor cannot be found eligible."
+
+
+class ReactiveTest(DomainError):
+    code = "reactive_test"
+    default_detail = "A test of the donor is not negative: the donor cannot be found eligible."
+
+
+class ScreeningRisk(DomainError):
+    code = "screening_risk"
+    default_detail = "The donor's screening found a risk factor: the donor cannot be found eligible."
+
+
+class NoEligibleUnit(DomainError):
+    code = "no_eligible_unit"
+    default_detail = "No unit in inventory may be allocated to this order."
+
+
+class UnitNotAvailable(DomainError):
+    code = "unit_not_available"
+    default_detail = "The unit may not be allocated: it is held, expired, not released, allocated or not in stock."
+
+
+class DonorIneligible(DomainError):
+    code = "donor_ineligible"
+    default_detail = "The unit's donor is not determined eligible, and no documented exception was given."
+
+
+class HlaMismatch(DomainError):
+    code = "hla_mismatch"
+    default_detail = "The unit's donor matches the patient at fewer HLA alleles than the product requires."

@@ -17,7 +17,11 @@ from products.choices import (
     CoiStatus,
     CollectionMethod,
     CustodyEvent,
+    DiseaseTest,
+    DiseaseTestResult,
+    DonorException,
     DoseUnit,
+    Eligibility,
     FacilityKind,
     HoldKind,
     HoldStatus,
@@ -25,6 +29,8 @@ from products.choices import (
     OffsetUnit,
     RegulatoryStatus,
     ScheduleFrom,
+    ScreeningKind,
+    ScreeningOutcome,
     Severity,
     SignatureMeaning,
     Source,
@@ -40,6 +46,7 @@ from products.rules.schedules import (
     StepRule,
     rule_errors,
 )
+from products.rules.stages import DEFAULT_STAGE_DAYS, Stage
 
 
 @pghistory.track()
@@ -114,11 +121,22 @@ class MonitoringProtocol(models.Model):
         help_text="A course of several infusions: one schedule from the first infusion, or one from each infusion "
         "(then steps marked 'once per course' still count once, from the first).",
     )
+    # The longest a patient may go without any contact while follow-up runs. The default is a yearly visit plus
+    # its 60-day grace (car_t_standard) and a month's margin: past it, the patient is lost to follow-up.
+    lost_to_follow_up_days = models.PositiveIntegerField(
+        default=450,
+        db_default=450,
+        help_text="Days without any contact (visit, assessment, treatment, adverse event, weight...) after which "
+        "a patient still in follow-up is listed as lost to follow-up.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(name="protocol_lost_after_a_day", condition=Q(lost_to_follow_up_days__gte=1))
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -277,6 +295,50 @@ class Product(models.Model):
         blank=True,
         help_text="The site that makes it: its staff see the product's chains before a batch exists.",
     )
+    # Allogeneic products (21 CFR 1271 subpart C): the donor's required tests, and the HLA match a recipient needs.
+    required_donor_tests = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Infectious-disease tests every donor of this product needs (21 CFR 1271.85), as codes "
+        f"({', '.join(DiseaseTest.values)}); empty for autologous.",
+    )
+    hla_match_min = models.PositiveSmallIntegerField(
+        "minimum HLA matches",
+        default=0,
+        db_default=0,
+        help_text="Allele matches needed at HLA-A, -B, -C and -DRB1 (0-8); 0: none needed (as for MSC).",
+    )
+    # Expected days in each stage of the pipeline (products.rules.stages): the coordinators' board shows a chain
+    # past them as late. Data, edited per product in the admin; administered: days on the board after infusion.
+    stage_days_ordered = models.PositiveSmallIntegerField(
+        "ordered", default=DEFAULT_STAGE_DAYS[Stage.ORDERED], help_text="Order to collection."
+    )
+    stage_days_collected = models.PositiveSmallIntegerField(
+        "collected", default=DEFAULT_STAGE_DAYS[Stage.COLLECTED], help_text="Collection to the start of manufacturing."
+    )
+    stage_days_manufacturing = models.PositiveSmallIntegerField(
+        "in manufacturing", default=DEFAULT_STAGE_DAYS[Stage.MANUFACTURING], help_text="Batch start to quarantine."
+    )
+    stage_days_quarantine = models.PositiveSmallIntegerField(
+        "in quarantine", default=DEFAULT_STAGE_DAYS[Stage.QUARANTINE], help_text="QC testing and release."
+    )
+    stage_days_released = models.PositiveSmallIntegerField(
+        "released", default=DEFAULT_STAGE_DAYS[Stage.RELEASED], help_text="Release to shipment."
+    )
+    stage_days_shipped = models.PositiveSmallIntegerField(
+        "shipped", default=DEFAULT_STAGE_DAYS[Stage.SHIPPED], help_text="In transit to the treating facility."
+    )
+    stage_days_at_site = models.PositiveSmallIntegerField(
+        "at site", default=DEFAULT_STAGE_DAYS[Stage.AT_SITE], help_text="Received at the treating facility to thaw."
+    )
+    stage_days_thawed = models.PositiveSmallIntegerField(
+        "thawed", default=DEFAULT_STAGE_DAYS[Stage.THAWED], help_text="Thaw to infusion."
+    )
+    stage_days_administered = models.PositiveSmallIntegerField(
+        "administered",
+        default=DEFAULT_STAGE_DAYS[Stage.ADMINISTERED],
+        help_text="Days an infused chain stays on the board (the acute period); never late.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -289,7 +351,8 @@ class Product(models.Model):
                 condition=Q(storage_min_temp_c__isnull=True)
                 | Q(storage_max_temp_c__isnull=True)
                 | Q(storage_min_temp_c__lte=models.F("storage_max_temp_c")),
-            )
+            ),
+            models.CheckConstraint(name="product_hla_match_min_0_8", condition=Q(hla_match_min__lte=8)),
         ]
 
     def __str__(self) -> str:
@@ -414,10 +477,99 @@ class ChainOfIdentity(models.Model):
 
 
 @pghistory.track()
-class Collection(models.Model):
-    """Cells collected from the patient or donor, identified by an ISBT 128 DIN."""
+class Donor(models.Model):
+    """An allogeneic donor as the product side knows them: a server-generated code, never a name, birth date, SSN
+    or MRN (21 CFR 1271.290); the person is on the patient side (tracker.DonorIdentity)."""
 
-    chain = models.ForeignKey(ChainOfIdentity, on_delete=models.PROTECT, related_name="collections")
+    donor_code = models.CharField(max_length=16, unique=True, help_text="Server-generated; holds no identifier.")
+    facility = models.ForeignKey(
+        Facility, on_delete=models.PROTECT, related_name="donors", help_text="Where the donor is screened."
+    )
+    eligibility = models.CharField(max_length=12, choices=Eligibility.choices, default=Eligibility.PENDING)
+    hla = models.JSONField(
+        "HLA typing", default=dict, blank=True, help_text='e.g. {"A": ["A*02:01", "A*01:01"], "B": [...]}.'
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["donor_code"]
+
+    def __str__(self) -> str:
+        return self.donor_code
+
+
+@pghistory.track()
+class DonorScreening(models.Model):
+    """A donor screening (21 CFR 1271.75): the history and questionnaire, or the physical assessment; who, when."""
+
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="screenings")
+    kind = models.CharField(max_length=12, choices=ScreeningKind.choices)
+    outcome = models.CharField(max_length=12, choices=ScreeningOutcome.choices)
+    performed_at = models.DateTimeField()
+    performed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    findings = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["donor", "performed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.donor.donor_code}: {self.get_kind_display()} ({self.outcome})"
+
+
+@pghistory.track()
+class DonorTest(models.Model):
+    """An infectious-disease test of a donor (21 CFR 1271.80, 1271.85), with the date its specimen was taken."""
+
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="tests")
+    test = models.CharField(max_length=12, choices=DiseaseTest.choices)
+    result = models.CharField(max_length=14, choices=DiseaseTestResult.choices)
+    sampled_at = models.DateTimeField(help_text="When the specimen was taken (21 CFR 1271.80(b)).")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["donor", "sampled_at", "id"]
+        indexes = [models.Index(fields=["donor", "test"])]
+
+    def __str__(self) -> str:
+        return f"{self.donor.donor_code}: {self.get_test_display()} {self.result}"
+
+
+@pghistory.track()
+class DonorDetermination(models.Model):
+    """QA's e-signed donor-eligibility determination (21 CFR 1271.50); the newest one is the donor's eligibility."""
+
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="determinations")
+    determination = models.CharField(max_length=12, choices=Eligibility.choices)
+    signature = models.OneToOneField("Signature", on_delete=models.PROTECT, related_name="donor_determination")
+    determined_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["donor", "-determined_at", "-id"]
+        constraints = [
+            models.CheckConstraint(name="determination_is_a_decision", condition=~Q(determination=Eligibility.PENDING))
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.donor.donor_code}: {self.determination} at {self.determined_at:%Y-%m-%d %H:%M}"
+
+
+@pghistory.track()
+class Collection(models.Model):
+    """Cells collected from the patient (for a chain) or from an allogeneic donor (for a product), identified by an
+    ISBT 128 DIN."""
+
+    chain = models.ForeignKey(
+        ChainOfIdentity, on_delete=models.PROTECT, related_name="collections", null=True, blank=True
+    )
+    # Allogeneic: the donor and the product the cells are for; their batches' units wait in inventory.
+    donor = models.ForeignKey(Donor, on_delete=models.PROTECT, related_name="collections", null=True, blank=True)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="donor_collections", null=True, blank=True
+    )
     din = models.CharField("DIN", max_length=13, unique=True, help_text="The 13 DIN characters.")
     din_flags = models.CharField(max_length=2, blank=True)
     din_check = models.CharField(max_length=1)
@@ -436,7 +588,14 @@ class Collection(models.Model):
 
     class Meta:
         ordering = ["-collected_at"]
-        constraints = [models.CheckConstraint(name="collection_volume_positive", condition=Q(volume_ml__gt=0))]
+        constraints = [
+            models.CheckConstraint(name="collection_volume_positive", condition=Q(volume_ml__gt=0)),
+            models.CheckConstraint(
+                name="collection_for_a_chain_or_a_donor",
+                condition=Q(chain__isnull=False, donor__isnull=True, product__isnull=True)
+                | Q(chain__isnull=True, donor__isnull=False, product__isnull=False),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.full_din
@@ -510,9 +669,12 @@ class SignatureFailure(models.Model):
 
 @pghistory.track()
 class Batch(models.Model):
-    """A manufacturing batch (lot). Autologous: one chain; allogeneic (later): many units, many orders."""
+    """A manufacturing batch (lot). Autologous: one chain; allogeneic: a donor's collection, many units, many
+    orders."""
 
     chain = models.ForeignKey(ChainOfIdentity, on_delete=models.PROTECT, related_name="batches", null=True, blank=True)
+    # Allogeneic: made from a donor's collection; its units are bound to orders one by one, at allocation.
+    collection = models.ForeignKey(Collection, on_delete=models.PROTECT, related_name="batches", null=True, blank=True)
     product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="batches")
     lot_number = models.CharField(max_length=40, unique=True)
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="batches")
@@ -669,6 +831,9 @@ class Unit(models.Model):
     use_by = models.DateTimeField(null=True, blank=True, help_text="Thawed: use before this time.")
     temperature_excursion = models.BooleanField(default=False)
     excursion_at = models.DateTimeField(null=True, blank=True)
+    storage_location = models.CharField(
+        max_length=100, blank=True, help_text="Where in the facility it is kept, e.g. Dewar 3 / rack B / box 2 / 14."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -688,6 +853,25 @@ class Unit(models.Model):
 
     def is_expired(self, at: datetime) -> bool:
         return self.expires_at <= at or (self.use_by is not None and self.use_by <= at)
+
+    @property
+    def label_warnings(self) -> tuple[str, ...]:
+        """What the unit's label must say because of its donor (21 CFR 1271.60(d)(2), 1271.65(b)(2)): empty for an
+        eligible donor, "FOR AUTOLOGOUS USE ONLY" for an autologous unit (1271.90(c)(1)). The label reads this
+        (products.selectors.unit_label_warnings)."""
+        from products.selectors import unit_label_warnings
+
+        return unit_label_warnings(self)
+
+
+class InventoryUnit(Unit):
+    """The allogeneic inventory as the admin lists it: units on hand, where, expiring when, allocated to which order
+    (a COI, never a patient)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "inventory unit"
+        verbose_name_plural = "inventory"
 
 
 class CustodyRecord(models.Model):
@@ -798,6 +982,70 @@ class Hold(models.Model):
             return self.batch
         assert self.unit is not None  # hold_on_a_unit_or_a_batch: a hold is on one of them
         return self.unit.batch
+
+
+@pghistory.track()
+class Allocation(models.Model):
+    """A unit of an allogeneic batch reserved for one order (its chain): who, when, the HLA match and the donor's
+    standing at that moment; released back to stock on record (who, when, why)."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="allocations")
+    chain = models.ForeignKey(ChainOfIdentity, on_delete=models.PROTECT, related_name="allocations")
+    allocated_at = models.DateTimeField()
+    allocated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    hla_matches = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Allele matches at A, B, C, DRB1 (0-8); empty when either side is untyped."
+    )
+    hla_match_min = models.PositiveSmallIntegerField(help_text="The product's minimum when allocated.")
+    donor_eligibility = models.CharField(
+        max_length=12, choices=Eligibility.choices, help_text="The donation's standing when allocated."
+    )
+    exception = models.CharField(
+        max_length=24,
+        choices=DonorException.choices,
+        blank=True,
+        help_text="Why a unit of an ineligible or undetermined donor is used (21 CFR 1271.60(d), 1271.65(b)).",
+    )
+    exception_rationale = models.TextField(blank=True)
+    exception_signature = models.OneToOneField(
+        Signature, on_delete=models.PROTECT, null=True, blank=True, related_name="allocation_exception"
+    )
+    label_warnings = models.JSONField(
+        default=list, blank=True, help_text="The labelling the unit carried when allocated (1271.60(d), 1271.65(b))."
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    release_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-allocated_at", "-id"]
+        indexes = [models.Index(fields=["chain"], name="allocation_open_chain", condition=Q(released_at__isnull=True))]
+        constraints = [
+            # One order at a time holds a unit: the database refuses a second open allocation whatever the code does.
+            models.UniqueConstraint(
+                fields=["unit"], condition=Q(released_at__isnull=True), name="allocation_one_open_per_unit"
+            ),
+            models.CheckConstraint(
+                name="allocation_release_is_complete",
+                condition=Q(released_at__isnull=True, released_by__isnull=True, release_reason="")
+                | (Q(released_at__isnull=False, released_by__isnull=False) & ~Q(release_reason="")),
+            ),
+            models.CheckConstraint(
+                name="allocation_exception_is_signed",
+                condition=Q(exception="", exception_signature__isnull=True, exception_rationale="")
+                | (~Q(exception="") & Q(exception_signature__isnull=False) & ~Q(exception_rationale="")),
+            ),
+            models.CheckConstraint(name="allocation_hla_0_8", condition=Q(hla_matches__lte=8)),
+        ]
+
+    def __str__(self) -> str:
+        return f"Allocation {self.pk}: {self.unit.unit_id} to {self.chain.coi}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.released_at is None
 
 
 # Accounts are part of the audit trail too: who was given which role, who was deactivated.

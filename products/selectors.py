@@ -1,16 +1,20 @@
 """Reads on the product side, scoped to what the caller may see, with their joins done once."""
 
+from dataclasses import dataclass
+
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from products.access import AnyUser, user_facility_ids
-from products.choices import HoldStatus
+from products.choices import HoldStatus, Source, UnitStatus
 from products.models import (
+    Allocation,
     ApiToken,
     Batch,
     ChainOfIdentity,
     Collection,
     CustodyRecord,
+    Donor,
     Facility,
     FacilityMembership,
     Hold,
@@ -22,6 +26,7 @@ from products.models import (
     Signature,
     Unit,
 )
+from products.rules import donors as donor_rules
 from products.rules.isbt128 import coi_in_scan
 from products.rules.schedules import StepRule
 
@@ -60,14 +65,23 @@ def product_list() -> QuerySet[Product]:
 
 
 def collections_visible_to(user: AnyUser) -> QuerySet[Collection]:
-    collections = Collection.objects.select_related("chain", "facility")
+    """Where the cells were collected, along the chain; a donor's collection also where its product is made."""
+    collections = Collection.objects.select_related("chain", "facility", "donor", "product")
     if _sees_everything(user):
         return collections
-    return collections.filter(Q(facility_id__in=user_facility_ids(user)) | Q(chain__in=chains_visible_to(user)))
+    facilities = user_facility_ids(user)
+    return collections.filter(
+        Q(facility_id__in=facilities)
+        | Q(chain__in=chains_visible_to(user))
+        | Q(product__manufacturing_facility_id__in=facilities)
+        | Exists(Batch.objects.filter(collection=OuterRef("pk"), facility_id__in=facilities))
+    )
 
 
 def batches_visible_to(user: AnyUser) -> QuerySet[Batch]:
-    batches = Batch.objects.select_related("chain", "product", "facility", "release_signature", "rejection_signature")
+    batches = Batch.objects.select_related(
+        "chain", "product", "facility", "release_signature", "rejection_signature", "collection__donor"
+    )
     if _sees_everything(user):
         return batches
     return batches.filter(Q(facility_id__in=user_facility_ids(user)) | Q(chain__in=chains_visible_to(user)))
@@ -80,13 +94,17 @@ def qc_results_of(batch: Batch) -> QuerySet[QCResult]:
 
 
 def units_visible_to(user: AnyUser) -> QuerySet[Unit]:
-    """A unit is visible where its batch is, where it is now or is going, and along its chain."""
+    """A unit is visible where its batch is, where it is now or is going, and along its chain (an allogeneic unit:
+    once allocated, at the order's sites too)."""
     units = Unit.objects.select_related("batch__product", "chain", "current_facility", "destination")
     if _sees_everything(user):
         return units
     facilities = user_facility_ids(user)
     return units.filter(
-        Q(current_facility_id__in=facilities) | Q(destination_id__in=facilities) | Q(batch__in=batches_visible_to(user))
+        Q(current_facility_id__in=facilities)
+        | Q(destination_id__in=facilities)
+        | Q(batch__in=batches_visible_to(user))
+        | Q(chain__in=chains_visible_to(user))
     )
 
 
@@ -199,19 +217,138 @@ def signatures_visible_to(user: AnyUser) -> QuerySet[Signature]:
     return signatures.filter(Q(signer_id=user.pk) | Q(released_batch__in=visible) | Q(rejected_batch__in=visible))
 
 
+# --- Allogeneic donors, inventory and allocations ----------------------------------------------------------------
+
+
+def donors_visible_to(user: AnyUser) -> QuerySet[Donor]:
+    """A donor's records (by code, never the person) are kept where the donor is screened, and seen wherever the
+    donor's cells go: the collection site, the product's manufacturing site and the sites that made batches."""
+    donors = Donor.objects.select_related("facility")
+    if _sees_everything(user):
+        return donors
+    facilities = user_facility_ids(user)
+    collections = Collection.objects.filter(donor=OuterRef("pk")).filter(
+        Q(facility_id__in=facilities)
+        | Q(product__manufacturing_facility_id__in=facilities)
+        | Exists(Batch.objects.filter(collection=OuterRef("pk"), facility_id__in=facilities))
+    )
+    return donors.filter(Q(facility_id__in=facilities) | Exists(collections))
+
+
+@dataclass(frozen=True)
+class EligibilityRecords:
+    """A donor's records as products.rules.donors reads them."""
+
+    required: tuple[str, ...]
+    tests: tuple[donor_rules.SpecimenResult, ...]
+    screenings: tuple[donor_rules.ScreeningRecord, ...]
+    recoveries: tuple[donor_rules.Recovery, ...]
+
+
+def _test_records(donor: Donor) -> tuple[donor_rules.SpecimenResult, ...]:
+    # .all(): uses the prefetched tests when a list prefetched them (with_donation).
+    return tuple(donor_rules.SpecimenResult(t.test, t.result, t.sampled_at) for t in donor.tests.all())
+
+
+def _recovery(collection: Collection) -> donor_rules.Recovery:
+    return donor_rules.Recovery(collection.collected_at, collection.method, f"DIN {collection.full_din}")
+
+
+def donor_eligibility_records(donor: Donor) -> EligibilityRecords:
+    """The required tests (every donor's, and those of the products the donor gave for), the screenings, the
+    test results and the recoveries of a donor."""
+    collections = list(donor.collections.select_related("product").order_by("collected_at", "id"))
+    return EligibilityRecords(
+        required=donor_rules.required_tests(*(c.product.required_donor_tests for c in collections if c.product)),
+        tests=_test_records(donor),
+        screenings=tuple(donor_rules.ScreeningRecord(s.kind, s.outcome) for s in donor.screenings.all()),
+        recoveries=tuple(_recovery(c) for c in collections),
+    )
+
+
+def with_donation(units: QuerySet[Unit]) -> QuerySet[Unit]:
+    """Each unit with what `unit_donation` reads (its batch's collection, donor and the donor's tests): a list
+    costs the same few queries however long it is."""
+    return units.select_related("batch__product", "batch__collection__donor").prefetch_related(
+        "batch__collection__donor__tests"
+    )
+
+
+def unit_donation(unit: Unit) -> donor_rules.DonationStatus | None:
+    """What the unit's donation may be used for now (products.rules.donors); None for an autologous unit."""
+    product = unit.batch.product
+    if product.source != Source.ALLOGENEIC:
+        return None
+    collection = unit.batch.collection
+    if collection is None or collection.donor is None:
+        return donor_rules.unknown_donor()
+    donor = collection.donor
+    return donor_rules.donation_status(
+        determination=donor.eligibility,
+        required=donor_rules.required_tests(product.required_donor_tests),
+        tests=_test_records(donor),
+        recovery=_recovery(collection),
+    )
+
+
+def unit_label_warnings(unit: Unit) -> tuple[str, ...]:
+    """The statements the unit's label carries because of its donor (21 CFR 1271.60(d)(2), 1271.65(b)(2)), or
+    "FOR AUTOLOGOUS USE ONLY" for an autologous unit (1271.90(c)(1)). The one source for labels and the API."""
+    return donor_rules.label_warnings(unit_donation(unit))
+
+
+def donor_code_of(unit: Unit) -> str | None:
+    collection = unit.batch.collection
+    return collection.donor.donor_code if collection is not None and collection.donor is not None else None
+
+
+def allocations_visible_to(user: AnyUser) -> QuerySet[Allocation]:
+    """Allocations of the units and chains the user may see (a COI, never a patient)."""
+    allocations = Allocation.objects.select_related(
+        "unit__batch__collection__donor", "chain", "allocated_by", "released_by", "exception_signature__signer"
+    )
+    if _sees_everything(user):
+        return allocations
+    return allocations.filter(Q(chain__in=chains_visible_to(user)) | Q(unit__in=units_visible_to(user).values("id")))
+
+
+def open_allocated_unit_ids(chain_path: str = "pk") -> ArraySubquery:
+    """The unit ids of a chain's open allocations, oldest first, as an array in the same query (no query per row,
+    none more per page): annotate a list of chains or of orders (`chain_path="chain_id"`) with it."""
+    return ArraySubquery(
+        Allocation.objects.filter(chain_id=OuterRef(chain_path), released_at__isnull=True)
+        .order_by("allocated_at", "id")
+        .values("unit__unit_id")
+    )
+
+
+def inventory_visible_to(user: AnyUser) -> QuerySet[Unit]:
+    """Allogeneic units still in the facilities' hands (not given, not discarded), soonest expiry first."""
+    return (
+        with_donation(units_visible_to(user))
+        .filter(batch__product__source=Source.ALLOGENEIC)
+        .exclude(status__in=[UnitStatus.ADMINISTERED, UnitStatus.DISCARDED])
+        .order_by("expires_at", "unit_id")
+    )
+
+
 def units_for_labels(units: QuerySet[Unit]) -> QuerySet[Unit]:
-    """Units with what their labels print (product, lot, maker, the chain's collections), in three queries."""
-    return units.select_related("batch__product", "batch__facility", "chain").prefetch_related(
+    """Units with what their labels print (product, lot, maker, the chain's collections, an allogeneic unit's
+    donation and its warnings), in a few queries."""
+    return with_donation(units.select_related("batch__product", "batch__facility", "chain")).prefetch_related(
         Prefetch("chain__collections", queryset=Collection.objects.order_by("collected_at", "id"))
     )
 
 
 def collections_for_labels(collections: QuerySet[Collection]) -> QuerySet[Collection]:
-    return collections.select_related("chain__product", "facility")
+    return collections.select_related("chain__product", "product", "donor", "facility")
 
 
 def unit_dins(unit: Unit) -> list[str]:
-    """The DINs (13 characters) of the collections the unit was made from, the one its label prints first."""
+    """The DINs (13 characters) of the collections the unit was made from, the one its label prints first: the
+    chain's (autologous), or the donor's collection its batch was made from (allogeneic)."""
+    if unit.batch.collection_id is not None:
+        return list(Collection.objects.filter(id=unit.batch.collection_id).values_list("din", flat=True))
     if unit.chain_id is None:
         return []
     return list(

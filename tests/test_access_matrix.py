@@ -14,6 +14,7 @@ role's POST changes never changes another's answer.
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import pytest
@@ -30,7 +31,7 @@ from products.models import Facility, MonitoringProtocol
 from products.services.catalog import product_create
 from products.services.holds import hold_open
 from products.services.tokens import token_issue
-from tests import journey
+from tests import allogeneic, journey
 from tests.factories import FacilityFactory, UserFactory
 from tracker.models import Webhook
 from tracker.services.scan import monitoring_scan
@@ -57,11 +58,22 @@ PATIENT_LIST = dict(zip(ROLES, [SEEN, SEEN, NOT_SEEN, FORBIDDEN, SEEN, OTHERS_TO
 # Reminders about a patient: as the patient side, but the manufacturing role reads reminders (product-side ones).
 PATIENT_REMINDER = PATIENT | {"manufacturing": (404, 404)}
 PATIENT_REMINDER_LIST = PATIENT_LIST | {"manufacturing": (HIDDEN, HIDDEN)}
+# The surveillance figures: coordinators and superusers of these roles (and the safety role, which the matrix's
+# worlds do not hold: tests/api/test_surveillance_api.py); aggregates, so no record is named.
+SURVEILLANCE = dict(
+    zip(ROLES, [(200, 200), (403, 403), (403, 403), (403, 403), (403, 403), (200, 200), (401, 401)], strict=True)
+)
+# Patients lost to follow-up: coordinators' work, a list of patients (the answer's status only: nobody is lost).
+LOST_TO_FOLLOW_UP = SURVEILLANCE
 # Webhooks: coordinators only.
 COORDINATORS = dict(
     zip(ROLES, [(200, 404), (403, 403), (403, 403), (403, 403), (403, 403), (200, 200), (401, 401)], strict=True)
 )
 COORDINATORS_LIST = COORDINATORS | {"coordinator": (LISTED, HIDDEN), "superuser": (LISTED, LISTED)}
+# Donors: patient-side routes (closed to the manufacturing role), a donor seen where the donor's cells go: the
+# collection site (coordinator), the manufacturing site (QA) and integrations; not the treating hospital.
+DONOR = PATIENT | {"clinician": (404, 404), "qa": (200, 404)}
+DONOR_LIST = PATIENT_LIST | {"clinician": NOT_SEEN, "qa": SEEN}
 
 
 def posting(row: dict[str, tuple[Any, Any]], own: Any) -> dict[str, tuple[Any, Any]]:
@@ -119,6 +131,9 @@ API: dict[str, ApiRule] = {
     "bedside-check-detail": ApiRule("tracker.BedsideCheck", {"id": "pk"}, None, PATIENT),
     "order-list": ApiRule("tracker.TherapyOrder", {}, "coi", PATIENT_LIST),
     "order-detail": ApiRule("tracker.TherapyOrder", {"coi": "coi"}, None, PATIENT),
+    "order-plan": ApiRule("tracker.TherapyOrder", {"coi": "coi"}, None, posting(PATIENT, 400)),
+    # The board: every signed-in role gets its own facilities' figures (the scoping is tests/tracker/test_board.py's).
+    "board": ApiRule(None, {}, None, SIGNED_IN),
     "administration-list": ApiRule("tracker.Administration", {}, "id", PATIENT_LIST),
     "administration-detail": ApiRule("tracker.Administration", {"id": "pk"}, None, PATIENT),
     "administration-void": ApiRule("tracker.Administration", {"id": "pk"}, None, posting(PATIENT, 400)),
@@ -142,6 +157,22 @@ API: dict[str, ApiRule] = {
     "reminder-detail": ApiRule("tracker.Reminder", {"id": "pk"}, None, PATIENT_REMINDER),
     "reminder-acknowledge": ApiRule("tracker.Reminder", {"id": "pk"}, None, posting(PATIENT_REMINDER, 200)),
     "reminder-resolve": ApiRule("tracker.Reminder", {"id": "pk"}, None, posting(PATIENT_REMINDER, 200)),
+    "donor-list": ApiRule("products.Donor", {}, "id", DONOR_LIST),
+    "donor-detail": ApiRule("products.Donor", {"id": "pk"}, None, DONOR),
+    "donor-screening-list": ApiRule("products.Donor", {"id": "pk"}, None, DONOR),
+    "donor-test-list": ApiRule("products.Donor", {"id": "pk"}, None, DONOR),
+    "donor-determination": ApiRule("products.Donor", {"id": "pk"}, None, DONOR),
+    # The first order of a world is autologous: nothing to allocate to it (409), whoever may see it.
+    "order-allocate": ApiRule("tracker.TherapyOrder", {"coi": "coi"}, None, posting(PATIENT, 409)),
+    "order-allocation-list": ApiRule("tracker.TherapyOrder", {"coi": "coi"}, None, PATIENT),
+    "order-allocation-release": ApiRule(
+        "products.Allocation", {"coi": "chain.coi", "allocation_id": "pk"}, None, posting(PATIENT, 400)
+    ),
+    "surveillance-summary": ApiRule(None, {}, None, SURVEILLANCE),
+    "surveillance-summary-csv": ApiRule(None, {}, None, SURVEILLANCE),
+    "lost-to-follow-up": ApiRule(None, {}, None, LOST_TO_FOLLOW_UP),
+    "patient-registry": ApiRule("tracker.Patient", {"id": "pk"}, None, PATIENT),
+    "patient-transfers": ApiRule("tracker.Patient", {"id": "pk"}, None, PATIENT),
     "webhook-list": ApiRule("tracker.Webhook", {}, "id", COORDINATORS_LIST),
     "webhook-detail": ApiRule("tracker.Webhook", {"id": "pk"}, None, COORDINATORS),
 }
@@ -176,6 +207,9 @@ ADMIN: dict[str, dict[str, tuple[Any, Any]]] = {
     "products.Product": staff(OTHERS_TOO, OTHERS_TOO, OTHERS_TOO),
     "products.Unit": staff(SEEN, SEEN, SEEN),
     "products.CustodyRecord": staff(SEEN, SEEN, SEEN),
+    "products.Donor": staff(SEEN, SEEN, SEEN),
+    "products.InventoryUnit": staff(SEEN, SEEN, SEEN),
+    "tracker.DonorIdentity": staff(SEEN, FORBIDDEN, FORBIDDEN),
     "tracker.Patient": staff(SEEN, FORBIDDEN, FORBIDDEN),
     "tracker.TherapyOrder": staff(SEEN, FORBIDDEN, FORBIDDEN),
     "tracker.Administration": staff(SEEN, FORBIDDEN, FORBIDDEN),
@@ -264,9 +298,28 @@ def world_b() -> journey.World:
     )
 
 
+def allogeneic_journey(world: journey.World) -> None:
+    """An eligible donor, a released batch of units in inventory, and one of them allocated to an order."""
+    product = allogeneic.msc_product(world, code=f"msc-{world.hospital.code}")
+    donor = allogeneic.register_donor(world).donor
+    assert donor is not None
+    allogeneic.screen(world, donor)
+    allogeneic.record_tests(world, donor)
+    qa = UserFactory(
+        username=f"qa-donors-{world.hospital.code}",
+        roles=[Role.QA],
+        facilities=[world.collection_site, world.factory_site],
+    )
+    allogeneic.determine(world, donor, signer=qa)
+    allogeneic.donor_batch(world, allogeneic.donor_collection(world, donor, product))
+    allogeneic.allocate(world, allogeneic.msc_order(world, product))
+
+
 def journey_of(world: journey.World) -> None:
-    """A patient's whole journey, a held bag, a webhook, a token and the reminders the scan raises."""
+    """A patient's whole journey, a held bag, a webhook, a token, the reminders the scan raises, and an allogeneic
+    unit allocated from inventory."""
     journey.storied_patient(world, days_ago=6)
+    allogeneic_journey(world)
     product = journey.product_of(world)
     order = journey.make_order(world, product, journey.make_patient(world, mrn=f"HELD-{world.hospital.code}"))
     unit = journey.released_unit(world, order, unit_id=f"HELD-{world.hospital.code}")
@@ -331,7 +384,7 @@ def rolled_back(call: Callable[[], Any]) -> Any:
 
 
 def api_answer(client: APIClient, name: str, rule: ApiRule, record: Model | None, listed_key: Any) -> Any:
-    kwargs = {kwarg: getattr(record, attribute) for kwarg, attribute in rule.kwargs.items()}
+    kwargs = {kwarg: attrgetter(attribute)(record) for kwarg, attribute in rule.kwargs.items()}
     path = reverse(name, kwargs=kwargs)
     view = get_resolver().resolve(path).func.view_class
     if "get" in view.http_method_names and hasattr(view, "get"):

@@ -165,6 +165,7 @@ class ReminderKind(models.TextChoices):
     TEMPERATURE_EXCURSION = AlertKind.TEMPERATURE_EXCURSION.value, AlertKind.TEMPERATURE_EXCURSION.label
     BATCH_QUARANTINE = AlertKind.BATCH_QUARANTINE.value, AlertKind.BATCH_QUARANTINE.label
     HOLD_OPEN = AlertKind.HOLD_OPEN.value, AlertKind.HOLD_OPEN.label
+    REGISTRY_DUE = "registry_due", "Registry document due"
 
 
 class ReminderStatus(models.TextChoices):
@@ -182,3 +183,9 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed (gave up)"
+
+
+class RegistryFormStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    CANCELLED = "cancelled", "Cancelled: no infusion stands"
+    DECEASED = "deceased", "Closed: the patient died before it"

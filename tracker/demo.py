@@ -35,6 +35,7 @@ from tracker.services.clinical import (
 )
 from tracker.services.monitoring import reminder_resolve
 from tracker.services.orders import order_create, patient_create
+from tracker.services.planning import order_plan
 
 STAGES = ["ordered", "collected", "manufacturing", "quarantine", "released", "shipped", "stored", "thawed", "infused"]
 
@@ -55,14 +56,13 @@ DEMO_PATIENTS = [
 ]
 
 
+# The plans the coordinators' board counts: (first day of conditioning, infusion day) in days from today.
+DEMO_PLANS = {"CH-100006": (3, 8), "CH-100007": (1, 6), "CH-100008": (-5, 0)}
+
 # The hard stops at work: a sterility result QA set aside after an investigation (then retested), and a bag that
 # arrived warm, was held by the system and released by QA with its rationale.
 INVALIDATED_QC_MRN = "CH-100005"
 EXCURSION_MRN = "CH-100007"
-# The patient given an acute GVHD course (gvhd_response_course) among the autologous CAR-T demo patients, infused
-# 40 days ago, until the allogeneic MSC patients take it over. Without the MSC protocol's day-28 `gvhd_response`
-# check, the stagings and grades are shown but no response is judged.
-GVHD_MRN = "CH-100011"
 
 
 class Actors:
@@ -130,10 +130,17 @@ def seed_chains(products: dict[str, Product], facilities: dict[str, Facility]) -
         )
         story = _chain_story(order, index, start, infusion, actors, facilities)
         story.run(upto=stage)
+        if mrn in DEMO_PLANS:
+            today = timezone.localdate(now)
+            conditioning, infusion_day = DEMO_PLANS[mrn]
+            order_plan(
+                actor=actors.coordinator,
+                order_id=order.id,
+                planned_conditioning_on=today + timedelta(days=conditioning),
+                planned_infusion_on=today + timedelta(days=infusion_day),
+            )
         if infused_days is not None:
             _clinical_course(order, infusion, infused_days, actors)
-        if mrn == GVHD_MRN:
-            gvhd_response_course(patient=patient, clinician=actors.clinician)
         created += 1
     return created
 

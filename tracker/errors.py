@@ -21,3 +21,8 @@ class UnitNotThawed(DomainError):
 class AlreadyAdministered(DomainError):
     code = "already_administered"
     default_detail = "This unit has already been administered."
+
+
+class NoCourse(DomainError):
+    code = "no_course"
+    default_detail = "The patient has no therapy order: there is no registry document to show."

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from products.choices import Source, UnitStatus
 from products.models import Collection, ProcessingStep, Unit
+from products.selectors import donor_code_of, unit_label_warnings, with_donation
 from tracker.models import Administration, AdverseEvent, Assessment, FollowUpVisit, Intervention, Patient
 from tracker.rules import gvhd as gvhd_rules
 from tracker.rules.grading import CAPD_SCORE, ICE_MAX
@@ -133,6 +134,14 @@ def _product(
         identifiers.append(din)
         extensions.append({"url": XVER_SOURCE_EVENT, "valueIdentifier": din})
     extensions.append({"url": XVER_EXPIRATION, "valueDateTime": _when(unit.expires_at)})
+    donor_code = donor_code_of(unit)
+    if donor_code is not None:
+        # An allogeneic unit: its donor by code only (21 CFR 1271.290); who the donor is stays out of the export.
+        identifiers.append(
+            {"system": local("NamingSystem/donor-code"), "value": donor_code, "type": {"text": "Donor code"}}
+        )
+    for warning in unit_label_warnings(unit):
+        extensions.append({"url": local("StructureDefinition/label-statement"), "valueString": warning})
     used = unit.status in (UnitStatus.ADMINISTERED, UnitStatus.DISCARDED)
     resource: dict[str, Any] = {
         "resourceType": "BiologicallyDerivedProduct",
@@ -490,11 +499,12 @@ def patient_fhir_bundle(*, patient: Patient, now: datetime | None = None) -> dic
     """The patient's record as a FHIR R4 `collection` Bundle (a plain dict, ready for JSON)."""
     now = now or timezone.now()
     units = list(
-        Unit.objects.filter(chain__order__patient=patient)
+        with_donation(Unit.objects.filter(chain__order__patient=patient))
         .select_related("batch__product", "chain")
         .order_by("created_at", "id")
     )
-    collections: dict[int, list[Collection]] = defaultdict(list)
+    # Keyed by chain: a patient's collections all have one (a donor's collection, chain None, comes by its batch).
+    collections: dict[int | None, list[Collection]] = defaultdict(list)
     for c in Collection.objects.filter(chain__order__patient=patient).order_by("collected_at", "id"):
         collections[c.chain_id].append(c)
     steps: dict[int, list[ProcessingStep]] = defaultdict(list)
@@ -510,6 +520,8 @@ def patient_fhir_bundle(*, patient: Patient, now: datetime | None = None) -> dic
     resources: list[tuple[str, object, dict[str, Any]]] = [("Patient", patient.id, _patient(patient))]
     for unit in units:
         chain_collections = collections.get(unit.chain_id, []) if unit.chain_id else []
+        if unit.batch.collection is not None:  # allogeneic: the donor's collection the batch was made from
+            chain_collections = [unit.batch.collection]
         resources.append(
             ("BiologicallyDerivedProduct", unit.id, _product(unit, patient, chain_collections, steps[unit.batch_id]))
         )

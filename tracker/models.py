@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from products.choices import CheckKind, RegulatoryStatus, Severity
 from products.crypto import EncryptedTextField
-from products.models import ChainOfIdentity, Facility, Product
+from products.models import ChainOfIdentity, Donor, Facility, Product
 from tracker.choices import (
     AdverseEventTerm,
     CerebralEdema,
@@ -27,6 +27,7 @@ from tracker.choices import (
     InterventionKind,
     Outcome,
     RcvResult,
+    RegistryFormStatus,
     Relatedness,
     ReminderKind,
     ReminderStatus,
@@ -38,6 +39,7 @@ from tracker.choices import (
 from tracker.rules import adverse_events as ae_rules
 from tracker.rules import grading
 from tracker.rules import gvhd as gvhd_rules
+from tracker.rules import registry as registry_rules
 from tracker.rules.ranges import TEMPERATURE_C, VITALS, WEIGHT_KG, WELLBEING_SCORE, Range
 from tracker.rules.reporting import TrialContext, trial_context
 
@@ -67,6 +69,12 @@ class Patient(models.Model):
     sex = models.CharField(max_length=8, choices=Sex.choices)
     weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="patients")
+    hla = models.JSONField(
+        "HLA typing",
+        default=dict,
+        blank=True,
+        help_text='For allogeneic products: e.g. {"A": ["A*02:01", "A*01:01"], "B": [...], "C": [...], "DRB1": [...]}.',
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -81,6 +89,35 @@ class Patient(models.Model):
     def __str__(self) -> str:
         # Deliberately no MRN or birth date: __str__ ends up in logs and admin breadcrumbs.
         return f"Patient {self.pk}"
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.family_name.upper()}, {self.given_name}"
+
+
+@pghistory.track()
+class DonorIdentity(models.Model):
+    """Who an allogeneic donor is (PHI): the product side knows only the donor's code (products.Donor)."""
+
+    donor = models.OneToOneField(Donor, on_delete=models.PROTECT, primary_key=True, related_name="identity")
+    given_name = models.CharField(max_length=100)
+    family_name = models.CharField(max_length=100)
+    birth_date = models.DateField()
+    sex = models.CharField(max_length=8, choices=Sex.choices)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+    address = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["family_name", "given_name", "donor_id"]
+        verbose_name = "donor"
+        verbose_name_plural = "donors"
+
+    def __str__(self) -> str:
+        # No name here: __str__ ends up in logs and admin breadcrumbs.
+        return f"Donor {self.donor_id}"
 
     @property
     def display_name(self) -> str:
@@ -137,9 +174,28 @@ class TherapyOrder(models.Model):
         db_default="",
         help_text="The trial's IND or CTA; empty: the product's.",
     )
+    # The plan, set ahead by the coordinators (tracker.services.planning): conditioning records (Conditioning) say
+    # what was given, so they exist only once it has begun; the board needs the dates before that.
+    planned_conditioning_on = models.DateField(
+        null=True, blank=True, help_text="First day of conditioning (lymphodepletion), as planned."
+    )
+    planned_infusion_on = models.DateField(null=True, blank=True, help_text="The infusion day (day 0), as planned.")
 
     class Meta:
         ordering = ["-ordered_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="order_conditioning_before_infusion",
+                condition=Q(planned_conditioning_on__isnull=True)
+                | Q(planned_infusion_on__isnull=True)
+                | Q(planned_conditioning_on__lte=F("planned_infusion_on")),
+                violation_error_message="Conditioning is planned before the infusion.",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["planned_infusion_on"], name="order_planned_infusion"),
+            models.Index(fields=["planned_conditioning_on"], name="order_planned_conditioning"),
+        ]
 
     def __str__(self) -> str:
         return f"Order {self.chain.coi}"
@@ -295,7 +351,16 @@ class Assessment(models.Model):
 
     class Meta:
         ordering = ["-assessed_at"]
-        indexes = [models.Index(fields=["patient", "assessed_at"])]
+        indexes = [
+            models.Index(fields=["patient", "assessed_at"]),
+            # Surveillance reads only graded assessments (CRS or ICANS >= 1): a small index, read without the table.
+            models.Index(
+                fields=["patient", "assessed_at"],
+                include=["crs_grade", "icans_grade"],
+                condition=Q(crs_grade__gt=0) | Q(icans_grade__gt=0),
+                name="assessment_graded",
+            ),
+        ]
         constraints = [
             range_constraint("assessment", "ice_score", grading.ICE_SCORE),
             range_constraint("assessment", "capd_score", grading.CAPD_SCORE),
@@ -331,7 +396,16 @@ class Intervention(models.Model):
 
     class Meta:
         ordering = ["-given_at"]
-        indexes = [models.Index(fields=["patient", "given_at"])]
+        indexes = [
+            models.Index(fields=["patient", "given_at"]),
+            # Surveillance counts patients given tocilizumab or a corticosteroid.
+            models.Index(
+                fields=["patient", "given_at"],
+                include=["kind"],
+                condition=Q(kind__in=["tocilizumab", "corticosteroid"]),
+                name="intervention_anticytokine",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.drug} {self.dose or ''}{self.dose_unit}"
@@ -485,6 +559,12 @@ class FollowUpVisit(models.Model):
             models.Index(
                 fields=["patient", "visit_date"], name="followup_gvhd_staged", condition=Q(gvhd_grade__isnull=False)
             ),
+            # Surveillance reads the visits that report a death, a new malignancy or an RCV test.
+            models.Index(
+                fields=["patient", "visit_date"],
+                condition=Q(new_malignancy=True) | Q(survival_status="dead") | ~Q(rcv_result="not_done"),
+                name="followup_notable",
+            ),
         ]
         constraints = [
             range_constraint("followup", "gvhd_skin_bsa_pct", gvhd_rules.SKIN_BSA),
@@ -541,11 +621,75 @@ class ScheduledCheck(models.Model):
                 condition=Q(status="open", reminded_at__isnull=True),
             ),
             models.Index(fields=["patient", "kind", "status", "due_at"], name="check_patient_kind_status"),
+            # Surveillance's follow-up compliance: the scheduled visits fallen due (most of 15 years of them are still
+            # ahead), read from the index alone.
+            models.Index(
+                fields=["due_at"],
+                include=["administration", "status", "grace_until", "completed_at", "label"],
+                condition=Q(kind="follow_up_visit"),
+                name="check_follow_up_due",
+            ),
         ]
         constraints = [models.CheckConstraint(name="check_grace_after_due", condition=Q(grace_until__gte=F("due_at")))]
 
     def __str__(self) -> str:
         return f"{self.label} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class RegistryForm(models.Model):
+    """A registry time point of one course (tracker.rules.registry): due on a date, reminded once when it falls due.
+
+    The document itself is built from the records when asked (tracker.registry); this row only carries the due date
+    the scan reads, so that reminding costs what falls due, not the number of patients."""
+
+    order = models.ForeignKey(TherapyOrder, on_delete=models.PROTECT, related_name="registry_forms")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="registry_forms")
+    timepoint = models.CharField(max_length=16, choices=registry_rules.CHOICES)
+    due_on = models.DateField()
+    status = models.CharField(max_length=10, choices=RegistryFormStatus.choices, default=RegistryFormStatus.OPEN)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["order", "timepoint"], name="registry_form_once_per_course")]
+        indexes = [
+            # The scan reads only open, unreminded forms by due date (as check_open_unreminded_due for checks).
+            models.Index(
+                fields=["due_on"], name="registry_open_unreminded_due", condition=Q(status="open", reminded_at=None)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Registry {self.timepoint} due {self.due_on}"
+
+
+@pghistory.track()
+class PatientTransfer(models.Model):
+    """A patient's follow-up moved to another facility: from where, to where, who, when and why (append-only)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="transfers")
+    from_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    to_facility = models.ForeignKey(Facility, on_delete=models.PROTECT, related_name="+")
+    previous_mrn = models.CharField("MRN at the previous facility", max_length=40)
+    mrn = models.CharField("MRN at the new facility", max_length=40)
+    reason = models.TextField()
+    transferred_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    transferred_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-transferred_at", "-id"]
+        indexes = [models.Index(fields=["patient", "transferred_at"])]
+        triggers = [
+            pgtrigger.Protect(name="patient_transfer_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+        constraints = [
+            models.CheckConstraint(name="transfer_to_another_facility", condition=~Q(from_facility=F("to_facility"))),
+            models.CheckConstraint(name="transfer_has_reason", condition=~Q(reason="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"Transfer {self.pk}"
 
 
 class Reminder(models.Model):

@@ -8,6 +8,7 @@ from django.db.models.functions import Coalesce
 
 from products.access import AnyUser, has_role, user_facility_ids
 from products.choices import Role
+from products.models import Donor
 from tracker.access import may_see_patients
 from tracker.models import (
     Administration,
@@ -15,6 +16,7 @@ from tracker.models import (
     Assessment,
     BedsideCheck,
     Conditioning,
+    DonorIdentity,
     FollowUpVisit,
     Intervention,
     Notification,
@@ -173,3 +175,23 @@ def notifications_visible_to(user: AnyUser) -> QuerySet[Notification]:
     if getattr(user, "is_superuser", False):
         return notifications
     return notifications.filter(reminder__in=reminders_visible_to(user).values("id"))
+
+
+# Donors ------------------------------------------------------------------------------------------------------
+
+
+def donor_identity_visible(user: AnyUser, donor: Donor) -> bool:
+    """Who a donor is (PHI) is seen at the donor's facility only, by those who may see patient data."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return may_see_patients(user) and donor.facility_id in user_facility_ids(user)
+
+
+def donor_identities_visible_to(user: AnyUser) -> QuerySet[DonorIdentity]:
+    """Donors' identities of the caller's facilities; none for a role that may not see patient data."""
+    identities = DonorIdentity.objects.select_related("donor__facility")
+    if getattr(user, "is_superuser", False):
+        return identities
+    if not may_see_patients(user):
+        return identities.none()
+    return identities.filter(donor__facility_id__in=user_facility_ids(user))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tracker import bedside_page, views
+from tracker import bedside_page, surveillance_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,4 +11,9 @@ urlpatterns = [
         views.reminder_acknowledge_page,
         name="reminder-acknowledge-page",
     ),
+    # post-market surveillance and long-term follow-up
+    path("surveillance/", surveillance_views.surveillance_page, name="surveillance"),
+    path("follow-up/lost/", surveillance_views.lost_to_follow_up_page, name="lost-to-follow-up-page"),
+    path("patients/<int:patient_id>/transfer/", surveillance_views.patient_transfer_page, name="patient-transfer-page"),
+    path("patients/<int:patient_id>/registry/", surveillance_views.patient_registry_page, name="patient-registry-page"),
 ]

@@ -15,16 +15,19 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from products.access import user_facility_ids
+from products.access import has_role, user_facility_ids
 from products.choices import CoiStatus
 from products.errors import DomainError, PermissionDeniedError
 from products.models import Facility
 from tracker.access import may_see_patients
 from tracker.chart import timeline_chart
+from tracker.follow_up import patient_lost_to_follow_up
 from tracker.forms import TimelineFilterForm
 from tracker.models import Patient, Reminder, TherapyOrder
 from tracker.selectors import patients_visible_to
 from tracker.services.monitoring import reminder_acknowledge
+from tracker.services.transfers import TRANSFER_ROLES
+from tracker.surveillance import may_see_surveillance
 from tracker.timeline.attention import patient_due_checks, patient_open_reminders
 from tracker.timeline.events import Timeline, TimelineEvent
 from tracker.timeline.kinds import KIND_GROUPS, TimelineKind
@@ -36,9 +39,9 @@ CHART_KINDS = (TimelineKind.ASSESSMENT, TimelineKind.INTERVENTION)
 
 
 def _require_patient_access(request: HttpRequest) -> None:
-    """The manufacturing role works on the product side only: no patient pages at all (403)."""
+    """Manufacturing (the product side) and safety (the surveillance figures) see no patient page at all (403)."""
     if not may_see_patients(request.user):
-        raise PermissionDenied("Your role works on the product side and has no access to patient data.")
+        raise PermissionDenied("Your role has no access to patient data.")
 
 
 def _age(born: date, today: date) -> int:
@@ -48,6 +51,8 @@ def _age(born: date, today: date) -> int:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The worklist: the caller's patients, the ones that need attention first, searchable by name or MRN."""
+    if not may_see_patients(request.user) and may_see_surveillance(request.user):
+        return HttpResponseRedirect(reverse("surveillance"))  # the safety role's home: the figures, no patient
     _require_patient_access(request)
     now = timezone.now()
     today = timezone.localdate()
@@ -141,6 +146,7 @@ def patient_page(request: HttpRequest, patient_id: int) -> HttpResponse:
     today = timezone.localdate()
     selected = set(timeline.kinds)
     orders = list(TherapyOrder.objects.filter(patient=patient).select_related("product", "chain"))
+    lost = patient_lost_to_follow_up(patient=patient, now=timezone.now()) if orders else None
     return render(
         request,
         "tracker/patient.html",
@@ -162,6 +168,8 @@ def patient_page(request: HttpRequest, patient_id: int) -> HttpResponse:
             "due_checks": patient_due_checks(patient),
             "api_url": reverse("patient-timeline", args=[patient.id]),
             "fhir_url": reverse("patient-fhir", args=[patient.id]),
+            "lost": lost,
+            "may_transfer": has_role(request.user, *TRANSFER_ROLES),
         },
     )
 

@@ -12,6 +12,8 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from products.admin.base import ReadOnlyInline, acting_user
+from products.admin.batch_record import batch_record
+from products.admin.board_filters import at_filter, board_filter
 from products.admin.holds import HoldLogInline, open_hold_url
 from products.admin.links import admin_link
 from products.admin.service_pages import RowInline, ServiceAdmin, domain_message
@@ -20,6 +22,7 @@ from products.admin_forms import BatchAddForm, QCRowForm, StepRowForm, UnitRowFo
 from products.choices import BatchStatus
 from products.errors import DomainError
 from products.models import Batch, ProcessingStep, QCResult, Unit
+from products.pipeline import BATCH_FIGURES, batch_at
 from products.selectors import batches_visible_to, member_facilities
 from products.services.batches import (
     OPEN,
@@ -173,12 +176,19 @@ class UnitRowInline(RowInline):
 @admin.register(Batch)
 class BatchAdmin(BatchSigningPages, ServiceAdmin):
     list_display = ["lot_number", "coi", "product", "facility", "status", "started_at", "status_changed_at"]
-    list_filter = ["status", "product", ("facility", admin.RelatedOnlyFieldListFilter), "started_at"]
+    list_filter = [
+        board_filter(BATCH_FIGURES),
+        "status",
+        "product",
+        ("facility", admin.RelatedOnlyFieldListFilter),
+        "started_at",
+        at_filter(batch_at),
+    ]
     list_select_related = ["chain", "product", "facility"]
     search_fields = ["lot_number", "chain__coi", "units__unit_id"]
     date_hierarchy = "started_at"
     add_form = BatchAddForm
-    add_fieldsets = [(None, {"fields": ["coi", "lot_number", "facility", "started_at"]})]
+    add_fieldsets = [(None, {"fields": ["coi", "donor_din", "lot_number", "facility", "started_at"]})]
     change_fields = (
         "lot_number",
         "chain_link",
@@ -234,7 +244,7 @@ class BatchAdmin(BatchSigningPages, ServiceAdmin):
         links = self.signing_links(request, obj) if obj.status in OPEN else []
         if obj.status != BatchStatus.REJECTED and request.user.has_perm("products.add_hold"):
             links.append(("Hold the batch…", open_hold_url(batch=obj)))
-        return {"object_links": links}
+        return {"object_links": links, "batch_record": batch_record(obj)}
 
     @admin.display(description="COI", ordering="chain__coi")
     def coi(self, obj: Batch) -> str:
@@ -255,7 +265,8 @@ class BatchAdmin(BatchSigningPages, ServiceAdmin):
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Batch:
         return batch_create(
             actor=acting_user(request),
-            chain=data["coi"],
+            chain=data.get("coi"),
+            collection=data.get("donor_din"),
             lot_number=data["lot_number"].strip(),
             facility=data["facility"],
             started_at=data["started_at"],

@@ -14,7 +14,18 @@ from products.admin.base import ProjectAdmin, acting_user
 from products.admin.service_pages import ServiceAdmin
 from products.admin_forms import ProductAddForm
 from products.models import MonitoringProtocol, Product, ProtocolStep, ReleaseTest
+from products.rules.stages import STAGE_DAYS_FIELDS
 from products.services.catalog import SpecTest, product_create, product_update
+
+# The coordinators' board shows a chain past its product's expected days in its stage as late (products.pipeline).
+STAGE_DAYS_FIELDSET = (
+    "Expected days per stage (the coordinators' board)",
+    {
+        "fields": [STAGE_DAYS_FIELDS[:3], STAGE_DAYS_FIELDS[3:6], STAGE_DAYS_FIELDS[6:]],
+        "description": "A chain longer than this in a stage is shown as late. Administered: how long an infused "
+        "chain stays on the board.",
+    },
+)
 
 
 class ProtocolStepInline(admin.TabularInline):
@@ -43,7 +54,7 @@ class MonitoringProtocolAdmin(ProjectAdmin):
 
     list_display = ["code", "name", "schedule_from", "step_count", "product_count", "updated_at"]
     search_fields = ["code", "name"]
-    fields = ["code", "name", "description", "schedule_from", "created_at", "updated_at"]
+    fields = ["code", "name", "description", "schedule_from", "lost_to_follow_up_days", "created_at", "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [ProtocolStepInline]
 
@@ -136,6 +147,7 @@ class ProductAdmin(ServiceAdmin):
                 "on the order instead.",
             },
         ),
+        STAGE_DAYS_FIELDSET,
     ]
     change_fields = (
         "code",
@@ -154,6 +166,7 @@ class ProductAdmin(ServiceAdmin):
         "regulatory_status",
         "ind_number",
         "trial_protocol",
+        *STAGE_DAYS_FIELDS,
         "created_at",
         "updated_at",
     )
@@ -172,6 +185,7 @@ class ProductAdmin(ServiceAdmin):
         "regulatory_status",
         "ind_number",
         "trial_protocol",
+        *STAGE_DAYS_FIELDS,
     )
 
     def update(self, request: HttpRequest, obj: Product, changes: dict[str, Any], data: dict[str, Any]) -> None:

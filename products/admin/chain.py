@@ -10,12 +10,14 @@ from django.forms import BaseFormSet
 from django.http import HttpRequest
 
 from products.admin.base import ProjectAdmin, ReadOnlyInline, acting_user
+from products.admin.board_filters import LateFilter, StageFilter, at_filter
 from products.admin.labels import COLLECTION_LABEL_ACTIONS
 from products.admin.links import add_url, admin_link
 from products.admin.service_pages import ServiceAdmin, domain_message
 from products.admin_forms import CollectionAddForm
 from products.errors import DomainError
 from products.models import Batch, ChainOfIdentity, Collection, Unit
+from products.pipeline import chain_at
 from products.selectors import chains_visible_to, collections_visible_to, member_facilities
 from products.services.chains import CLOSED, chain_cancel
 from products.services.collections import collection_record
@@ -48,7 +50,15 @@ class ChainOfIdentityAdmin(ProjectAdmin):
     """One therapy order on the product side. Created by ordering a therapy (tracker), never here."""
 
     list_display = ["coi", "product", "treatment_facility", "status", "created_at"]
-    list_filter = ["status", "product", ("treatment_facility", admin.RelatedOnlyFieldListFilter), "created_at"]
+    list_filter = [
+        StageFilter,
+        LateFilter,
+        "status",
+        "product",
+        ("treatment_facility", admin.RelatedOnlyFieldListFilter),
+        "created_at",
+        at_filter(chain_at),
+    ]
     list_select_related = ["product", "treatment_facility"]
     search_fields = ["coi", "legacy_coi", "collections__din", "batches__lot_number", "units__unit_id"]
     date_hierarchy = "created_at"
@@ -113,6 +123,7 @@ class CollectionAdmin(ServiceAdmin):
     add_form = CollectionAddForm
     add_fieldsets = [
         (None, {"fields": ["coi", "din", "facility", "collected_at", "method", "volume_ml"]}),
+        ("Allogeneic: a donor's cells (instead of a COI)", {"fields": ["donor_code", "product"]}),
         ("Cell counts", {"fields": ["total_nucleated_cells", "cd3_cells", "cd34_cells"]}),
         (None, {"fields": ["note"]}),
     ]
@@ -153,7 +164,7 @@ class CollectionAdmin(ServiceAdmin):
 
     @admin.display(description="COI", ordering="chain__coi")
     def coi(self, obj: Collection) -> str:
-        return obj.chain.coi
+        return obj.chain.coi if obj.chain is not None else "-"  # a donor's collection (allogeneic) has no chain
 
     @admin.display(description="chain of identity")
     def chain_link(self, obj: Collection) -> str:
@@ -162,7 +173,9 @@ class CollectionAdmin(ServiceAdmin):
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> Collection:
         return collection_record(
             actor=acting_user(request),
-            chain=data["coi"],
+            chain=data.get("coi"),
+            donor=data.get("donor_code"),
+            product=data.get("product"),
             din=data["din"],
             facility=data["facility"],
             collected_at=data["collected_at"],

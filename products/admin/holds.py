@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from products.admin.base import ReadOnlyInline, acting_user
+from products.admin.board_filters import at_filter, board_filter
 from products.admin.links import add_url, admin_link
 from products.admin.service_pages import ServiceAdmin, domain_message, show_refusal
 from products.admin.signing import signer_name
@@ -22,6 +23,7 @@ from products.admin_forms import HoldAddForm, HoldDecisionForm
 from products.choices import HoldStatus
 from products.errors import DomainError
 from products.models import Batch, Hold, Unit
+from products.pipeline import HOLD_FIGURES, hold_at
 from products.selectors import holds_visible_to
 from products.services.holds import FINISHED, hold_decide, hold_open
 
@@ -82,7 +84,7 @@ class HoldLogInline(ReadOnlyInline):
 class HoldAdmin(ServiceAdmin):
     list_display = ["id", "held", "kind", "status", "opened_at", "opened_by_display", "decided_at"]
     list_display_links = ["id"]
-    list_filter = ["status", "kind", "opened_at"]
+    list_filter = [board_filter(HOLD_FIGURES), "status", "kind", "opened_at", at_filter(hold_at)]
     list_select_related = ["unit", "batch", "opened_by"]
     search_fields = ["unit__unit_id", "batch__lot_number", "unit__batch__lot_number", "reason"]
     date_hierarchy = "opened_at"

@@ -14,12 +14,14 @@ from django.utils.html import format_html
 
 from products.admin.base import ReadOnlyInline, acting_user
 from products.admin.batch_records import open_batches
+from products.admin.board_filters import at_filter, board_filter
 from products.admin.holds import HoldLogInline, may_decide, open_hold_url
 from products.admin.labels import UNIT_LABEL_ACTIONS
 from products.admin.links import admin_link
 from products.admin.service_pages import RowInline, ServiceAdmin
 from products.admin_forms import CustodyForm, CustodyRowForm, UnitAddForm
 from products.models import CustodyRecord, Unit
+from products.pipeline import UNIT_FIGURES, unit_at
 from products.selectors import (
     active_facilities,
     custody_visible_to,
@@ -112,11 +114,13 @@ class UnitAdmin(ServiceAdmin):
         "on_hold",
     ]
     list_filter = [
+        board_filter(UNIT_FIGURES),
         "status",
         "temperature_excursion",
         "batch__product",
         ("current_facility", admin.RelatedOnlyFieldListFilter),
         "expires_at",
+        at_filter(unit_at),
     ]
     list_select_related = ["chain", "batch__product", "current_facility", "destination"]
     search_fields = ["unit_id", "chain__coi", "batch__lot_number"]

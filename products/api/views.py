@@ -379,7 +379,7 @@ class BatchReject(BatchActionView):
 
 
 def _units(request: Request) -> QuerySet[Unit]:
-    return selectors.with_open_holds(selectors.units_visible_to(request.user))
+    return selectors.with_donation(selectors.with_open_holds(selectors.units_visible_to(request.user)))
 
 
 @extend_schema_view(post=extend_schema(request=UnitInputSerializer, responses=write_responses(201, UnitSerializer)))

@@ -21,6 +21,7 @@ from products.labels.layout import BOLD, MONO, Draw, Pen, Stock, render_pdf
 from products.models import Collection, Unit
 from products.rules.isbt128 import Din, coi_for_eye, din_barcode_data, format_unit_composite
 from products.rules.labelling import TIMES, cell_count, storage_statement, unit_label_statements
+from products.selectors import unit_label_warnings
 
 MARGIN = 2.5 * mm
 BAND = 4.2 * mm
@@ -68,12 +69,18 @@ def unit_label(unit: Unit) -> UnitLabel:
     products.selectors.units_for_labels)."""
     product = unit.batch.product
     chain = unit.chain
+    donation = unit.batch.collection  # allogeneic: the donor's collection the batch was made from
+    if donation is not None:
+        din = label_din([donation])
+    else:
+        din = label_din(chain.collections.all()) if chain is not None else None
     return UnitLabel(
         unit_id=unit.unit_id,
         coi=chain.coi if chain is not None else "",
-        din=label_din(chain.collections.all()) if chain is not None else None,
+        din=din,
         product=product.name,
-        statements=unit_label_statements(source=product.source),
+        # FOR AUTOLOGOUS USE ONLY, or an allogeneic donor's warnings (none for an eligible donor).
+        statements=list(unit_label_warnings(unit)),
         dose_cells=unit.dose_cells,
         volume_ml=unit.volume_ml,
         expires_at=unit.expires_at,
@@ -151,14 +158,23 @@ class CollectionLabel:
     volume_ml: Decimal
     collected_at: datetime
     facility: str
+    code_kind: str = "COI"  # what `coi` holds: an order's COI, or (a donor's collection) the donor's code
 
 
 def collection_label(collection: Collection) -> CollectionLabel:
     """What a collection bag's label says. Expects the chain's product and the facility loaded."""
-    product = collection.chain.product
+    chain, donor = collection.chain, collection.donor
+    if chain is not None:
+        product, code, code_kind = chain.product, chain.coi, "COI"
+    elif donor is not None and collection.product is not None:
+        # A donor's collection (allogeneic) belongs to no order yet: its bag carries the donor's code instead.
+        product, code, code_kind = collection.product, donor.donor_code, "DONOR"
+    else:  # the collection's constraint makes this unreachable: a chain, or a donor and a product
+        raise ValueError(f"Collection {collection.pk} names neither a chain nor a donor and a product.")
     return CollectionLabel(
         din=din_of(collection),
-        coi=collection.chain.coi,
+        coi=code,
+        code_kind=code_kind,
         product=product.name,
         statements=unit_label_statements(source=product.source),
         method=collection.get_method_display(),
@@ -186,7 +202,7 @@ def draw_collection_label(label: CollectionLabel) -> Draw:
             y -= LINE
             pen.text(MARGIN, y, text, size=6.5, width=inner)
         pen.code128(MARGIN, MARGIN + 3 * mm, label.coi, height=6 * mm, width=inner)
-        x = MARGIN + pen.text(MARGIN, MARGIN + 0.5 * mm, "COI ", font=BOLD, size=6)
+        x = MARGIN + pen.text(MARGIN, MARGIN + 0.5 * mm, f"{label.code_kind} ", font=BOLD, size=6)
         pen.text(x, MARGIN + 0.5 * mm, coi_for_eye(label.coi), font=BOLD, size=7.5, width=inner - x)
 
     return draw

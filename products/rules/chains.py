@@ -17,6 +17,8 @@ class ChainEvent(StrEnum):
     ADMINISTERED = "administered"  # a unit of the chain given to the patient
     CANCELLED = "cancelled"  # the order is cancelled (before administration)
     ADMINISTRATION_VOIDED = "administration_voided"  # the last standing administration was entered in error
+    ALLOCATED = "allocated"  # an allogeneic unit from inventory reserved for the order
+    ALLOCATIONS_RELEASED = "allocations_released"  # the order's last open allocation returned, nothing given
 
 
 # The order of the journey: a chain only moves forwards along it (a second collection does not undo
@@ -42,6 +44,11 @@ TRANSITIONS: dict[ChainEvent, dict[S, S]] = {
     ChainEvent.CANCELLED: dict.fromkeys(PROGRESS[:-1], S.CANCELLED),
     # With no infusion standing any more, the released product is the chain's state again.
     ChainEvent.ADMINISTRATION_VOIDED: {S.ADMINISTERED: S.RELEASED},
+    # A released unit reserved for the order is the order's released product; a further unit of a course (one
+    # order, several infusions) may be reserved after the first was given.
+    ChainEvent.ALLOCATED: {**_forward(S.RELEASED), S.ADMINISTERED: S.ADMINISTERED},
+    # Every reserved unit back in stock, none given: the order waits for a unit again.
+    ChainEvent.ALLOCATIONS_RELEASED: {S.ORDERED: S.ORDERED, S.RELEASED: S.ORDERED, S.ADMINISTERED: S.ADMINISTERED},
 }
 
 CHAIN_CLOSED = "chain_closed"

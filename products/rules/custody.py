@@ -28,6 +28,9 @@ STATUS_AFTER: dict[str, str] = {
 # Events that move or hold the bag where temperature matters (transport and storage). A thaw is warm by design.
 TEMPERATURE_CHECKED = frozenset({E.SHIPPED, E.RECEIVED, E.STORED})
 
+# Events after which a bag is kept at a place of the facility (its storage location, for the inventory).
+LOCATED = frozenset({E.RECEIVED, E.STORED})
+
 # Events that send a held bag on towards a patient: refused while a hold is open (receiving, storing,
 # returning and discarding stay possible: they keep the bag safe or take it out of use).
 BLOCKED_BY_HOLD = frozenset({E.SHIPPED, E.THAWED, E.DISPENSED})

@@ -14,7 +14,8 @@ AUTOLOGOUS_ONLY = "FOR AUTOLOGOUS USE ONLY"
 
 def unit_label_statements(*, source: str) -> list[str]:
     """The statements a product's label carries, most important first. Autologous: "FOR AUTOLOGOUS USE ONLY".
-    Allogeneic products will add the donor-eligibility warnings here (21 CFR 1271.65(b), 1271.90(c))."""
+    A unit's label adds its donor's warnings (products.rules.donors.label_warnings, read through
+    products.selectors.unit_label_warnings: 21 CFR 1271.60(d)(2), 1271.65(b)(2))."""
     statements: list[str] = []
     if source == Source.AUTOLOGOUS:
         statements.append(AUTOLOGOUS_ONLY)

@@ -21,7 +21,7 @@ from products.errors import (
     QCIncomplete,
     ReviewChanged,
 )
-from products.models import Batch, ChainOfIdentity, Facility, ProcessingStep, QCResult, ReleaseTest
+from products.models import Batch, ChainOfIdentity, Collection, Facility, ProcessingStep, QCResult, ReleaseTest
 from products.rules import batches as batch_rules
 from products.rules import qc
 from products.rules.batches import BatchEvent
@@ -48,20 +48,30 @@ _REFUSED = {
 def batch_create(
     *,
     actor: User,
-    chain: ChainOfIdentity,
+    chain: ChainOfIdentity | None = None,
+    collection: Collection | None = None,
     lot_number: str,
     facility: Facility,
     started_at: datetime,
     now: datetime | None = None,
 ) -> Batch:
+    """A batch for one chain (autologous), or from a donor's collection (allogeneic: many units, no chain until
+    each unit is allocated to an order)."""
     now = now or timezone.now()
     require_role(actor, *MANUFACTURING_ROLES, action="start batches")
     require_member(actor, facility)
     if facility.kind != FacilityKind.MANUFACTURING:
         raise ValidationError({"facility": ["A batch is made at a manufacturing facility."]})
+    if (chain is None) == (collection is None):
+        raise ValidationError(
+            {"coi": ["Give the COI of the order (or, for an allogeneic product, the donor's collection): one."]}
+        )
     not_in_future(started_at, "started_at", now=now)
     if Batch.objects.filter(lot_number=lot_number).exists():
         raise ValidationError({"lot_number": [f"Lot {lot_number} already exists."]})
+    if collection is not None:
+        return _donor_batch_create(collection, lot_number=lot_number, facility=facility, started_at=started_at, now=now)
+    assert chain is not None
     chain = ChainOfIdentity.objects.select_for_update(of=("self",)).select_related("product").get(id=chain.id)
     if chain.product.source == Source.AUTOLOGOUS and not chain.collections.exists():
         raise NotCollected(f"Chain {chain.coi} has no collection: an autologous batch starts from the patient's cells.")
@@ -72,6 +82,25 @@ def batch_create(
     return Batch.objects.create(
         chain=chain,
         product=chain.product,
+        lot_number=lot_number,
+        facility=facility,
+        started_at=started_at,
+        status_changed_at=now,
+    )
+
+
+def _donor_batch_create(
+    collection: Collection, *, lot_number: str, facility: Facility, started_at: datetime, now: datetime
+) -> Batch:
+    # The collection's row lock orders batches started from the same cells at the same moment.
+    collection = Collection.objects.select_for_update(of=("self",)).select_related("product").get(id=collection.id)
+    if collection.donor_id is None or collection.product is None:
+        raise ValidationError({"collection": ["Not a donor's collection: give the order's COI instead."]})
+    if started_at < collection.collected_at:
+        raise ValidationError({"started_at": ["A batch cannot start before its cells were collected."]})
+    return Batch.objects.create(
+        collection=collection,
+        product=collection.product,
         lot_number=lot_number,
         facility=facility,
         started_at=started_at,

@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from products.choices import FacilityKind, Role
-from products.models import ChainOfIdentity, Collection, Facility
+from products.choices import FacilityKind, Role, Source
+from products.models import ChainOfIdentity, Collection, Donor, Facility, Product
 from products.rules.chains import ChainEvent
 from products.rules.isbt128 import InvalidIdentifier, parse_din
 from products.services.chains import chain_apply
@@ -28,7 +28,9 @@ def not_in_future(value: datetime, field: str, *, now: datetime | None = None) -
 def collection_record(
     *,
     actor: User,
-    chain: ChainOfIdentity,
+    chain: ChainOfIdentity | None = None,
+    donor: Donor | None = None,
+    product: Product | None = None,
     din: str,
     facility: Facility,
     collected_at: datetime,
@@ -40,8 +42,12 @@ def collection_record(
     note: str = "",
     now: datetime | None = None,
 ) -> Collection:
+    """Cells collected for a chain (a patient's order), or from an allogeneic donor for a product: exactly one.
+    A donor's cells wait in quarantine until QA's eligibility determination (21 CFR 1271.60(a)): collecting them
+    needs none."""
     require_role(actor, Role.COORDINATOR, Role.INTEGRATION, action="record collections")
     require_member(actor, facility)
+    _check_source(chain=chain, donor=donor, product=product)
     try:
         parsed = parse_din(din)
     except InvalidIdentifier as exc:
@@ -53,9 +59,14 @@ def collection_record(
         raise ValidationError({"volume_ml": ["Must be more than 0."]})
     if Collection.objects.filter(din=parsed.number).exists():
         raise ValidationError({"din": [f"DIN {parsed.number} is already recorded."]})
-    chain = ChainOfIdentity.objects.select_for_update().get(id=chain.id)
+    if chain is not None:
+        chain = ChainOfIdentity.objects.select_for_update().get(id=chain.id)
+    elif donor is not None:  # _check_source: a chain, or a donor and a product
+        donor = Donor.objects.select_for_update().get(id=donor.id)
     collection = Collection.objects.create(
         chain=chain,
+        donor=donor,
+        product=product,
         din=parsed.number,
         din_flags=parsed.flags,
         din_check=parsed.check,
@@ -69,5 +80,23 @@ def collection_record(
         collected_by=actor,
         note=note,
     )
-    chain_apply(chain=chain, event=ChainEvent.COLLECTED)
+    if chain is not None:
+        chain_apply(chain=chain, event=ChainEvent.COLLECTED)
     return collection
+
+
+def _check_source(*, chain: ChainOfIdentity | None, donor: Donor | None, product: Product | None) -> None:
+    if chain is not None:
+        if donor is not None or product is not None:
+            raise ValidationError({"coi": ["Give the COI of an order, or a donor and a product: not both."]})
+        return
+    if donor is None or product is None:
+        raise ValidationError(
+            {"coi": ["Give the COI of the order the cells are for (or, for an allogeneic product, donor and product)."]}
+        )
+    if product.source != Source.ALLOGENEIC:
+        raise ValidationError(
+            {"product": [f"{product.code} is autologous: its cells are collected for an order's COI, not a donor."]}
+        )
+    if not product.is_active:
+        raise ValidationError({"product": [f"Product {product.code} is not active."]})

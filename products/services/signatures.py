@@ -25,6 +25,9 @@ security_log = logging.getLogger("security")
 # Signatures at the bedside are given by the clinical staff who were there; every other meaning (release,
 # rejection, and any QA decision added later) is a quality decision that needs the qa role itself.
 BEDSIDE_MEANINGS = frozenset({SignatureMeaning.VERIFICATION, SignatureMeaning.ADMINISTRATION})
+# 21 CFR 1271.60(d), 1271.65(b): using a unit of an ineligible or undetermined donor is the treating physician's
+# documented decision (urgent medical need, a related donor); the clinician role itself signs it.
+PHYSICIAN_MEANINGS = frozenset({SignatureMeaning.DONOR_EXCEPTION})
 
 # The key of the transaction-level advisory lock that serialises appends to the signature hash chain.
 SIGNATURE_CHAIN_LOCK = 0x5349_474E  # "SIGN"
@@ -35,6 +38,14 @@ def require_signing_role(user: User, *, action: str) -> None:
     if not getattr(user, "is_active", False) or Role.QA not in user_roles(user):
         raise PermissionDeniedError(
             f"Only users with the qa role itself may {action}; being a superuser is not enough."
+        )
+
+
+def require_physician_role(user: User, *, action: str) -> None:
+    """The physician's decisions need the clinician role itself: being a superuser is not enough."""
+    if not getattr(user, "is_active", False) or Role.CLINICIAN not in user_roles(user):
+        raise PermissionDeniedError(
+            f"Only users with the clinician role itself may {action}; being a superuser is not enough."
         )
 
 
@@ -86,7 +97,9 @@ def signature_capture(
 ) -> Signature:
     """Record the signature, chained to the one before; the password is checked again (it was verified by
     `signature_verify` first). `reviewed` is what the signer judged: it is kept with its digest."""
-    if meaning not in BEDSIDE_MEANINGS:
+    if meaning in PHYSICIAN_MEANINGS:
+        require_physician_role(signer, action=f"sign a {meaning}")
+    elif meaning not in BEDSIDE_MEANINGS:
         require_signing_role(signer, action=f"sign a {meaning}")
     if not password or not signer.is_active or not signer.check_password(password):
         raise InvalidSignature()

@@ -32,6 +32,7 @@ def unit_create(
     dose_cells: int | None,  # None is refused (400), as from a form left blank
     volume_ml: Decimal | None,
     expires_at: datetime | None = None,
+    storage_location: str = "",
     now: datetime | None = None,
 ) -> Unit:
     require_role(actor, Role.MANUFACTURING, Role.COORDINATOR, Role.INTEGRATION, action="create units")
@@ -60,6 +61,7 @@ def unit_create(
         volume_ml=volume_ml,
         expires_at=expires_at,
         current_facility=batch.facility,
+        storage_location=storage_location.strip(),
     )
 
 
@@ -95,12 +97,14 @@ def custody_record(
     facility: Facility,
     temperature_c: Decimal | None = None,
     note: str = "",
+    storage_location: str = "",
     now: datetime | None = None,
 ) -> CustodyRecord:
     """Append one custody event; the unit row lock makes concurrent events on one bag take turns.
 
     An event outside the storage temperature range opens an excursion hold on the bag in the same
-    transaction; while a hold is open the bag is not shipped, thawed or dispensed.
+    transaction; while a hold is open the bag is not shipped, thawed or dispensed. `storage_location` says where
+    a bag received or stored is kept (inventory); a shipment leaves its place empty.
     """
     require_role(actor, *CUSTODY_ROLES, action="record custody events")
     # Among the units the caller may see: another facility's bag "does not exist", exactly as an unknown one does.
@@ -141,6 +145,11 @@ def custody_record(
     if event == CustodyEvent.THAWED and unit.is_expired(at):
         # A thawed bag cannot be frozen again: thawing an expired one only wastes it at the bedside.
         raise UnitExpired(f"Unit {unit.unit_id} expired at {unit.expires_at.isoformat()}: it may not be thawed.")
+    location = storage_location.strip()
+    if location and event not in custody.LOCATED:
+        raise ValidationError({"storage_location": ["A place is given when a unit is received or stored."]})
+    if event in custody.LOCATED or event == CustodyEvent.SHIPPED:
+        unit.storage_location = location
 
     record = _append(
         unit, event=event, at=at, facility=facility, actor=actor, temperature_c=temperature_c, note=note, now=now

@@ -36,6 +36,7 @@ def test_an_order_gets_a_coi_without_patient_identifiers(world, client_for):
         "status": "ordered",
         "facility": "hospital",
         "collection_facility": None,
+        "allocated_units": [],  # units reserved from inventory: allogeneic orders only
         "ordered_by": "doc",
         "ordered_at": "",
         "note": "Cycle 1",
@@ -43,6 +44,8 @@ def test_an_order_gets_a_coi_without_patient_identifiers(world, client_for):
         "ind_number": "",
         "regulatory_status": "licensed",
         "trial_ind_number": "",
+        "planned_conditioning_on": None,  # the plan (orders/{coi}/plan/), none yet
+        "planned_infusion_on": None,
     }
     assert client.get(f"/api/v1/orders/{body['coi']}/").json() == body
 

@@ -28,7 +28,7 @@ def test_a_patient_is_registered_at_the_callers_hospital(world, client_for):
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["id"] == Patient.objects.get().id
-    assert body | {"id": 0, "created_at": "", "updated_at": ""} == patient(id=0, created_at="", updated_at="")
+    assert body | {"id": 0, "created_at": "", "updated_at": ""} == patient(id=0, created_at="", updated_at="", hla={})
     assert client.get(f"/api/v1/patients/{body['id']}/").json() == body
 
 

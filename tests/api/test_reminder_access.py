@@ -19,7 +19,7 @@ from tests.api.test_reminders_api import grade_2, quarantine_reminder
 from tests.factories import UserFactory
 from tracker.access import may_see_patients
 from tracker.models import Reminder
-from tracker.selectors import reminders_visible_to
+from tracker.selectors import patients_visible_to, reminders_visible_to
 from tracker.services.scan import monitoring_scan
 
 pytestmark = pytest.mark.django_db
@@ -41,6 +41,48 @@ def test_the_tracker_decides_who_may_see_patients_from_the_roles(roles, sees_pat
     user = UserFactory(roles=roles, facilities=[])
     assert may_see_patients(user) is sees_patients
     assert product_side_only(user) is not sees_patients
+
+
+@pytest.mark.parametrize(
+    ("roles", "sees_patients"),
+    [
+        ([Role.SAFETY], False),  # the surveillance figures only (issue #12), never a patient
+        ([Role.SAFETY, Role.MANUFACTURING], False),
+        ([Role.SAFETY, Role.COORDINATOR], True),  # a second role that works with patients opens them
+    ],
+)
+def test_the_safety_role_sees_no_patient_though_it_is_not_confined_to_the_product_side(roles, sees_patients):
+    user = UserFactory(roles=roles, facilities=[])
+    assert may_see_patients(user) is sees_patients
+    assert not product_side_only(user)
+
+
+def test_a_safety_officer_sees_no_patient_in_the_selectors_the_api_the_pages_or_the_admin(world, client_for, client):
+    patient = journey.make_patient(world)
+    officer = UserFactory(roles=[Role.SAFETY], facilities=[world.hospital])
+    # Even staff status and a permission granted by hand open nothing: the role is decided before any permission.
+    type(officer).objects.filter(pk=officer.pk).update(is_staff=True)
+    officer.user_permissions.add(Permission.objects.get(content_type__app_label="tracker", codename="view_patient"))
+    officer = type(officer).objects.get(pk=officer.pk)
+
+    assert not patients_visible_to(officer).exists()
+    api = client_for(officer)
+    for path in ("/api/v1/patients/", f"/api/v1/patients/{patient.id}/", f"/api/v1/patients/{patient.id}/timeline/"):
+        assert api.get(path).status_code == 403, path
+    client.force_login(officer)
+    assert client.get(f"/patients/{patient.id}/").status_code == 403
+    assert client.get("/admin/tracker/patient/").status_code == 403
+    assert client.get(f"/admin/tracker/patient/{patient.id}/change/").status_code == 403
+    assert "/admin/tracker/patient/" not in client.get("/admin/").content.decode()
+
+    # The same person given a clinical role sees the patient everywhere: only the safety role closed the doors.
+    officer.groups.add(Group.objects.get(name=Role.CLINICIAN))
+    officer = type(officer).objects.get(pk=officer.pk)
+    assert list(patients_visible_to(officer)) == [patient]
+    assert client_for(officer).get(f"/api/v1/patients/{patient.id}/").status_code == 200
+    client.force_login(officer)
+    assert client.get(f"/patients/{patient.id}/").status_code == 200
+    assert client.get("/admin/tracker/patient/").status_code == 200
 
 
 def test_superusers_see_patients_and_anonymous_users_do_not():
@@ -139,9 +181,12 @@ def test_the_scan_raises_the_product_side_alerts_as_reminders_without_a_patient(
 
 
 def test_the_tracker_migration_decides_the_role_groups_tracker_permissions():
-    """tracker/migrations/0008_role_permissions is the one table of tracker permissions; the groups hold exactly
-    it, whatever the products' migrations granted before."""
+    """tracker/migrations/0008_role_permissions is the table of tracker permissions (with the donors' identity,
+    added by 0015_donor_role_permissions); the groups hold exactly it, whatever the products' migrations granted
+    before."""
     table = importlib.import_module("tracker.migrations.0008_role_permissions").GRANTS
+    donors = importlib.import_module("tracker.migrations.0015_donor_role_permissions").GRANTS
+    table = {role: {**table.get(role, {}), "donoridentity": donors.get(role, ())} for role in Role.values}
     for role in Role.values:
         held = set(
             Group.objects.get(name=role)

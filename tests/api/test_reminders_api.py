@@ -59,7 +59,9 @@ def test_reminders_list_urgent_first_then_by_due_time_with_the_contract_fields(w
     assert [r["due_at"] for r in routine] == sorted(r["due_at"] for r in routine)
     assert all(r["due_at"] < results[0]["due_at"] for r in routine)  # due earlier, yet listed after the urgent one
     assert {r["facility"] for r in results} == {"hospital"}
-    assert all(r["check"] is not None for r in routine)
+    # the day-1 checks' reminders, and the registry documents due on the infusion day (surveillance, issue #12)
+    assert {r["kind"] for r in routine} == {"check_due", "registry_due"}
+    assert all(r["check"] is not None for r in routine if r["kind"] == "check_due")
 
 
 def test_reminders_filter_by_patient_status_severity_and_kind(world, client_for):

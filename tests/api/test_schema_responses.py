@@ -14,7 +14,7 @@ from products.integrity import CONFLICT, DUPLICATE
 pytestmark = pytest.mark.django_db
 
 METHODS = {"get", "post", "put", "patch", "delete"}
-SAMPLE = {"{id}": "1", "{result_id}": "1", "{unit_id}": "U-1", "{coi}": "COI-1", "{code}": "c"}
+SAMPLE = {"{id}": "1", "{result_id}": "1", "{allocation_id}": "1", "{unit_id}": "U-1", "{coi}": "COI-1", "{code}": "c"}
 
 
 @pytest.fixture

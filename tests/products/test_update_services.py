@@ -93,6 +93,21 @@ def test_an_unchanged_product_is_not_written(world):
     assert Product.objects.get(id=product.id).updated_at == before
 
 
+def test_a_products_expected_days_per_stage_are_set_at_creation_and_changed_through_its_service(world):
+    """The board's lateness is product data: named parameters of product_create and product_update, in the
+    allow-list, and checked like every other field (a negative number of days is a 400, nothing written)."""
+    product = journey.make_product(world, stage_days_quarantine=10)
+    assert (product.stage_days_quarantine, product.stage_days_shipped) == (10, 2)  # 2: the default
+
+    product_update(actor=world.coordinator, product_id=product.id, stage_days_shipped=1)
+    with pytest.raises(ValidationError) as error:
+        product_update(actor=world.coordinator, product_id=product.id, stage_days_shipped=-1, name="Renamed")
+
+    assert "stage_days_shipped" in error.value.message_dict
+    product.refresh_from_db()
+    assert (product.stage_days_quarantine, product.stage_days_shipped, product.name) == (10, 1, "Product cart-x")
+
+
 def test_a_create_service_refuses_a_field_it_does_not_take(world):
     """A form or serializer carrying an extra field (here who gave it, which the service sets) gets a 400 on it."""
     patient = journey.make_patient(world)

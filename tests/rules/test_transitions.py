@@ -95,6 +95,18 @@ CHAIN_TABLE = {
     (ChainEvent.ADMINISTRATION_VOIDED, C.RELEASED): ILLEGAL,
     (ChainEvent.ADMINISTRATION_VOIDED, C.ADMINISTERED): C.RELEASED,
     (ChainEvent.ADMINISTRATION_VOIDED, C.CANCELLED): CLOSED,
+    (ChainEvent.ALLOCATED, C.ORDERED): C.RELEASED,  # an allogeneic order gets a released unit from inventory
+    (ChainEvent.ALLOCATED, C.COLLECTED): C.RELEASED,
+    (ChainEvent.ALLOCATED, C.MANUFACTURING): C.RELEASED,
+    (ChainEvent.ALLOCATED, C.RELEASED): C.RELEASED,  # a second unit of the course
+    (ChainEvent.ALLOCATED, C.ADMINISTERED): C.ADMINISTERED,  # the next infusion's unit after the first was given
+    (ChainEvent.ALLOCATED, C.CANCELLED): CLOSED,
+    (ChainEvent.ALLOCATIONS_RELEASED, C.ORDERED): C.ORDERED,
+    (ChainEvent.ALLOCATIONS_RELEASED, C.COLLECTED): ILLEGAL,
+    (ChainEvent.ALLOCATIONS_RELEASED, C.MANUFACTURING): ILLEGAL,
+    (ChainEvent.ALLOCATIONS_RELEASED, C.RELEASED): C.ORDERED,  # every reserved unit back in stock
+    (ChainEvent.ALLOCATIONS_RELEASED, C.ADMINISTERED): C.ADMINISTERED,  # what was given stays given
+    (ChainEvent.ALLOCATIONS_RELEASED, C.CANCELLED): CLOSED,
 }
 
 
@@ -103,11 +115,12 @@ def test_each_chain_event_from_each_status(event, status):
     assert _outcome(chains.transition(status=status, event=event)) == CHAIN_TABLE[(event, status)]
 
 
-def test_the_chain_table_covers_every_event_from_every_status_and_never_goes_backwards_but_by_a_void():
+def test_the_chain_table_covers_every_event_from_every_status_and_never_goes_backwards_but_by_a_return():
     assert set(CHAIN_TABLE) == {(event, status) for event in ChainEvent for status in C}
     moves = [(event, status, to) for event, row in chains.TRANSITIONS.items() for status, to in row.items()]
+    returns = {ChainEvent.ADMINISTRATION_VOIDED, ChainEvent.ALLOCATIONS_RELEASED}
     for event, status, to in moves:
-        if event is ChainEvent.ADMINISTRATION_VOIDED or to == C.CANCELLED:
+        if event in returns or to == C.CANCELLED:
             continue
         assert chains.PROGRESS.index(to) >= chains.PROGRESS.index(status), (event, status, to)
 

@@ -18,7 +18,7 @@ from tracker.services.scan import monitoring_scan
 
 pytestmark = pytest.mark.django_db
 
-# msc_standard (migration 0016_msc_from_each_infusion): what each infusion brings, and what the course brings once.
+# msc_standard (migration 0022_msc_from_each_infusion): what each infusion brings, and what the course brings once.
 PER_INFUSION = {"infusion_reaction_check": 2}
 ONCE_PER_COURSE = {"infection_check": 7, "toxicity_check": 7, "follow_up_visit": 5, "gvhd_response": 1}
 

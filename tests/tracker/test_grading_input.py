@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from tests import journey
 from tracker.choices import CheckStatus
-from tracker.models import Assessment, Reminder, ScheduledCheck
+from tracker.models import Assessment, RegistryForm, Reminder, ScheduledCheck
 from tracker.services.clinical import (
     adverse_event_record,
     adverse_event_update,
@@ -195,7 +195,20 @@ def test_a_follow_up_visit_recording_death_closes_the_open_checks_and_resolves_t
         assert reminder.status == "resolved" and "the patient died" in reminder.resolution
     # The scan raises nothing more for the patient, now or in a year.
     monitoring_scan(now=timezone.now() + timedelta(days=400))
-    assert not Reminder.objects.filter(patient=patient).exclude(status="resolved").exists()
+    # Only the registry's documents stay to be sent (issue #12): those due by the death, and the first due after it,
+    # which reports the death; the later ones are closed.
+    still_open = Reminder.objects.filter(patient=patient).exclude(status="resolved")
+    assert set(still_open.values_list("kind", flat=True)) == {"registry_due"}
+    forms = RegistryForm.objects.filter(order=order)
+    reminded = {f"registry:{f.id}:{f.due_on:%Y-%m-%d}": f.timepoint for f in forms}
+    assert sorted(reminded[key] for key in still_open.values_list("dedupe_key", flat=True)) == sorted(
+        ["pre_infusion", "product", "infusion", "day_100"]
+    )
+    assert set(forms.filter(status="deceased").values_list("timepoint", flat=True)) == {
+        "month_6",
+        "year_1",
+        *(f"year_{n}" for n in range(2, 16)),
+    }
 
 
 @pytest.mark.parametrize("fatal", [{"grade": 5}, {"grade": 4, "outcome": "fatal"}])

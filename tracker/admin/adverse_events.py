@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from products.admin.base import acting_user
+from products.admin.board_filters import at_filter, board_filter
 from products.admin.service_pages import REFUSALS, domain_message, show_refusal
 from products.choices import RegulatoryStatus
 from products.errors import DomainError
@@ -29,6 +30,7 @@ from tracker.admin.forms import (
     ReportSubmittedForm,
     SponsorNotifiedForm,
 )
+from tracker.board import ADVERSE_EVENT_FIGURES, adverse_event_at
 from tracker.models import AdverseEvent
 from tracker.rules import adverse_events as ae_rules
 from tracker.selectors import adverse_events_visible_to
@@ -100,6 +102,7 @@ class AdverseEventAdmin(ClinicalAdmin):
         "outcome",
     ]
     list_filter = [
+        board_filter(ADVERSE_EVENT_FIGURES),
         "term",
         grade_filter("grade", "grade", (1, 2, 3, 4, 5)),
         "serious",
@@ -109,6 +112,7 @@ class AdverseEventAdmin(ClinicalAdmin):
         ReportFilter,
         facility_filter("patient__facility"),
         "onset_at",
+        at_filter(adverse_event_at),
     ]
     search_fields = ["patient__mrn", "patient__family_name", "patient__given_name", "term_text", "meddra_code"]
     date_hierarchy = "onset_at"

@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
 from products.admin.base import ProjectAdmin, ReadOnlyInline, acting_user
+from products.admin.board_filters import at_filter, board_filter
 from products.admin.links import admin_link, changelist_url
 from products.admin.service_pages import domain_message
 from products.choices import Severity
@@ -26,6 +27,7 @@ from tracker.admin.base import ClinicalAdmin
 from tracker.admin.display import check_state, panel, patient_link, when
 from tracker.admin.filters import facility_filter
 from tracker.admin.forms import ResolveForm
+from tracker.board import REMINDER_FIGURES, reminder_at
 from tracker.choices import CheckStatus, ReminderStatus
 from tracker.models import Notification, Reminder, ScheduledCheck
 from tracker.selectors import checks_visible_to, notifications_visible_to, reminders_visible_to
@@ -214,7 +216,16 @@ class ReminderAdmin(ProjectAdmin):
         "acknowledged",
         "resolved",
     ]
-    list_filter = ["severity", ReminderStatusFilter, "kind", facility_filter("facility"), CheckFilter, "due_at"]
+    list_filter = [
+        board_filter(REMINDER_FIGURES),
+        "severity",
+        ReminderStatusFilter,
+        "kind",
+        facility_filter("facility"),
+        CheckFilter,
+        "due_at",
+        at_filter(reminder_at),
+    ]
     list_select_related = ["patient", "facility", "acknowledged_by", "resolved_by"]
     search_fields = ["message", "patient__mrn", "patient__family_name", "patient__given_name"]
     ordering = [URGENT_FIRST.asc(), "due_at", "id"]

@@ -9,10 +9,11 @@ from django.contrib import admin
 from django.db import models
 from django.forms import BaseFormSet
 from django.http import HttpRequest
-from django.urls import reverse
-from django.utils.html import format_html
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 
 from products.admin.base import ReadOnlyInline, acting_user
+from products.admin.board_filters import at_filter, board_filter
 from products.admin.chain import chain_cancel_many
 from products.admin.links import add_url, admin_link, changelist_url
 from products.admin_forms import ServiceForm
@@ -21,7 +22,10 @@ from products.models import Collection, Product
 from products.selectors import member_facilities
 from tracker.access import may_see_patients
 from tracker.admin.base import PatientDataAdmin
+from tracker.admin.board_filters import InfusedFilter
+from tracker.admin.donors import OrderAllocationViews, allocation_links, allocation_rows
 from tracker.admin.labels import WRISTBAND_ACTIONS
+from tracker.board import ORDER_FIGURES, order_at, with_vein_to_vein
 from tracker.models import (
     AdverseEvent,
     Assessment,
@@ -35,6 +39,7 @@ from tracker.models import (
 )
 from tracker.selectors import orders_visible_to, patients_visible_to
 from tracker.services.orders import order_create, patient_create
+from tracker.services.planning import UNPLANNABLE, order_plan
 
 # What is recorded for a patient, from the patient's page: (permission, model name, label).
 PATIENT_RECORDS = [
@@ -173,9 +178,28 @@ class OrderAddForm(ServiceForm):
 
 
 @admin.register(TherapyOrder)
-class TherapyOrderAdmin(PatientDataAdmin):
-    list_display = ["coi", "patient_name", "mrn", "product", "status", "ordered_by", "ordered_at"]
-    list_filter = ["chain__status", "product", ("patient__facility", admin.RelatedOnlyFieldListFilter), "ordered_at"]
+class TherapyOrderAdmin(OrderAllocationViews, PatientDataAdmin):
+    list_display = [
+        "coi",
+        "patient_name",
+        "mrn",
+        "product",
+        "status",
+        "planned_conditioning_on",
+        "planned_infusion_on",
+        "vein_to_vein",
+        "ordered_by",
+        "ordered_at",
+    ]
+    list_filter = [
+        board_filter(ORDER_FIGURES),
+        "chain__status",
+        "product",
+        ("patient__facility", admin.RelatedOnlyFieldListFilter),
+        "ordered_at",
+        InfusedFilter,
+        at_filter(order_at),
+    ]
     list_select_related = ["chain", "patient", "product", "ordered_by"]
     search_fields = ["chain__coi", "chain__legacy_coi", "patient__mrn", "patient__family_name", "patient__given_name"]
     date_hierarchy = "ordered_at"
@@ -206,12 +230,40 @@ class TherapyOrderAdmin(PatientDataAdmin):
         "trial_protocol",
         "ind_number",
         "reported_under",
+        "planned_conditioning_on",
+        "planned_infusion_on",
+        "allocations",
     )
-    readonly_fields = ["coi", "chain_link", "status", "patient_link", "mrn", "reported_under"]
+    readonly_fields = ["coi", "chain_link", "status", "patient_link", "mrn", "reported_under", "allocations"]
+    # The plan (tracker.services.planning): what the board counts as conditioning and infusions to come.
+    service_change_fields = ("planned_conditioning_on", "planned_infusion_on")
     actions = ["cancel"]
 
     def visible(self, request: HttpRequest) -> models.QuerySet:
-        return orders_visible_to(request.user)
+        return with_vein_to_vein(orders_visible_to(request.user))
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The plan is changed here (through its service); everything else about an order is fixed.
+        return may_see_patients(request.user) and request.user.has_perm("tracker.change_therapyorder")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.chain.status in UNPLANNABLE:
+            return [*fields, *self.service_change_fields]
+        return fields
+
+    def update(self, request: HttpRequest, obj: TherapyOrder, changes: dict[str, Any], data: dict[str, Any]) -> None:
+        order_plan(
+            actor=acting_user(request),
+            order_id=obj.pk,
+            planned_conditioning_on=data.get("planned_conditioning_on"),
+            planned_infusion_on=data.get("planned_infusion_on"),
+        )
+
+    @admin.display(description="vein to vein (days)", ordering="vein_to_vein_days")
+    def vein_to_vein(self, obj: TherapyOrder) -> str:
+        days = getattr(obj, "vein_to_vein_days", None)
+        return f"{days:.1f}" if days is not None else "-"
 
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "patient":
@@ -232,7 +284,24 @@ class TherapyOrderAdmin(PatientDataAdmin):
             )
             if request.user.has_perm(f"tracker.{perm}")
         ]
-        return {"object_links": links}
+        return {"object_links": [*allocation_links(request, obj), *links]}
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/allocate/", view(self.allocate_view), name="tracker_therapyorder_allocate"),
+            path(
+                "<path:object_id>/release/<int:allocation_id>/",
+                view(self.release_allocation_view),
+                name="tracker_therapyorder_release_allocation",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="units from inventory")
+    def allocations(self, obj: TherapyOrder) -> str:
+        rows = allocation_rows(obj)
+        return format_html_join("", "<div>{}: {}</div>", rows) if rows else "-"
 
     @admin.display(description="COI", ordering="chain__coi")
     def coi(self, obj: TherapyOrder) -> str:

@@ -6,11 +6,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from products.api.renderers import OrjsonRenderer
 from products.api.serializers import DomainErrorSerializer
 from products.errors import ExportTooLarge
 from tracker.api.permissions import MaySeePatients
@@ -87,7 +87,7 @@ class PatientTimelineView(APIView):
         return Response(TimelineSerializer(timeline).data)
 
 
-class FhirJSONRenderer(JSONRenderer):
+class FhirJSONRenderer(OrjsonRenderer):
     media_type = "application/fhir+json"
     format = "fhir"
 
@@ -96,7 +96,7 @@ class PatientFhirView(APIView):
     """The patient's record as a FHIR R4 Bundle (type `collection`)."""
 
     permission_classes = PATIENT_DATA
-    renderer_classes = [FhirJSONRenderer, JSONRenderer]
+    renderer_classes = [FhirJSONRenderer, OrjsonRenderer]
 
     @extend_schema(
         responses={

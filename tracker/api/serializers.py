@@ -6,7 +6,13 @@ from typing import Any, TypedDict
 from django.contrib.auth.models import User
 from rest_framework import serializers
 
-from products.api.serializers.fields import BoundedDateField, DecimalShape, ScopedPrimaryKeyRelatedField, free_text
+from products.api.serializers.fields import (
+    BoundedDateField,
+    DecimalShape,
+    HlaField,
+    ScopedPrimaryKeyRelatedField,
+    free_text,
+)
 from products.choices import CoiStatus, RegulatoryStatus
 from products.models import Facility, Product
 from tracker.choices import Sex
@@ -40,6 +46,7 @@ class PatientSerializer(serializers.ModelSerializer):
         help_text="The latest dated weight (see `patients/{id}/weights/`); doses use the weight of their day.",
         **WEIGHT,
     )
+    hla = HlaField(read_only=True, help_text="HLA typing, for allogeneic products (`{}`: untyped).")
 
     class Meta:
         model = Patient
@@ -52,6 +59,7 @@ class PatientSerializer(serializers.ModelSerializer):
             "sex",
             "weight_kg",
             "facility",
+            "hla",
             "created_at",
             "updated_at",
         ]
@@ -78,6 +86,13 @@ class PatientInputSerializer(serializers.Serializer):
     facility = serializers.SlugRelatedField(
         slug_field="code", queryset=Facility.objects.all(), help_text="The treating facility's code."
     )
+    hla = HlaField(
+        required=False, allow_null=True, default=None, help_text="HLA typing, for allogeneic products (optional)."
+    )
+
+
+class PatientHlaSerializer(serializers.Serializer):
+    hla = HlaField(allow_null=True, help_text="The patient's HLA typing (`{}` or null: untyped).")
 
 
 class OrderSerializer(serializers.ModelSerializer):
@@ -102,6 +117,10 @@ class OrderSerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="The IND or CTA that applies: the order's, else the product's.",
     )
+    allocated_units = serializers.SerializerMethodField(
+        help_text="Allogeneic: the unit ids reserved for this order from inventory (open allocations), in the "
+        "order they were allocated; see `orders/{coi}/allocations/`."
+    )
 
     class Meta:
         model = TherapyOrder
@@ -112,6 +131,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "status",
             "facility",
             "collection_facility",
+            "allocated_units",
             "ordered_by",
             "ordered_at",
             "note",
@@ -119,8 +139,17 @@ class OrderSerializer(serializers.ModelSerializer):
             "ind_number",
             "regulatory_status",
             "trial_ind_number",
+            "planned_conditioning_on",
+            "planned_infusion_on",
         ]
         read_only_fields = fields
+
+    def get_allocated_units(self, order: TherapyOrder) -> list[str]:
+        annotated = getattr(order, "allocated_unit_ids", None)  # products.selectors.open_allocated_unit_ids
+        if annotated is not None:
+            return list(annotated)
+        open_allocations = order.chain.allocations.filter(released_at__isnull=True).order_by("allocated_at", "id")
+        return list(open_allocations.values_list("unit__unit_id", flat=True))
 
 
 class OrderInputSerializer(serializers.Serializer):

@@ -226,6 +226,28 @@ class HoldDecisionDetailSerializer(HoldDetailSerializer):
     detail_type = details.HoldDecisionDetail
 
 
+class AllocationDetailSerializer(DetailSerializer):
+    detail_type = details.AllocationDetail
+
+    allocation = serializers.IntegerField(help_text="The allocation's id (see `orders/{coi}/allocations/`).")
+    unit = serializers.CharField()
+    coi = serializers.CharField()
+    lot_number = serializers.CharField()
+    donor_code = serializers.CharField(allow_null=True, help_text="The donor's code (never the person).")
+    hla_matches = serializers.IntegerField(allow_null=True, help_text="0-8 at A, B, C, DRB1; null: untyped.")
+    hla_match_min = serializers.IntegerField()
+    donor_eligibility = serializers.CharField(help_text="`eligible`, `pending` or `ineligible` when allocated.")
+    exception = serializers.CharField(help_text="`urgent_medical_need`, `related_donor`, or empty.")
+    label_warnings = serializers.ListField(child=serializers.CharField())
+    allocated_by = serializers.CharField()
+    released_at = InstantField(allow_null=True)
+    release_reason = serializers.CharField()
+
+
+class AllocationReleaseDetailSerializer(AllocationDetailSerializer):
+    detail_type = details.AllocationReleaseDetail
+
+
 class CustodyDetailSerializer(DetailSerializer):
     detail_type = details.CustodyDetail
 
@@ -428,6 +450,8 @@ DETAIL_SERIALIZERS: dict[type[details.Detail], type[DetailSerializer]] = {
         QCInvalidationDetailSerializer,
         HoldDetailSerializer,
         HoldDecisionDetailSerializer,
+        AllocationDetailSerializer,
+        AllocationReleaseDetailSerializer,
         CustodyDetailSerializer,
         ConditioningDetailSerializer,
         BedsideCheckDetailSerializer,

@@ -7,14 +7,18 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics
 from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from products.api.mixins import ServiceCreateMixin, actor_of
 from products.api.views import write_responses
+from products.selectors import open_allocated_unit_ids
 from tracker.api.filters import OrderFilter, PatientFilter
 from tracker.api.permissions import MaySeePatients
 from tracker.api.serializers import (
     OrderInputSerializer,
     OrderSerializer,
+    PatientHlaSerializer,
     PatientInputSerializer,
     PatientSerializer,
     PatientWeightInputSerializer,
@@ -22,7 +26,7 @@ from tracker.api.serializers import (
 )
 from tracker.models import Patient, PatientWeight
 from tracker.selectors import orders_visible_to, patients_visible_to, weights_visible_to
-from tracker.services.orders import order_create, patient_create, patient_weight_record
+from tracker.services.orders import order_create, patient_create, patient_hla_update, patient_weight_record
 
 PATIENT_DATA = [IsAuthenticated, MaySeePatients]
 
@@ -50,6 +54,19 @@ class PatientDetail(generics.RetrieveAPIView):
 
     def get_queryset(self) -> QuerySet:
         return patients_visible_to(self.request.user)
+
+    @extend_schema(
+        request=PatientHlaSerializer,
+        responses=write_responses(200, PatientSerializer),
+        description="Record or correct the patient's HLA typing (the one field that changes here). Not in allele "
+        "notation (e.g. `A*02:01`; at most two alleles per locus, loci A, B, C, DRB1): a 400 on `hla`.",
+    )
+    def patch(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        patient = self.get_object()
+        changes = PatientHlaSerializer(data=request.data)
+        changes.is_valid(raise_exception=True)
+        patient_hla_update(actor=actor_of(request), patient_id=patient.pk, hla=changes.validated_data["hla"])
+        return Response(self.get_serializer(self.get_queryset().get(pk=patient.pk)).data)
 
 
 @extend_schema_view(
@@ -95,10 +112,15 @@ class OrderListCreate(ServiceCreateMixin, generics.ListCreateAPIView):
     filterset_class = OrderFilter
 
     def get_queryset(self) -> QuerySet:
-        return orders_visible_to(self.request.user)
+        return _orders(self.request)
 
     def perform_service(self, data: dict[str, Any]) -> Model:
         return order_create(actor=actor_of(self.request), **data)
+
+
+def _orders(request: Request) -> QuerySet:
+    """Orders with their open allocations' unit ids (`allocated_units`), in the same query."""
+    return orders_visible_to(request.user).annotate(allocated_unit_ids=open_allocated_unit_ids("chain_id"))
 
 
 class OrderDetail(generics.RetrieveAPIView):
@@ -108,4 +130,4 @@ class OrderDetail(generics.RetrieveAPIView):
     lookup_url_kwarg = "coi"
 
     def get_queryset(self) -> QuerySet:
-        return orders_visible_to(self.request.user)
+        return _orders(self.request)

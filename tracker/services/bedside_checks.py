@@ -116,9 +116,14 @@ def _bag_scanned(order: TherapyOrder, scanned: str) -> tuple[Unit | None, Mismat
     scan = clean_scan(scanned)
     if not bags:
         return None, Mismatch("scanned_unit", "", scan, "This order has no bag yet.")
-    # Every bag of the order comes from the same donations: their DINs are read once, and only if a DIN was scanned.
-    dins: Callable[[], list[str]] = cache(lambda: unit_dins(bags[0]))
-    refusals = {bag.unit_id: bag_refusal(scanned, bag_of(bag, coi=order.chain.coi, dins=dins)) for bag in bags}
+    # The bags of one batch come from the same donations (an autologous order's all do; an allogeneic order's units
+    # may come from several donors' batches): their DINs are read once per batch, and only if a DIN was scanned.
+    dins: dict[int, Callable[[], list[str]]] = {}
+    for bag in bags:
+        dins.setdefault(bag.batch_id, cache(lambda bag=bag: unit_dins(bag)))
+    refusals = {
+        bag.unit_id: bag_refusal(scanned, bag_of(bag, coi=order.chain.coi, dins=dins[bag.batch_id])) for bag in bags
+    }
     named = [bag for bag in bags if refusals[bag.unit_id] is None]
     if len(named) == 1:
         return named[0], None

@@ -26,6 +26,7 @@ from tracker.rules.grading import URGENT_GRADE
 from tracker.rules.monitoring import CALM_ASSESSMENTS, ESCALATED_GRACE, ESCALATED_INTERVAL
 from tracker.services.notifications import notifications_for
 from tracker.services.orders import PATIENT_ROLES
+from tracker.services.registry import registry_forms_end_for_death, registry_forms_sync
 
 # Which clinical record completes which kind of check.
 ASSESSMENT_KINDS = (CheckKind.TOXICITY, CheckKind.INFUSION_REACTION, CheckKind.INFECTION)
@@ -94,10 +95,12 @@ def course_schedule_sync(*, order_id: int, resolution: str, now: datetime | None
         .order_by("administered_at", "id")
     )
     checks = ScheduledCheck.objects.filter(administration__order_id=order_id).exclude(status=CheckStatus.CANCELLED)
-    if not standing:
+    first = standing[0] if standing else None
+    # The course's registry documents are due from the same first infusion (post-market surveillance, issue #12).
+    registry_forms_sync(order_id=order_id, first=first, now=now)
+    if first is None:
         _cancel(checks.filter(status=CheckStatus.OPEN), resolution="Administration voided", now=now)
         return
-    first = standing[0]
     protocol = first.unit.batch.product.monitoring_protocol
     steps = course_steps(protocol_step_rules(protocol.id), schedule_from=protocol.schedule_from)
     _course_sync(first, checks.filter(per_infusion=False), steps.from_first, resolution=resolution, now=now)
@@ -372,6 +375,7 @@ def monitoring_end_for_death(*, patient_id: int, record: str, now: datetime | No
     )
     resolution = f"Monitoring ended: the patient died ({record})"
     _resolve_reminders(ended, resolution=resolution, at=now)
+    registry_forms_end_for_death(patient_id=patient_id, on=timezone.localdate(now))
     reminders_resolve(
         reminders=Reminder.objects.filter(patient_id=patient_id, kind=ReminderKind.TOXICITY_GRADE),
         resolution=resolution,

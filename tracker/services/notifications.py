@@ -63,10 +63,11 @@ def _members(facility_id: int, roles: Sequence[str], **membership: bool) -> Quer
     )
 
 
-def _recipients(facility_id: int, for_patient: bool, reason: str) -> list[str]:
-    """The facility's members in the role that owns the work. An escalation goes to those on call at this
-    facility, and when nobody is on call here, to all the owners (the facility's clinicians for a patient)."""
-    users = _members(facility_id, OWNING_ROLES[for_patient])
+def _recipients(facility_id: int, for_patient: bool, reason: str, owners: Sequence[str] | None = None) -> list[str]:
+    """The facility's members in the role that owns the work (`owners`, else OWNING_ROLES). An escalation goes to
+    those on call at this facility, and when nobody is on call here, to all the owners (the facility's clinicians
+    for a patient)."""
+    users = _members(facility_id, list(owners) if owners else OWNING_ROLES[for_patient])
     if reason == "escalated":
         on_call = _members(facility_id, ON_CALL_ROLES[for_patient], on_call=True)
         if on_call.exists():
@@ -91,9 +92,14 @@ def notifications_for(*, reminder: Reminder, reason: str, now: datetime | None =
 
 
 def notifications_for_many(
-    *, reminders: Sequence[Reminder | ReminderRef], reason: str, now: datetime | None = None
+    *,
+    reminders: Sequence[Reminder | ReminderRef],
+    reason: str,
+    owners: Sequence[str] | None = None,
+    now: datetime | None = None,
 ) -> None:
-    """Record who must hear of these reminders (in the caller's transaction) and send after commit.
+    """Record who must hear of these reminders (in the caller's transaction) and send after commit. `owners`: the
+    roles whose work these reminders are, when not the usual ones (a registry document is the coordinators').
 
     Recipients are looked up once per facility, so a scan raising thousands of reminders stays a few queries.
     """
@@ -105,7 +111,7 @@ def notifications_for_many(
     for reminder in reminders:
         group = (reminder.facility_id, reminder.patient_id is not None)
         if group not in recipients:
-            recipients[group] = _recipients(reminder.facility_id, group[1], reason)
+            recipients[group] = _recipients(reminder.facility_id, group[1], reason, owners)
         if reminder.facility_id not in hooks:
             hooks[reminder.facility_id] = list(_hooks_for(reminder.facility_id).values_list("id", "url"))
         rows += [

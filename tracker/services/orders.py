@@ -1,7 +1,9 @@
 """Patients and therapy orders: the bridge from a person to a chain of identity."""
 
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -11,6 +13,7 @@ from django.utils import timezone
 from products.choices import FacilityKind, Role
 from products.models import Facility, Product
 from products.services.chains import chain_create
+from products.services.donors import hla_clean
 from products.services.guards import require_member, require_role
 from tracker.models import Patient, PatientWeight, TherapyOrder
 from tracker.rules.ranges import WEIGHT_KG
@@ -31,9 +34,11 @@ def patient_create(
     sex: str,
     weight_kg: Decimal | None = None,
     weighed_on: date | None = None,
+    hla: Mapping[str, Any] | None = None,
     now: datetime | None = None,
 ) -> Patient:
-    """Register a patient; a weight given is the first of the patient's dated weights (default: weighed today)."""
+    """Register a patient; a weight given is the first of the patient's dated weights (default: weighed today).
+    `hla`: the typing for allogeneic products, in allele notation (400 otherwise)."""
     today = timezone.localdate(now)
     require_role(actor, *PATIENT_ROLES, action="register patients")
     require_member(actor, facility)
@@ -43,6 +48,7 @@ def patient_create(
         raise ValidationError({"birth_date": ["Cannot be in the future."]})
     if weight_kg is not None:
         _check_weight(weight_kg, weighed_on, birth_date, today=today)
+    typing = hla_clean(hla)
     mrn = mrn.strip()
     if not mrn:
         raise ValidationError({"mrn": ["Required."]})
@@ -56,6 +62,7 @@ def patient_create(
         birth_date=birth_date,
         sex=sex,
         weight_kg=weight_kg,
+        hla=typing,
     )
     if weight_kg is not None:
         PatientWeight.objects.create(
@@ -101,6 +108,19 @@ def patient_weight_record(
         patient.weight_kg = latest.weight_kg
         patient.save(update_fields=["weight_kg", "updated_at"])
     return weight
+
+
+@transaction.atomic
+def patient_hla_update(*, actor: User, patient_id: int, hla: Mapping[str, Any] | None) -> Patient:
+    """Record (or correct) the patient's HLA typing; every change is in the audit trail."""
+    patient = Patient.objects.select_for_update(of=("self",)).select_related("facility").get(id=patient_id)
+    require_role(actor, *PATIENT_ROLES, action="record HLA typing")
+    require_member(actor, patient.facility)
+    typing = hla_clean(hla)
+    if typing != patient.hla:
+        patient.hla = typing
+        patient.save(update_fields=["hla", "updated_at"])
+    return patient
 
 
 @transaction.atomic

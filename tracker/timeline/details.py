@@ -210,6 +210,33 @@ class HoldDecisionDetail(HoldDetail):
 
 
 @dataclass(frozen=True, slots=True)
+class AllocationDetail(Detail):
+    """An allogeneic unit reserved for the patient's order from inventory (the donor known by code only)."""
+
+    kind = TimelineKind.ALLOCATION
+    record_type = "allocation"
+
+    allocation: int
+    unit: str
+    coi: str
+    lot_number: str
+    donor_code: str | None
+    hla_matches: int | None  # 0-8 at A, B, C, DRB1; None when either side is untyped
+    hla_match_min: int
+    donor_eligibility: str  # eligible / pending / ineligible, when allocated
+    exception: str  # "" or the documented exception (21 CFR 1271.60(d), 1271.65(b))
+    label_warnings: tuple[str, ...]
+    allocated_by: str
+    released_at: datetime | None
+    release_reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationReleaseDetail(AllocationDetail):
+    """The allocation released: the unit returned to stock, on record."""
+
+
+@dataclass(frozen=True, slots=True)
 class CustodyDetail(Detail):
     kind = TimelineKind.CUSTODY
     record_type = "custody"
@@ -424,6 +451,8 @@ DETAIL_TYPES: tuple[type[Detail], ...] = (
     QCInvalidationDetail,
     HoldDetail,
     HoldDecisionDetail,
+    AllocationDetail,
+    AllocationReleaseDetail,
     CustodyDetail,
     ConditioningDetail,
     BedsideCheckDetail,

@@ -13,6 +13,7 @@ class TimelineKind(TextChoices):
     PROCESSING_STEP = "processing_step", "Processing step"
     QC_RESULT = "qc_result", "QC result"
     RELEASE = "release", "Release or rejection"
+    ALLOCATION = "allocation", "Unit allocated from inventory"
     CUSTODY = "custody", "Custody"
     HOLD = "hold", "Hold or QA decision"
     CONDITIONING = "conditioning", "Conditioning"
@@ -48,6 +49,7 @@ KIND_GROUPS: list[tuple[str, list[TimelineKind]]] = [
             TimelineKind.PROCESSING_STEP,
             TimelineKind.QC_RESULT,
             TimelineKind.RELEASE,
+            TimelineKind.ALLOCATION,
             TimelineKind.CUSTODY,
             TimelineKind.HOLD,
         ],

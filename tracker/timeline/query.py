@@ -6,7 +6,7 @@ returns, never a query per row. Each builder turns its rows into events with typ
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, TypedDict
 
@@ -25,7 +25,7 @@ from products.choices import (
     Severity,
     StepKind,
 )
-from products.models import Batch, Collection, CustodyRecord, Hold, ProcessingStep, QCResult, Unit
+from products.models import Allocation, Batch, Collection, CustodyRecord, Hold, ProcessingStep, QCResult, Unit
 from tracker.choices import (
     AdverseEventTerm,
     CerebralEdema,
@@ -64,6 +64,8 @@ from tracker.timeline.details import (
     SYSTEM,
     AdministrationDetail,
     AdverseEventDetail,
+    AllocationDetail,
+    AllocationReleaseDetail,
     AssessmentDetail,
     BatchDetail,
     BatchRejectionDetail,
@@ -139,10 +141,11 @@ class _Story:
 
 
 def _patient_batches(patient: Patient) -> QuerySet[Batch]:
-    """The batches of the patient's chains; allogeneic (later): also those whose units were allocated to them."""
+    """The batches of the patient's chains; allogeneic: also those whose units were allocated to them."""
     return Batch.objects.filter(
         Q(chain__order__patient=patient)
         | Exists(Unit.objects.filter(batch=OuterRef("pk"), chain__order__patient=patient))
+        | Exists(Allocation.objects.filter(unit__batch=OuterRef("pk"), chain__order__patient=patient))
     )
 
 
@@ -178,7 +181,7 @@ def _collections(story: _Story) -> Iterable[TimelineEvent]:
             c.id,
             CollectionDetail(
                 din=c.full_din,
-                coi=c.chain.coi,
+                coi=c.chain.coi if c.chain is not None else "",  # the patient's: chosen by its chain
                 facility=c.facility.code,
                 method=CollectionMethod(c.method),
                 volume_ml=c.volume_ml,
@@ -319,6 +322,36 @@ def _hold_detail[D: HoldDetail](detail_type: type[D], hold: Hold) -> D:
         rationale=hold.rationale,
         signed_by=signature.printed_name if signature else None,
     )
+
+
+def _allocations(story: _Story) -> Iterable[TimelineEvent]:
+    """Allogeneic units reserved for the patient's orders, and their returns to stock."""
+    window = story.window
+    allocations = (
+        Allocation.objects.filter(window.on("allocated_at") | window.on("released_at"))
+        .filter(chain__order__patient=story.patient)
+        .select_related("unit__batch__collection__donor", "chain", "allocated_by")
+    )
+    for a in allocations:
+        collection = a.unit.batch.collection
+        detail = AllocationDetail(
+            allocation=a.id,
+            unit=a.unit.unit_id,
+            coi=a.chain.coi,
+            lot_number=a.unit.batch.lot_number,
+            donor_code=collection.donor.donor_code if collection is not None and collection.donor else None,
+            hla_matches=a.hla_matches,
+            hla_match_min=a.hla_match_min,
+            donor_eligibility=a.donor_eligibility,
+            exception=a.exception,
+            label_warnings=tuple(a.label_warnings),
+            allocated_by=_who(a.allocated_by),
+            released_at=a.released_at,
+            release_reason=a.release_reason,
+        )
+        yield story.event(a.allocated_at, a.id, detail, Level.NOTICE if a.label_warnings else Level.INFO)
+        if a.released_at is not None:
+            yield story.event(a.released_at, a.id, AllocationReleaseDetail(**asdict(detail)), Level.NOTICE)
 
 
 def _custody(story: _Story) -> Iterable[TimelineEvent]:
@@ -628,6 +661,7 @@ def patient_timeline(
         (frozenset({TimelineKind.BATCH, TimelineKind.RELEASE}), lambda: _batches(story, wanted)),
         (frozenset({TimelineKind.PROCESSING_STEP}), lambda: _steps(story)),
         (frozenset({TimelineKind.QC_RESULT}), lambda: _qc_results(story)),
+        (frozenset({TimelineKind.ALLOCATION}), lambda: _allocations(story)),
         (frozenset({TimelineKind.CUSTODY}), lambda: _custody(story)),
         (frozenset({TimelineKind.HOLD}), lambda: _holds(story)),
         (frozenset({TimelineKind.CONDITIONING}), lambda: _conditioning(story)),

@@ -17,6 +17,8 @@ from tracker.timeline.details import (
     SYSTEM,
     AdministrationDetail,
     AdverseEventDetail,
+    AllocationDetail,
+    AllocationReleaseDetail,
     AssessmentDetail,
     BatchDetail,
     BatchRejectionDetail,
@@ -134,6 +136,23 @@ def _(d: HoldDetail) -> str:
 def _(d: HoldDecisionDetail) -> str:
     decision = "discarded" if d.status == HoldStatus.DISCARDED else "released for use"
     return f"Hold {d.hold} on {_held(d)}: {decision} by {d.signed_by} (e-signed): {d.rationale}"
+
+
+@summary.register
+def _(d: AllocationDetail) -> str:
+    match = f"; HLA {d.hla_matches}/8" if d.hla_matches is not None else ""
+    donor = f" (donor {d.donor_code})" if d.donor_code else ""
+    exception = f"; under exception: {d.exception.replace('_', ' ')}" if d.exception else ""
+    warnings = f"; label: {', '.join(d.label_warnings)}" if d.label_warnings else ""
+    return (
+        f"Unit {d.unit} of lot {d.lot_number}{donor} allocated to {d.coi} by {d.allocated_by}{match}{exception}"
+        f"{warnings}"
+    )
+
+
+@summary.register
+def _(d: AllocationReleaseDetail) -> str:
+    return f"Unit {d.unit} returned to stock from {d.coi}: {d.release_reason}"
 
 
 @summary.register

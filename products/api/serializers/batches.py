@@ -1,11 +1,20 @@
 """Manufacturing batches: the batch, its processing steps, QC results and signed disposition."""
 
+from typing import Any
+
 from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from products.api.serializers.chains import coi_field, facility_field
-from products.api.serializers.fields import PASSWORD_MAX_LENGTH, BoundedDateTimeField, NumberOrTextField, free_text
-from products.models import Batch, Facility, ProcessingStep, Product, QCResult, Signature
+from products.api.serializers.fields import (
+    PASSWORD_MAX_LENGTH,
+    BoundedDateTimeField,
+    NumberOrTextField,
+    ScopedPrimaryKeyRelatedField,
+    free_text,
+)
+from products.models import Batch, Collection, Facility, ProcessingStep, Product, QCResult, Signature
+from products.selectors import collections_visible_to
 
 HASH_HELP = "SHA-256 (64 lower-case hex digits)"
 
@@ -57,6 +66,12 @@ class SignatureSerializer(serializers.ModelSerializer):
 
 class BatchSerializer(serializers.ModelSerializer):
     coi = serializers.CharField(source="chain.coi", read_only=True, allow_null=True, default=None)
+    collection = serializers.PrimaryKeyRelatedField[Collection](
+        read_only=True, allow_null=True, help_text="Allogeneic: the donor's collection it is made from."
+    )
+    donor_code = serializers.CharField(
+        source="collection.donor.donor_code", read_only=True, allow_null=True, default=None
+    )
     product = serializers.SlugRelatedField[Product](slug_field="code", read_only=True)
     facility = serializers.SlugRelatedField[Facility](slug_field="code", read_only=True)
     release_signature = SignatureSerializer(read_only=True, allow_null=True)
@@ -67,6 +82,8 @@ class BatchSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "coi",
+            "collection",
+            "donor_code",
             "product",
             "lot_number",
             "facility",
@@ -83,10 +100,25 @@ class BatchSerializer(serializers.ModelSerializer):
 
 
 class BatchInputSerializer(serializers.Serializer):
-    coi = coi_field()
+    coi = coi_field(required=False, allow_null=True, default=None, help_text="The order's COI (autologous).")
+    collection = ScopedPrimaryKeyRelatedField(
+        queryset=Collection.objects.all(),
+        scope=collections_visible_to,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Allogeneic: the donor's collection (id) instead of `coi`; the batch's units wait in inventory.",
+    )
     lot_number = serializers.CharField(max_length=40)
     facility = facility_field()
     started_at = BoundedDateTimeField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if (attrs.get("coi") is None) == (attrs.get("collection") is None):
+            raise serializers.ValidationError(
+                {"coi": ["Give `coi` (an order's chain) or `collection` (a donor's collection): one of them."]}
+            )
+        return attrs
 
 
 class ProcessingStepSerializer(serializers.ModelSerializer):

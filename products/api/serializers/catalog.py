@@ -3,7 +3,9 @@
 from rest_framework import serializers
 
 from products.api.serializers.fields import DecimalShape
+from products.choices import DiseaseTest
 from products.models import Facility, MonitoringProtocol, Product, ReleaseTest
+from products.rules.hla import MAX_MATCHES
 
 LIMIT: DecimalShape = {"max_digits": 20, "decimal_places": 6, "coerce_to_string": False}
 TEMPERATURE: DecimalShape = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
@@ -47,7 +49,19 @@ PRODUCT_FIELDS = [
     "monitoring_protocol",
     "manufacturing_facility",
     "release_spec",
+    "required_donor_tests",
+    "hla_match_min",
 ]
+
+REQUIRED_DONOR_TESTS_HELP = (
+    "Allogeneic: the infectious-disease tests every donor needs (21 CFR 1271.85): at least hiv_1_2, hbv, hcv and "
+    "syphilis (the default), plus htlv_1_2 and cmv for viable, leukocyte-rich cells and wnv where the product's "
+    "rules say so. Autologous: empty (no donor eligibility determination, 21 CFR 1271.90(a)(1))."
+)
+HLA_MATCH_MIN_HELP = (
+    f"Allele matches at HLA-A, -B, -C and -DRB1 a recipient needs with the unit's donor (0-{MAX_MATCHES}); 0: none "
+    "needed (as for MSC). Checked at allocation (409 hla_mismatch)."
+)
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -56,6 +70,10 @@ class ProductSerializer(serializers.ModelSerializer):
     release_spec = ReleaseTestSerializer(many=True, read_only=True)
     storage_min_temp_c = serializers.DecimalField(allow_null=True, **TEMPERATURE)
     storage_max_temp_c = serializers.DecimalField(allow_null=True, **TEMPERATURE)
+    required_donor_tests = serializers.ListField(
+        child=serializers.ChoiceField(choices=DiseaseTest.choices), help_text=REQUIRED_DONOR_TESTS_HELP
+    )
+    hla_match_min = serializers.IntegerField(help_text=HLA_MATCH_MIN_HELP)
 
     class Meta:
         model = Product
@@ -77,6 +95,12 @@ class ProductInputSerializer(serializers.ModelSerializer):
     release_spec = ReleaseTestInputSerializer(many=True, allow_empty=False)
     storage_min_temp_c = serializers.DecimalField(required=False, allow_null=True, **TEMPERATURE)
     storage_max_temp_c = serializers.DecimalField(required=False, allow_null=True, **TEMPERATURE)
+    required_donor_tests = serializers.ListField(
+        child=serializers.ChoiceField(choices=DiseaseTest.choices), required=False, help_text=REQUIRED_DONOR_TESTS_HELP
+    )
+    hla_match_min = serializers.IntegerField(
+        min_value=0, max_value=MAX_MATCHES, required=False, default=0, help_text=HLA_MATCH_MIN_HELP
+    )
 
     class Meta:
         model = Product

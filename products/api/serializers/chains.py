@@ -10,12 +10,13 @@ from products.api.serializers.fields import (
     BoundedDateTimeField,
     DecimalShape,
     OptionalValue,
+    ScopedPrimaryKeyRelatedField,
     ScopedSlugRelatedField,
     free_text,
 )
 from products.choices import CollectionMethod
-from products.models import ChainOfIdentity, Collection, Facility
-from products.selectors import chains_visible_to
+from products.models import ChainOfIdentity, Collection, Donor, Facility, Product
+from products.selectors import chains_visible_to, donors_visible_to
 
 VOLUME: DecimalShape = {"max_digits": 8, "decimal_places": 1, "coerce_to_string": False}
 
@@ -41,7 +42,18 @@ def facility_field(**kwargs: Any) -> serializers.SlugRelatedField[Facility]:
 
 
 class CollectionSerializer(serializers.ModelSerializer):
-    coi = serializers.CharField(source="chain.coi", read_only=True)
+    coi = serializers.CharField(
+        source="chain.coi", read_only=True, allow_null=True, default=None, help_text="Null for a donor's collection."
+    )
+    donor = serializers.PrimaryKeyRelatedField[Donor](
+        read_only=True, allow_null=True, help_text="Allogeneic: the donor's id."
+    )
+    donor_code = serializers.CharField(
+        source="donor.donor_code", read_only=True, allow_null=True, default=None, help_text="Allogeneic: the donor."
+    )
+    product = serializers.SlugRelatedField[Product](
+        slug_field="code", read_only=True, allow_null=True, help_text="Allogeneic: the product the cells are for."
+    )
     din = serializers.CharField(
         source="full_din",
         read_only=True,
@@ -57,6 +69,9 @@ class CollectionSerializer(serializers.ModelSerializer):
         fields = [
             "id",
             "coi",
+            "donor",
+            "donor_code",
+            "product",
             "din",
             "din_number",
             "din_flags",
@@ -76,7 +91,25 @@ class CollectionSerializer(serializers.ModelSerializer):
 
 
 class CollectionInputSerializer(serializers.Serializer):
-    coi = coi_field()
+    coi = coi_field(
+        required=False, allow_null=True, default=None, help_text="The order's COI (autologous, or any chain)."
+    )
+    donor = ScopedPrimaryKeyRelatedField(
+        queryset=Donor.objects.all(),
+        scope=donors_visible_to,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Allogeneic: the donor's id, with `product` instead of `coi`.",
+    )
+    product = serializers.SlugRelatedField[Product](
+        slug_field="code",
+        queryset=Product.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Allogeneic: the product's code, with `donor` instead of `coi`.",
+    )
     din = serializers.CharField(
         max_length=64,
         help_text="ISBT 128 DIN, scanned or typed (products/rules/isbt128.py). Scanned: `=`, the 13 characters and "
@@ -92,3 +125,15 @@ class CollectionInputSerializer(serializers.Serializer):
     cd3_cells = serializers.IntegerField(**CELL_COUNT)
     cd34_cells = serializers.IntegerField(**CELL_COUNT)
     note = free_text(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        by_chain = attrs.get("coi") is not None
+        by_donor = attrs.get("donor") is not None or attrs.get("product") is not None
+        if by_chain == by_donor:
+            raise serializers.ValidationError(
+                {"coi": ["Give `coi` (an order's chain), or `donor` and `product` (allogeneic): one of them."]}
+            )
+        if by_donor and (attrs.get("donor") is None or attrs.get("product") is None):
+            missing = "donor" if attrs.get("donor") is None else "product"
+            raise serializers.ValidationError({missing: ["A donor's collection names the donor and the product."]})
+        return attrs

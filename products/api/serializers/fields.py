@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from products.access import AnyUser
+from products.rules.hla import ALLELE_MAX_LENGTH, ALLELES_PER_LOCUS, LOCI
 
 Scope = Callable[[AnyUser], QuerySet]
 
@@ -151,3 +152,26 @@ class NumberOrTextField(serializers.Field):
         if isinstance(value, Decimal):
             return float(value) if value != value.to_integral_value() else int(value)
         return value
+
+
+HLA_SCHEMA = {
+    "type": "object",
+    "description": "HLA typing at A, B, C and DRB1, at most two alleles per locus, in allele notation (at least "
+    "two fields). Not in allele notation: a 400.",
+    "properties": {
+        locus: {
+            "type": "array",
+            "items": {"type": "string", "maxLength": ALLELE_MAX_LENGTH},
+            "maxItems": ALLELES_PER_LOCUS,
+            "minItems": 1,
+        }
+        for locus in LOCI
+    },
+    "additionalProperties": False,
+    "example": {"A": ["A*02:01", "A*01:01"], "B": ["B*08:01", "B*44:02"], "C": ["C*07:01"], "DRB1": ["DRB1*15:01"]},
+}
+
+
+@extend_schema_field(HLA_SCHEMA)
+class HlaField(serializers.JSONField):
+    """An HLA typing; its notation is checked by the service (products.rules.hla), which answers 400 on the field."""

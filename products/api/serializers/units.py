@@ -14,7 +14,7 @@ from products.api.serializers.fields import (
 )
 from products.choices import CustodyEvent
 from products.models import Batch, CustodyRecord, Facility, Unit
-from products.selectors import batches_visible_to, open_hold_ids
+from products.selectors import batches_visible_to, donor_code_of, open_hold_ids, unit_donation
 
 TEMPERATURE: DecimalShape = {"max_digits": 5, "decimal_places": 1, "coerce_to_string": False}
 
@@ -30,6 +30,17 @@ class UnitSerializer(serializers.ModelSerializer):
         help_text="Under an open hold (its own or its batch's): not shipped, thawed, dispensed or given."
     )
     holds = serializers.SerializerMethodField(help_text="The ids of the open holds on the unit and on its batch.")
+    donor_code = serializers.SerializerMethodField(help_text="Allogeneic: the donor's code (never the person).")
+    donor_eligibility = serializers.SerializerMethodField(
+        help_text="Allogeneic: what the unit's donation may be used for now: `eligible`, `pending` (no determination, "
+        "or tests not timed for this recovery) or `ineligible`; null for an autologous unit."
+    )
+    label_warnings = serializers.SerializerMethodField(
+        help_text="Statements the label must carry because of the donor: for an ineligible donor the Biohazard legend, "
+        "`WARNING: Advise patient of communicable disease risks` and each reactive test (21 CFR 1271.65(b)(2)); "
+        "before the determination `NOT EVALUATED FOR INFECTIOUS SUBSTANCES` and the warning (1271.60(d)(2)); for an "
+        "autologous unit `FOR AUTOLOGOUS USE ONLY` (1271.90(c)(1)); empty for an eligible donor's unit."
+    )
 
     class Meta:
         model = Unit
@@ -52,6 +63,10 @@ class UnitSerializer(serializers.ModelSerializer):
             "excursion_at",
             "on_hold",
             "holds",
+            "storage_location",
+            "donor_code",
+            "donor_eligibility",
+            "label_warnings",
             "created_at",
             "updated_at",
         ]
@@ -63,6 +78,16 @@ class UnitSerializer(serializers.ModelSerializer):
     def get_holds(self, unit: Unit) -> list[int]:
         return open_hold_ids(unit)
 
+    def get_donor_code(self, unit: Unit) -> str | None:
+        return donor_code_of(unit)
+
+    def get_donor_eligibility(self, unit: Unit) -> str | None:
+        status = unit_donation(unit)
+        return str(status.eligibility) if status is not None else None
+
+    def get_label_warnings(self, unit: Unit) -> list[str]:
+        return list(unit.label_warnings)
+
 
 class UnitInputSerializer(serializers.Serializer):
     unit_id = serializers.CharField(max_length=40)
@@ -71,6 +96,9 @@ class UnitInputSerializer(serializers.Serializer):
     volume_ml = serializers.DecimalField(min_value=Decimal("0.1"), **VOLUME)
     expires_at = BoundedDateTimeField(
         required=False, allow_null=True, default=None, help_text="Default: the product's shelf life from now."
+    )
+    storage_location = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="", help_text="Where it is kept at the site."
     )
 
 
@@ -118,3 +146,10 @@ class CustodyRecordInputSerializer(serializers.Serializer):
     facility = facility_field(help_text="Where it happened; for `shipped`, the destination.")
     temperature_c = serializers.DecimalField(required=False, allow_null=True, default=None, **TEMPERATURE)
     note = free_text(required=False, allow_blank=True, default="")
+    storage_location = serializers.CharField(
+        max_length=100,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="`received` or `stored`: where the unit is kept now (the inventory shows it); a 400 on other events.",
+    )

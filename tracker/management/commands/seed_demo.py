@@ -8,6 +8,7 @@ from django.db import transaction
 from products import demo as product_demo
 from products.audit import audit_context
 from tracker import demo as tracker_demo
+from tracker import demo_allogeneic
 from tracker.services.scan import monitoring_scan
 
 
@@ -23,6 +24,11 @@ class Command(BaseCommand):
                 return
             products = product_demo.seed_products(get_user_model().objects.get(username="coordinator"))
             chains = tracker_demo.seed_chains(products, facilities)
+            msc_orders = demo_allogeneic.seed_allogeneic(products, facilities)
+            chains += len(msc_orders)
+            # The first MSC patient's steroid-refractory acute GVHD, staged before the course and weekly since.
+            for order in msc_orders[:1]:
+                tracker_demo.gvhd_response_course(patient=order.patient, clinician=order.ordered_by)
             # Reminders for what is due now, without waiting for beat's first scan.
             scan = monitoring_scan()
         self.stdout.write(

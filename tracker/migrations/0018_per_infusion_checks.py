@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0015_course_monitoring'),
-        ('tracker', '0011_gvhd_staging'),
+        ('products', '0021_course_monitoring'),
+        ('tracker', '0017_gvhd_staging'),
     ]
 
     operations = [

@@ -18,7 +18,7 @@ def suspected_from_relatedness(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0009_bedside_checks'),
+        ('tracker', '0015_donor_role_permissions'),
     ]
 
     operations = [

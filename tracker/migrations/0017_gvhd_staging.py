@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tracker', '0010_investigational_reporting'),
+        ('tracker', '0016_investigational_reporting'),
     ]
 
     operations = [

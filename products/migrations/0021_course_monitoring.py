@@ -1,6 +1,6 @@
 """Course-level monitoring for repeated doses: a protocol's schedule runs from the course's first infusion or from
 each infusion (with steps that still count once per course), and a step kind for the acute GVHD response. The
-`msc_standard` protocol is moved to the new mode in 0016_msc_from_each_infusion (data in a migration of its own: the
+`msc_standard` protocol is moved to the new mode in 0022_msc_from_each_infusion (data in a migration of its own: the
 history triggers of the rows it changes must not be pending when these columns are altered, backwards too).
 """
 
@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0014_investigational_products'),
+        ('products', '0020_investigational_products'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0013_protocol_step_bounds'),
+        ('products', '0019_allogeneic_role_permissions'),
     ]
 
     operations = [

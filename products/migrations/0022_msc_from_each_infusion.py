@@ -48,7 +48,7 @@ def msc_from_first_infusion(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('products', '0015_course_monitoring'),
+        ('products', '0021_course_monitoring'),
     ]
 
     operations = [
