@@ -62,8 +62,10 @@ WHERE death_day IS NOT NULL AND infused_at + interval '1 day' * death_day > %(no
 
 FILL_SQL = """
 SET session_replication_role = replica;  -- bulk load: skip audit triggers and FK checks
-INSERT INTO tracker_patient (id, mrn, given_name, family_name, birth_date, sex, facility_id, created_at, updated_at)
-SELECT id, 'S' || id, 'Bench', 'Patient' || id, DATE '1970-01-01' + (id %% 9000), 'unknown', facility_id, now(), now()
+INSERT INTO tracker_patient
+    (id, mrn, given_name, family_name, birth_date, sex, facility_id, hla, created_at, updated_at)
+SELECT id, 'S' || id, 'Bench', 'Patient' || id, DATE '1970-01-01' + (id %% 9000), 'unknown', facility_id, '{}',
+    now(), now()
 FROM bench_course;
 INSERT INTO products_chainofidentity (id, coi, status, treatment_facility_id, product_id, created_at, updated_at)
 SELECT id, 'SURV' || id, 'administered', facility_id, product_id, now(), now() FROM bench_course;

@@ -317,6 +317,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "products.api.schema.document_error_codes",
+        "tracker.api.schema.timeline_detail_any_of",
     ],
     "TITLE": "Vein-to-vein tracker API",
     "DESCRIPTION": "Chain of identity, chain of custody and patient monitoring for cell therapy products.",

@@ -18,7 +18,7 @@ from tracker.timeline import TimelineKind, patient_timeline
 pytestmark = pytest.mark.django_db
 
 # One query per kind of record and the administrations: the bound does not depend on the number of events.
-TIMELINE_QUERIES = 16
+TIMELINE_QUERIES = 17
 
 
 @pytest.fixture

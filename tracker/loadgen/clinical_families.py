@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from psycopg.types.json import Jsonb
+
 from products.choices import CheckKind, RegulatoryStatus, Severity
 from tracker.choices import ReminderKind, ReminderStatus
 from tracker.loadgen.load import Load
@@ -113,6 +115,8 @@ CRS_SUPPORT = {
 }
 OXYGEN_L_MIN = {"low_flow": (2, 6), "high_flow": (10, 40)}
 
+NO_HLA = Jsonb({})
+
 
 def _clinician(load: Load, j: Journey, n: int = 0) -> int:
     staff = load.world.clinicians[j.hospital.id]
@@ -132,6 +136,7 @@ def patients(load: Load) -> None:
             "sex",
             "weight_kg",
             "facility_id",
+            "hla",
             "created_at",
             "updated_at",
         ],
@@ -145,6 +150,7 @@ def patients(load: Load) -> None:
                 j.sex,
                 j.weight_kg,
                 j.hospital.id,
+                NO_HLA,  # autologous CAR-T: untyped
                 j.ordered_at - timedelta(days=2),
                 j.ordered_at - timedelta(days=2),
             )
