@@ -72,8 +72,8 @@ SELECT id, 'SURV' || id, 'administered', facility_id, product_id, now(), now() F
 INSERT INTO tracker_therapyorder (id, ordered_at, note, chain_id, ordered_by_id, patient_id, product_id)
 SELECT id, infused_at - interval '40 days', '', id, %(user)s, id, product_id FROM bench_course;
 INSERT INTO products_unit (id, unit_id, dose_cells, volume_ml, expires_at, status, custody_seq, temperature_excursion,
-                           created_at, updated_at, batch_id, current_facility_id, chain_id)
-SELECT id, 'SURV-U' || id, 100000000, 50, infused_at + interval '1 year', 'administered', 0, false, now(), now(),
+                           storage_location, created_at, updated_at, batch_id, current_facility_id, chain_id)
+SELECT id, 'SURV-U' || id, 100000000, 50, infused_at + interval '1 year', 'administered', 0, false, '', now(), now(),
        %(batch)s, facility_id, id
 FROM bench_course;
 INSERT INTO tracker_administration (id, administered_at, route, scanned_unit, scanned_patient, dose_cells,

@@ -488,6 +488,7 @@ def units(load: Load) -> None:
                 thawed_at + timedelta(minutes=THAW_MINUTES) if thawed_at else None,
                 False,
                 None,
+                "",  # storage location: autologous bags are not kept in inventory
                 made,
                 last_at or made,
             )
@@ -511,6 +512,7 @@ def units(load: Load) -> None:
             "use_by",
             "temperature_excursion",
             "excursion_at",
+            "storage_location",
             "created_at",
             "updated_at",
         ],
