@@ -344,6 +344,8 @@ SPECTACULAR_SETTINGS = {
         "OrderStatusEnum": "products.choices.CoiStatus",
         "BatchStatusEnum": "products.choices.BatchStatus",
         "ReminderStatusEnum": "tracker.choices.ReminderStatus",
+        # A follow-up visit's `gvhd_response` and the timeline's GVHD `response`: one set, one name.
+        "GvhdResponseEnum": "tracker.choices.GvhdResponse",
         # Allogeneic donors (21 CFR 1271 subpart C): one name per choice set, whatever field carries it.
         "EligibilityEnum": "products.choices.Eligibility",
         "EligibilityDecisionEnum": "products.choices.EligibilityDecision",

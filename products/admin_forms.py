@@ -178,6 +178,9 @@ class ProductAddForm(ServiceForm):
             "storage_max_temp_c",
             "dose_unit",
             "monitoring_protocol",
+            "regulatory_status",
+            "ind_number",
+            "trial_protocol",
             *STAGE_DAYS_FIELDS,
         ]
 

@@ -39,6 +39,14 @@ class Source(models.TextChoices):
     ALLOGENEIC = "allogeneic", "Allogeneic"
 
 
+class RegulatoryStatus(models.TextChoices):
+    """Whether a product is given under a licence or in a clinical investigation (IND or CTA): it decides which
+    expedited adverse-event reports are due (21 CFR 600.80 or 312.32)."""
+
+    LICENSED = "licensed", "Licensed (marketed)"
+    INVESTIGATIONAL = "investigational", "Investigational (under an IND or CTA)"
+
+
 class DoseUnit(models.TextChoices):
     CELLS = "cells", "Total cells"
     CELLS_PER_KG = "cells_per_kg", "Cells per kg body weight"
@@ -54,6 +62,14 @@ class CheckKind(models.TextChoices):
     MALIGNANCY_SCREEN = "malignancy_screen", "Secondary malignancy screen"
     INFUSION_REACTION = "infusion_reaction_check", "Infusion reaction check"
     INFECTION = "infection_check", "Infection check"
+    GVHD_RESPONSE = "gvhd_response", "Acute GVHD response assessment (organ staging)"
+
+
+class ScheduleFrom(models.TextChoices):
+    """What a monitoring protocol's schedule counts from when a course has several infusions."""
+
+    FIRST_INFUSION = "first_infusion", "The course's first infusion (one schedule per course)"
+    EACH_INFUSION = "each_infusion", "Each infusion (each instantiates its own schedule)"
 
 
 class OffsetUnit(models.TextChoices):

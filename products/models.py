@@ -27,6 +27,8 @@ from products.choices import (
     HoldStatus,
     Modality,
     OffsetUnit,
+    RegulatoryStatus,
+    ScheduleFrom,
     ScreeningKind,
     ScreeningOutcome,
     Severity,
@@ -111,6 +113,14 @@ class MonitoringProtocol(models.Model):
     code = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    schedule_from = models.CharField(
+        max_length=16,
+        choices=ScheduleFrom.choices,
+        default=ScheduleFrom.FIRST_INFUSION,
+        db_default=ScheduleFrom.FIRST_INFUSION,
+        help_text="A course of several infusions: one schedule from the first infusion, or one from each infusion "
+        "(then steps marked 'once per course' still count once, from the first).",
+    )
     # The longest a patient may go without any contact while follow-up runs. The default is a yearly visit plus
     # its 60-day grace (car_t_standard) and a month's margin: past it, the patient is lost to follow-up.
     lost_to_follow_up_days = models.PositiveIntegerField(
@@ -158,6 +168,12 @@ class ProtocolStep(models.Model):
     repeat_until_unit = models.CharField(max_length=8, choices=OffsetUnit.choices, blank=True)
     grace_hours = models.PositiveIntegerField(default=24, help_text="Hours after the due time before it is overdue.")
     severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.ROUTINE)
+    once_per_course = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="In a protocol scheduled from each infusion, this step still counts once per course, from the "
+        "first infusion (e.g. the day-28 response).",
+    )
     position = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
@@ -217,6 +233,7 @@ class ProtocolStep(models.Model):
             repeat_count=self.repeat_count,
             repeat_until=offset(self.repeat_until_value, self.repeat_until_unit),
             step_id=self.id,
+            once_per_course=self.once_per_course,
         )
 
     def clean(self) -> None:
@@ -239,6 +256,20 @@ class Product(models.Model):
     modality = models.CharField(max_length=8, choices=Modality.choices)
     source = models.CharField(max_length=12, choices=Source.choices)
     gene_modified = models.BooleanField(default=False)
+    # In a clinical investigation or licensed: decides the expedited adverse-event reports (21 CFR 312.32 / 600.80).
+    regulatory_status = models.CharField(
+        max_length=16,
+        choices=RegulatoryStatus.choices,
+        default=RegulatoryStatus.LICENSED,
+        db_default=RegulatoryStatus.LICENSED,
+        help_text="Investigational: IND safety reports (21 CFR 312.32); licensed: postmarketing reports (600.80).",
+    )
+    ind_number = models.CharField(
+        "IND or CTA number", max_length=40, blank=True, db_default="", help_text="Required when investigational."
+    )
+    trial_protocol = models.CharField(
+        "trial protocol number", max_length=60, blank=True, db_default="", help_text="The clinical trial's protocol."
+    )
     cryopreserved = models.BooleanField(default=True)
     shelf_life_days = models.PositiveIntegerField(
         null=True, blank=True, help_text="Default expiry of a unit, counted from manufacture."
@@ -328,6 +359,7 @@ class Product(models.Model):
         return self.name
 
     def clean(self) -> None:
+        self._clean_regulatory_status()
         # A thawed bag lasts minutes to hours, and the label says how long: without it no use-by time can be
         # set at thaw and a bag thawed yesterday would look usable today.
         if self.cryopreserved and not self.shelf_life_after_thaw_minutes:
@@ -335,6 +367,23 @@ class Product(models.Model):
                 {
                     "shelf_life_after_thaw_minutes": [
                         "A cryopreserved product needs its use-by time after thaw (in minutes, from the label)."
+                    ]
+                }
+            )
+
+    def _clean_regulatory_status(self) -> None:
+        self.ind_number, self.trial_protocol = self.ind_number.strip(), self.trial_protocol.strip()
+        # 21 CFR 312.32: IND safety reports are made under an IND; an investigational product names it (or its CTA).
+        if self.regulatory_status == RegulatoryStatus.INVESTIGATIONAL and not self.ind_number:
+            raise ValidationError({"ind_number": ["An investigational product needs its IND or CTA number."]})
+        # A licensed product used in a trial names the trial (and its IND) on the order, which then decides.
+        if self.regulatory_status == RegulatoryStatus.LICENSED and (self.ind_number or self.trial_protocol):
+            field = "ind_number" if self.ind_number else "trial_protocol"
+            raise ValidationError(
+                {
+                    field: [
+                        "Only an investigational product carries an IND or CTA number and trial protocol; a licensed "
+                        "product given in a trial names the trial on the order."
                     ]
                 }
             )

@@ -1,7 +1,8 @@
 """Build records by calling the real services (as the admin and the API do), one step of the journey each."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -15,7 +16,7 @@ from products.services.catalog import product_create
 from products.services.collections import collection_record
 from products.services.units import custody_record, unit_create
 from tests.factories import TEST_PASSWORD, FacilityFactory, UserFactory
-from tracker.models import Patient, TherapyOrder
+from tracker.models import FollowUpVisit, Patient, TherapyOrder
 from tracker.services.orders import order_create, patient_create
 
 CAR_T_SPEC = [
@@ -74,7 +75,7 @@ def build_world() -> World:
     )
 
 
-def make_product(world: World, code: str = "cart-x", **overrides: object) -> Product:
+def make_product(world: World, code: str = "cart-x", protocol: str = "car_t_standard", **overrides: object) -> Product:
     fields: dict = {
         "code": code,
         "name": f"Product {code}",
@@ -87,8 +88,12 @@ def make_product(world: World, code: str = "cart-x", **overrides: object) -> Pro
         "storage_max_temp_c": Decimal("-120"),
     }
     fields.update(overrides)
-    protocol = MonitoringProtocol.objects.get(code="car_t_standard")
-    return product_create(actor=world.coordinator, monitoring_protocol=protocol, release_spec=CAR_T_SPEC, **fields)
+    return product_create(
+        actor=world.coordinator,
+        monitoring_protocol=MonitoringProtocol.objects.get(code=protocol),
+        release_spec=CAR_T_SPEC,
+        **fields,
+    )
 
 
 def make_patient(world: World, mrn: str = "MRN-0001", facility: Facility | None = None) -> Patient:
@@ -575,13 +580,74 @@ def storied_patient(
 # Appended for the hard stops: a course of several units under one order (a multi-bag dose; CD4 and CD8 parts).
 
 
-def course_at_bedside(world: World, units: int = 2, dose_cells: int = 50_000_000) -> tuple[TherapyOrder, list[Unit]]:
+def course_at_bedside(
+    world: World, units: int = 2, dose_cells: int = 50_000_000, product: Product | None = None
+) -> tuple[TherapyOrder, list[Unit]]:
     """A new patient whose one batch made `units` bags, all released, delivered and thawed at the hospital."""
     n = next(_chain_counter)
-    order = make_order(world, product=product_of(world), patient=make_patient(world, mrn=f"MRN-C{n:05d}"))
+    order = make_order(world, product=product or product_of(world), patient=make_patient(world, mrn=f"MRN-C{n:05d}"))
     collect(world, order)
     batch = start_batch(world, order, lot=f"LOT-C{n:05d}")
     bags = [make_unit(world, batch, unit_id=f"BAG-C{n:05d}-{i}", dose_cells=dose_cells) for i in range(1, units + 1)]
     record_qc(world, batch)
     release(world, batch)
     return order, [deliver(world, bag) for bag in bags]
+
+
+# Appended for repeated doses: a course of several infusions on different days.
+
+
+def msc_product(world: World, code: str = "msc-x", **overrides: object) -> Product:
+    """An MSC product on `msc_standard` (scheduled from each infusion; the day-28 GVHD response once per course).
+    Autologous here, so that its bags carry the order's chain as every test journey's do."""
+    fields: dict = {"modality": Modality.MSC, "gene_modified": False, "shelf_life_after_thaw_minutes": 180}
+    fields.update(overrides)
+    return Product.objects.filter(code=code).first() or make_product(world, code, protocol="msc_standard", **fields)
+
+
+def course_given(
+    world: World,
+    days_ago: tuple[float, ...],
+    product: Product | None = None,
+    patient: Patient | None = None,
+    before_each: Callable[[int], None] | None = None,
+) -> tuple[TherapyOrder, list]:
+    """A course of `len(days_ago)` infusions of one order, each given `days_ago` days ago (travelled back in time:
+    the bags are made before the first, each delivered, thawed and given on its own day). `before_each(i)` runs
+    before the i-th infusion (from 0)."""
+    import time_machine
+
+    now = timezone.now()
+    n = next(_chain_counter)
+    with time_machine.travel(now - timedelta(days=max(days_ago) + 3), tick=True):
+        order = make_order(
+            world,
+            product=product or msc_product(world),
+            patient=patient or make_patient(world, mrn=f"MRN-M{n:05d}"),
+        )
+        collect(world, order)
+        batch = start_batch(world, order, lot=f"LOT-M{n:05d}")
+        bags = [make_unit(world, batch, unit_id=f"BAG-M{n:05d}-{i}") for i in range(1, len(days_ago) + 1)]
+        record_qc(world, batch)
+        release(world, batch)
+    administrations = []
+    for i, (bag, days) in enumerate(zip(bags, days_ago, strict=True)):
+        if before_each is not None:
+            before_each(i)
+        with time_machine.travel(now - timedelta(days=days), tick=True):
+            administrations.append(administer(world, order, deliver(world, bag)))
+    return order, administrations
+
+
+def gvhd_staging(world: World, patient: Patient, on: date | None = None) -> FollowUpVisit:
+    """A follow-up visit that stages acute GVHD (grade I: skin stage 1 only), today unless told."""
+    from tracker.services.clinical import follow_up_record
+
+    return follow_up_record(
+        actor=world.clinician,
+        patient=patient,
+        visit_date=on or timezone.localdate(),
+        gvhd_skin_bsa_pct=10,
+        gvhd_bilirubin_mg_dl=Decimal("1.0"),
+        gvhd_stool_ml_per_day=200,
+    )

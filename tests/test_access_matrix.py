@@ -147,6 +147,8 @@ API: dict[str, ApiRule] = {
     "adverse-event-list": ApiRule("tracker.AdverseEvent", {}, "id", PATIENT_LIST),
     "adverse-event-detail": ApiRule("tracker.AdverseEvent", {"id": "pk"}, None, PATIENT),
     "adverse-event-report-submitted": ApiRule("tracker.AdverseEvent", {"id": "pk"}, None, posting(PATIENT, 200)),
+    # The matrix's event is not in a clinical investigation: whoever may reach it learns there is no sponsor (409).
+    "adverse-event-sponsor-notified": ApiRule("tracker.AdverseEvent", {"id": "pk"}, None, posting(PATIENT, 409)),
     "follow-up-visit-list": ApiRule("tracker.FollowUpVisit", {}, "id", PATIENT_LIST),
     "follow-up-visit-detail": ApiRule("tracker.FollowUpVisit", {"id": "pk"}, None, PATIENT),
     "check-list": ApiRule("tracker.ScheduledCheck", {}, "id", PATIENT_LIST),

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from products.models import Allocation, Batch, ChainOfIdentity, Donor, Hold, Product, QCResult, Unit
+from tracker.demo_allogeneic import MSC_PATIENTS
 from tracker.models import AdverseEvent, Assessment, BedsideCheck, FollowUpVisit, Intervention, Patient, Reminder
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +48,10 @@ def test_seed_demo_builds_chains_at_every_stage_and_is_idempotent(settings):
     assert Intervention.objects.filter(drug="tocilizumab").exists()
     assert AdverseEvent.objects.filter(serious=True, expected=False, report_due_at__isnull=False).count() == 2
     assert FollowUpVisit.objects.filter(new_malignancy=True, car_testing_requested=True).exists()
+    # the first MSC patient's acute GVHD (tracker.demo.gvhd_response_course), infused 12 days ago: grade III the day
+    # before the course, grade II a week in (the day-28 response is still to come)
+    staged = FollowUpVisit.objects.filter(patient__mrn=MSC_PATIENTS[0][0], gvhd_grade__isnull=False)
+    assert list(staged.order_by("visit_date").values_list("gvhd_grade", flat=True)) == [3, 2]
     assert Reminder.objects.filter(kind="toxicity_grade", status="open", severity="urgent").exists()
     assert Reminder.objects.filter(kind="check_due").exists()
     # the hard stops: a bag held after a warm arrival and released by QA, signed; a sterility result set aside

@@ -114,6 +114,19 @@ class DiseaseResponse(models.TextChoices):
     NOT_EVALUABLE = "not_evaluable", "Not evaluable"
 
 
+class GvhdResponse(models.TextChoices):
+    """Response of acute GVHD to treatment against its staging at the start of treatment (Martin et al., BBMT 2009
+    joint statement; tracker.rules.gvhd decides it from the organ stages)."""
+
+    CR = "cr", "Complete response"
+    VGPR = "vgpr", "Very good partial response"
+    PR = "pr", "Partial response"
+    MIXED = "mixed", "Mixed response"
+    NR = "nr", "No response"
+    PROGRESSION = "progression", "Progression"
+    NOT_EVALUABLE = "not_evaluable", "Not evaluable (no active GVHD staged at the start of treatment)"
+
+
 class SurvivalStatus(models.TextChoices):
     ALIVE = "alive", "Alive"
     DEAD = "dead", "Dead"
@@ -144,6 +157,8 @@ class ReminderKind(models.TextChoices):
     TOXICITY_GRADE = "toxicity_grade", "CRS or ICANS grade >= 2"
     REPORT_DUE = "report_due", "Adverse event report due soon"
     REPORT_OVERDUE = "report_overdue", "Adverse event report overdue"
+    # 21 CFR 312.64(b): the investigator tells the sponsor of any serious adverse event at once.
+    SPONSOR_NOTIFICATION = "sponsor_notification", "Tell the sponsor of a serious adverse event"
     # Product-side alerts (products.alerts), raised as reminders without patient data.
     UNIT_EXPIRING = AlertKind.UNIT_EXPIRING.value, AlertKind.UNIT_EXPIRING.label
     UNIT_USE_BY = AlertKind.UNIT_USE_BY.value, AlertKind.UNIT_USE_BY.label

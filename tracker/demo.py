@@ -7,11 +7,12 @@ consistent times. Row insertion times (`created_at`) and the audit trail keep th
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from products.demo import CART_PASSING, demo_password
@@ -21,7 +22,7 @@ from products.services import batches as batch_services
 from products.services.collections import collection_record
 from products.services.holds import hold_decide
 from products.services.units import custody_record, unit_create
-from tracker.models import Patient, Reminder, TherapyOrder
+from tracker.models import Administration, FollowUpVisit, Patient, Reminder, TherapyOrder
 from tracker.services.administrations import administration_record
 from tracker.services.bedside_checks import bedside_check_record
 from tracker.services.clinical import (
@@ -525,3 +526,59 @@ def _resolve_old_urgent(patient: Patient, actors: Actors, before: datetime) -> N
 
 def unit_of(order: TherapyOrder) -> Unit | None:
     return Unit.objects.filter(chain=order.chain).first()
+
+
+# A steroid-refractory acute GVHD course treated with MSC (the MAGIC findings at each staging, by day since the
+# course's first infusion): grade III at baseline (skin 2, liver 1, upper GI 1, lower GI 2), better every week, and
+# at day 28 skin stage 1 with liver and gut clear: a very good partial response against the baseline.
+GVHD_COURSE: list[tuple[int, dict[str, object]]] = [
+    (
+        -1,
+        {
+            "gvhd_skin_bsa_pct": 40,
+            "gvhd_bilirubin_mg_dl": Decimal("2.4"),
+            "gvhd_upper_gi_persistent": True,
+            "gvhd_stool_ml_per_day": 1200,
+        },
+    ),
+    (7, {"gvhd_skin_bsa_pct": 30, "gvhd_bilirubin_mg_dl": Decimal("2.1"), "gvhd_stool_ml_per_day": 800}),
+    (14, {"gvhd_skin_bsa_pct": 15, "gvhd_bilirubin_mg_dl": Decimal("1.6"), "gvhd_stool_ml_per_day": 600}),
+    (21, {"gvhd_skin_bsa_pct": 10, "gvhd_bilirubin_mg_dl": Decimal("1.2"), "gvhd_stool_ml_per_day": 350}),
+    (28, {"gvhd_skin_bsa_pct": 5, "gvhd_bilirubin_mg_dl": Decimal("1.0"), "gvhd_stool_ml_per_day": 300}),
+]
+
+
+def gvhd_response_course(*, patient: Patient, clinician: User) -> int:
+    """Give a patient whose course has begun (a first infusion that stands) a GVHD response course: the staging at
+    baseline (the day before the first infusion), weekly stagings, and the day-28 staging, which under a protocol
+    naming that day (msc_standard's `gvhd_response` check) gets the response (tracker.rules.gvhd). Each visit is
+    recorded through the service as of its day; days still to come are left out. Idempotent: a patient with GVHD
+    staged already is left as is. Returns the number of visits recorded."""
+    if FollowUpVisit.objects.filter(patient=patient, gvhd_grade__isnull=False).exists():
+        return 0
+    first = (
+        Administration.objects.filter(patient=patient, voided_at=None)
+        .order_by("administered_at", "id")
+        .values_list("administered_at", flat=True)
+        .first()
+    )
+    if first is None:
+        raise ValueError(f"Patient {patient.id} has had no infusion: the GVHD course counts from the first one.")
+    recorded = 0
+    day_zero = timezone.localdate(first)
+    for day, findings in GVHD_COURSE:
+        visit_date = day_zero + timedelta(days=day)
+        moment = timezone.make_aware(datetime.combine(visit_date, time(10)))
+        if moment > timezone.now():
+            break
+        follow_up_record(
+            actor=clinician,
+            patient=patient,
+            visit_date=visit_date,
+            wellbeing_score=4 if day < 14 else 7,
+            note="Acute GVHD staging" if day >= 0 else "Acute GVHD staging before the course (baseline)",
+            now=moment,
+            **findings,  # type: ignore[arg-type]
+        )
+        recorded += 1
+    return recorded

@@ -3,7 +3,9 @@
 Patient; BiologicallyDerivedProduct for each unit (bag) of the patient's chains, identified by its unit id,
 its COI and the ISBT 128 DIN(s) of the collection(s) it was made from; Procedure for each infusion, pointing
 at the unit; Observation for each assessment (the CRS and ICANS grades and every raw measurement as
-components); AdverseEvent; MedicationAdministration for each toxicity intervention.
+components) and for each acute GVHD staging (the MAGIC overall grade, the organ stages, the findings and the
+response as components); AdverseEvent (with the suspected product and, in a trial, the study); MedicationAdministration
+for each toxicity intervention.
 
 Codes: LOINC and SNOMED CT where a code exists for the measurement, HL7 terminology for the FHIR value sets,
 and a local code system under `SYSTEM_BASE` for what has no standard code (ASTCT grades, the ICE score).
@@ -23,7 +25,8 @@ from django.utils import timezone
 from products.choices import Source, UnitStatus
 from products.models import Collection, ProcessingStep, Unit
 from products.selectors import donor_code_of, unit_label_warnings, with_donation
-from tracker.models import Administration, AdverseEvent, Assessment, Intervention, Patient
+from tracker.models import Administration, AdverseEvent, Assessment, FollowUpVisit, Intervention, Patient
+from tracker.rules import gvhd as gvhd_rules
 from tracker.rules.grading import CAPD_SCORE, ICE_MAX
 
 # A namespace of this project for what has no standard code. Deployments may set FHIR_SYSTEM_BASE to a URL
@@ -304,6 +307,88 @@ def _observation(a: Assessment, patient: Patient) -> dict[str, Any]:
     return resource
 
 
+BILIRUBIN = {"system": LOINC, "code": "1975-2", "display": "Bilirubin.total [Mass/volume] in Serum or Plasma"}
+GVHD_STAGES = [
+    ("gvhd_skin_stage", "skin-stage", "Acute GVHD skin stage (MAGIC)"),
+    ("gvhd_liver_stage", "liver-stage", "Acute GVHD liver stage (MAGIC)"),
+    ("gvhd_upper_gi_stage", "upper-gi-stage", "Acute GVHD upper GI stage (MAGIC)"),
+    ("gvhd_lower_gi_stage", "lower-gi-stage", "Acute GVHD lower GI stage (MAGIC)"),
+]
+
+
+def _gvhd_observation(v: FollowUpVisit, patient: Patient) -> dict[str, Any]:
+    """The acute GVHD staging of a follow-up visit: the overall grade as the value (0-4 for 0-IV, MAGIC criteria,
+    Harris et al. BBMT 2016), the organ stages, the raw findings and the response as components."""
+    assert v.gvhd_grade is not None
+    measure = "gvhd-measurement"
+    components: list[dict[str, Any]] = [
+        _component(_local_code(measure, code, label), valueInteger=getattr(v, field))
+        for field, code, label in GVHD_STAGES
+    ]
+    components += [
+        _component(
+            _local_code(measure, "skin-rash-bsa", "Active GVHD rash, % body surface area"),
+            valueQuantity=_quantity(v.gvhd_skin_bsa_pct or 0, "%", "%"),
+        ),
+        _component(
+            _local_code(measure, "skin-bullae", "Bullous formation and desquamation > 5% BSA"),
+            valueBoolean=v.gvhd_skin_bullae,
+        ),
+        _component(
+            {"coding": [BILIRUBIN], "text": BILIRUBIN["display"]},
+            valueQuantity=_quantity(v.gvhd_bilirubin_mg_dl or 0, "mg/dL", "mg/dL"),
+        ),
+        _component(
+            _local_code(measure, "upper-gi-persistent", "Persistent nausea, vomiting or anorexia"),
+            valueBoolean=v.gvhd_upper_gi_persistent,
+        ),
+        _component(
+            _local_code(measure, "lower-gi-severe", "Severe abdominal pain, ileus or grossly bloody stool"),
+            valueBoolean=v.gvhd_lower_gi_severe,
+        ),
+    ]
+    if v.gvhd_stool_ml_per_day is not None:
+        components.append(
+            _component(
+                _local_code(measure, "stool-volume", "Stool output per day"),
+                valueQuantity=_quantity(v.gvhd_stool_ml_per_day, "mL/d", "mL/d"),
+            )
+        )
+    if v.gvhd_stool_episodes_per_day is not None:
+        components.append(
+            _component(
+                _local_code(measure, "stool-episodes", "Stool episodes per day"),
+                valueQuantity=_quantity(v.gvhd_stool_episodes_per_day, "/d", "/d"),
+            )
+        )
+    if v.gvhd_response:
+        components.append(
+            _component(
+                _local_code(measure, "response", f"Response at day {v.gvhd_response_day} (Martin et al. 2009)"),
+                valueCodeableConcept=_local_code("gvhd-response", v.gvhd_response, v.get_gvhd_response_display()),
+            )
+        )
+    grade = gvhd_rules.ROMAN[v.gvhd_grade]
+    return {
+        "resourceType": "Observation",
+        "id": f"gvhd-{v.id}",
+        "status": "final",
+        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "exam", "display": "Exam"}]}],
+        "code": _local_code("observation", "acute-gvhd-grade", "Acute GVHD overall grade (MAGIC, Harris 2016)"),
+        "subject": _ref("Patient", patient.id),
+        "effectiveDateTime": v.visit_date.isoformat(),
+        "issued": _when(v.created_at),
+        "performer": [{"display": _who(v.recorded_by)}],
+        "valueCodeableConcept": {
+            "coding": [
+                {"system": local("CodeSystem/acute-gvhd-grade"), "code": str(v.gvhd_grade), "display": f"Grade {grade}"}
+            ],
+            "text": f"Acute GVHD grade {grade}",
+        },
+        "component": components,
+    }
+
+
 def _ae_severity(grade: int) -> str:
     # CTCAE v5 grades 1 mild, 2 moderate, 3+ severe (the exact grade is in the extension beside it).
     return "mild" if grade == 1 else "moderate" if grade == 2 else "severe"
@@ -340,6 +425,7 @@ def _adverse_event(e: AdverseEvent, patient: Patient, infusions: list[Administra
         )
     if e.report_due_at:
         extensions.append({"url": local("StructureDefinition/report-due"), "valueDateTime": _when(e.report_due_at)})
+    extensions.append({"url": local("StructureDefinition/suspected-adverse-reaction"), "valueBoolean": e.suspected})
     resource: dict[str, Any] = {
         "resourceType": "AdverseEvent",
         "id": f"adverse-event-{e.id}",
@@ -360,7 +446,12 @@ def _adverse_event(e: AdverseEvent, patient: Patient, infusions: list[Administra
         "severity": {"coding": [{"system": AE_SEVERITY, "code": _ae_severity(e.grade)}]},
         "outcome": {"coding": [{"system": AE_OUTCOME, "code": AE_OUTCOMES.get(e.outcome, "unknown")}]},
     }
-    suspects = [a for a in infusions if a.voided_at is None and a.administered_at <= e.onset_at]
+    if e.trial_protocol or e.ind_number:
+        # R4 AdverseEvent.study: the research study the event happened in (here by its protocol and IND/CTA).
+        study = f"Protocol {e.trial_protocol}" if e.trial_protocol else "Clinical investigation"
+        resource["study"] = [{"display": f"{study} (IND/CTA {e.ind_number})" if e.ind_number else study}]
+    course = [a for a in infusions if e.order_id is None or a.order_id == e.order_id]
+    suspects = [a for a in course if a.voided_at is None and a.administered_at <= e.onset_at]
     if suspects:
         resource["suspectEntity"] = [
             {
@@ -438,6 +529,12 @@ def patient_fhir_bundle(*, patient: Patient, now: datetime | None = None) -> dic
     resources += [
         ("Observation", f"assessment-{a.id}", _observation(a, patient))
         for a in Assessment.objects.filter(patient=patient).select_related("assessed_by").order_by("assessed_at", "id")
+    ]
+    resources += [
+        ("Observation", f"gvhd-{v.id}", _gvhd_observation(v, patient))
+        for v in FollowUpVisit.objects.filter(patient=patient, gvhd_grade__isnull=False)
+        .select_related("recorded_by")
+        .order_by("visit_date", "id")
     ]
     resources += [
         ("AdverseEvent", e.id, _adverse_event(e, patient, infusions))

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from products.choices import CheckKind, Severity
+from products.choices import CheckKind, RegulatoryStatus, Severity
 from products.crypto import EncryptedTextField
 from products.models import ChainOfIdentity, Donor, Facility, Product
 from tracker.choices import (
@@ -20,6 +20,7 @@ from tracker.choices import (
     DeliveryStatus,
     DiseaseResponse,
     GradingSystem,
+    GvhdResponse,
     Hypotension,
     Hypoxia,
     Indication,
@@ -37,8 +38,10 @@ from tracker.choices import (
 )
 from tracker.rules import adverse_events as ae_rules
 from tracker.rules import grading
+from tracker.rules import gvhd as gvhd_rules
 from tracker.rules import registry as registry_rules
 from tracker.rules.ranges import TEMPERATURE_C, VITALS, WEIGHT_KG, WELLBEING_SCORE, Range
+from tracker.rules.reporting import TrialContext, trial_context
 
 
 def within(field: str, bounds: Range, *, nullable: bool = True) -> Q:
@@ -154,6 +157,23 @@ class TherapyOrder(models.Model):
     # Set by the service (not auto_now_add), so an order entered afterwards keeps the time it was placed.
     ordered_at = models.DateTimeField(default=timezone.now, editable=False)
     note = models.TextField(blank=True)
+    # A course given in a clinical trial: the order's trial decides the reporting rules over its product's
+    # (tracker.rules.reporting.trial_context).
+    trial_protocol = models.CharField(
+        "trial protocol number",
+        max_length=60,
+        blank=True,
+        db_default="",
+        help_text="The trial this course is given in, if any (a licensed product used in a trial, or which study "
+        "of an investigational product).",
+    )
+    ind_number = models.CharField(
+        "IND or CTA number",
+        max_length=40,
+        blank=True,
+        db_default="",
+        help_text="The trial's IND or CTA; empty: the product's.",
+    )
     # The plan, set ahead by the coordinators (tracker.services.planning): conditioning records (Conditioning) say
     # what was given, so they exist only once it has begun; the board needs the dates before that.
     planned_conditioning_on = models.DateField(
@@ -187,6 +207,17 @@ class TherapyOrder(models.Model):
     @property
     def status(self) -> str:
         return self.chain.status
+
+    @property
+    def trial(self) -> TrialContext:
+        """The regulatory status the course is given under: the order's trial, else its product's."""
+        return trial_context(
+            product_status=self.product.regulatory_status,
+            product_ind_number=self.product.ind_number,
+            product_trial_protocol=self.product.trial_protocol,
+            order_trial_protocol=self.trial_protocol,
+            order_ind_number=self.ind_number,
+        )
 
 
 @pghistory.track()
@@ -385,6 +416,15 @@ class AdverseEvent(models.Model):
     """An adverse event with its grade, seriousness and expectedness, and the regulatory report clock."""
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="adverse_events")
+    order = models.ForeignKey(
+        TherapyOrder,
+        on_delete=models.PROTECT,
+        related_name="adverse_events",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The course (order) the event is reported under: its product and trial decide the report clock.",
+    )
     term = models.CharField(max_length=24, choices=AdverseEventTerm.choices)
     term_text = models.CharField(max_length=200, blank=True, help_text="Verbatim term.")
     meddra_code = models.CharField("MedDRA code", max_length=8, blank=True)
@@ -398,10 +438,25 @@ class AdverseEvent(models.Model):
     # No default: whoever records the event says whether the label lists it (it decides the report clock).
     expected = models.BooleanField(help_text="Listed in the product's label (reference safety information).")
     relatedness = models.CharField(max_length=10, choices=Relatedness.choices, default=Relatedness.POSSIBLE)
+    # 21 CFR 312.32(a): a reasonable possibility that the product caused it; agrees with relatedness
+    # (tracker.rules.adverse_events.suspected_of).
+    suspected = models.BooleanField(default=True, db_default=True)
     description = models.TextField(blank=True)
+    # What the clock follows: the course's status when the event was recorded (tracker.rules.reporting).
+    regulatory_status = models.CharField(
+        max_length=16,
+        choices=RegulatoryStatus.choices,
+        default=RegulatoryStatus.LICENSED,
+        db_default=RegulatoryStatus.LICENSED,
+        editable=False,
+    )
+    ind_number = models.CharField("IND or CTA number", max_length=40, blank=True, db_default="", editable=False)
+    trial_protocol = models.CharField("trial protocol number", max_length=60, blank=True, db_default="", editable=False)
     report_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     report_rule = models.CharField(max_length=200, blank=True, editable=False)
     report_submitted_at = models.DateTimeField(null=True, blank=True)
+    # 21 CFR 312.64(b): when the investigator told the sponsor of this serious event.
+    sponsor_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Who last moved the report clock (aware_at) after its deadline was set, when and why (21 CFR 11.10(e)).
     aware_at_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     aware_at_changed_by = models.ForeignKey(
@@ -452,6 +507,47 @@ class FollowUpVisit(models.Model):
     )
     wellbeing_score = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Patient-reported, 0-10.")
     patient_reported = models.TextField(blank=True)
+    # Acute GVHD at this visit: the raw findings, and the stages, grade (MAGIC, Harris et al. 2016) and response
+    # computed from them (tracker.rules.gvhd). All empty when GVHD was not staged.
+    gvhd_skin_bsa_pct = models.PositiveSmallIntegerField(
+        "skin: rash, % body surface area", null=True, blank=True, help_text="Active (erythematous) rash only."
+    )
+    gvhd_skin_bullae = models.BooleanField("skin: bullae and desquamation > 5% BSA", default=False, db_default=False)
+    gvhd_bilirubin_mg_dl = models.DecimalField(
+        "liver: total bilirubin (mg/dL)", max_digits=4, decimal_places=1, null=True, blank=True
+    )
+    gvhd_upper_gi_persistent = models.BooleanField(
+        "upper GI: persistent nausea, vomiting or anorexia", default=False, db_default=False
+    )
+    gvhd_stool_ml_per_day = models.PositiveIntegerField("lower GI: stool mL/day", null=True, blank=True)
+    gvhd_stool_episodes_per_day = models.PositiveSmallIntegerField(
+        "lower GI: stool episodes/day", null=True, blank=True
+    )
+    gvhd_lower_gi_severe = models.BooleanField(
+        "lower GI: severe abdominal pain, ileus or grossly bloody stool", default=False, db_default=False
+    )
+    gvhd_skin_stage = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    gvhd_liver_stage = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    gvhd_upper_gi_stage = models.PositiveSmallIntegerField("GVHD upper GI stage", null=True, blank=True, editable=False)
+    gvhd_lower_gi_stage = models.PositiveSmallIntegerField("GVHD lower GI stage", null=True, blank=True, editable=False)
+    gvhd_grade = models.PositiveSmallIntegerField(
+        "acute GVHD grade", null=True, blank=True, editable=False, help_text="MAGIC overall grade, 0-4 for 0-IV."
+    )
+    gvhd_response = models.CharField(
+        "GVHD response", max_length=16, choices=GvhdResponse.choices, blank=True, db_default="", editable=False
+    )
+    gvhd_response_day = models.SmallIntegerField(
+        "GVHD response day", null=True, blank=True, editable=False, help_text="Days since the course's first infusion."
+    )
+    gvhd_baseline = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The staging the response is judged against (the last one on or before the first infusion).",
+    )
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -460,6 +556,9 @@ class FollowUpVisit(models.Model):
         ordering = ["-visit_date"]
         indexes = [
             models.Index(fields=["patient", "visit_date"]),
+            models.Index(
+                fields=["patient", "visit_date"], name="followup_gvhd_staged", condition=Q(gvhd_grade__isnull=False)
+            ),
             # Surveillance reads the visits that report a death, a new malignancy or an RCV test.
             models.Index(
                 fields=["patient", "visit_date"],
@@ -468,6 +567,14 @@ class FollowUpVisit(models.Model):
             ),
         ]
         constraints = [
+            range_constraint("followup", "gvhd_skin_bsa_pct", gvhd_rules.SKIN_BSA),
+            range_constraint("followup", "gvhd_bilirubin_mg_dl", gvhd_rules.BILIRUBIN_MG_DL),
+            range_constraint("followup", "gvhd_stool_ml_per_day", gvhd_rules.STOOL_ML_PER_DAY),
+            range_constraint("followup", "gvhd_stool_episodes_per_day", gvhd_rules.STOOL_EPISODES_PER_DAY),
+            models.CheckConstraint(
+                name="followup_gvhd_grade_0_4",
+                condition=Q(gvhd_grade__isnull=True) | Q(gvhd_grade__lte=gvhd_rules.MAX_STAGE),
+            ),
             range_constraint("followup", "wellbeing_score", WELLBEING_SCORE),
             models.CheckConstraint(
                 name="followup_death_recorded",
@@ -491,6 +598,8 @@ class ScheduledCheck(models.Model):
     protocol_step = models.ForeignKey(
         "products.ProtocolStep", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Counted from its own infusion (a protocol scheduled from each infusion), not from the course's first.
+    per_infusion = models.BooleanField(default=False, db_default=False)
     due_at = models.DateTimeField()
     grace_until = models.DateTimeField(help_text="Overdue after this.")
     severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.ROUTINE)

@@ -126,7 +126,7 @@ def conditioning_visible_to(user: AnyUser) -> QuerySet[Conditioning]:
 
 
 def adverse_events_visible_to(user: AnyUser) -> QuerySet[AdverseEvent]:
-    return _patient_side(AdverseEvent.objects.select_related("recorded_by"), user)
+    return _patient_side(AdverseEvent.objects.select_related("recorded_by", "order__chain"), user)
 
 
 def follow_ups_visible_to(user: AnyUser) -> QuerySet[FollowUpVisit]:

@@ -44,6 +44,7 @@ class ProtocolStepInline(admin.TabularInline):
         "repeat_until_unit",
         "grace_hours",
         "severity",
+        "once_per_course",
     ]
 
 
@@ -51,9 +52,9 @@ class ProtocolStepInline(admin.TabularInline):
 class MonitoringProtocolAdmin(ProjectAdmin):
     """Protocols are data: the schedule after administration is edited here, not in code."""
 
-    list_display = ["code", "name", "step_count", "product_count", "updated_at"]
+    list_display = ["code", "name", "schedule_from", "step_count", "product_count", "updated_at"]
     search_fields = ["code", "name"]
-    fields = ["code", "name", "description", "lost_to_follow_up_days", "created_at", "updated_at"]
+    fields = ["code", "name", "description", "schedule_from", "lost_to_follow_up_days", "created_at", "updated_at"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [ProtocolStepInline]
 
@@ -106,9 +107,18 @@ class ProductAdmin(ServiceAdmin):
         "gene_modified",
         "cryopreserved",
         "monitoring_protocol",
+        "regulatory_status",
         "is_active",
     ]
-    list_filter = ["modality", "source", "gene_modified", "cryopreserved", "is_active", "monitoring_protocol"]
+    list_filter = [
+        "modality",
+        "source",
+        "gene_modified",
+        "cryopreserved",
+        "regulatory_status",
+        "is_active",
+        "monitoring_protocol",
+    ]
     list_select_related = ["monitoring_protocol"]
     search_fields = ["code", "name"]
     inlines = [ReleaseSpecInline]
@@ -128,6 +138,15 @@ class ProductAdmin(ServiceAdmin):
             },
         ),
         ("Monitoring", {"fields": ["monitoring_protocol"]}),
+        (
+            "Clinical trial",
+            {
+                "fields": ["regulatory_status", "ind_number", "trial_protocol"],
+                "description": "An investigational product needs its IND or CTA number: its adverse events follow "
+                "the IND safety-report clocks (21 CFR 312.32). A licensed product used in a trial names the trial "
+                "on the order instead.",
+            },
+        ),
         STAGE_DAYS_FIELDSET,
     ]
     change_fields = (
@@ -144,6 +163,9 @@ class ProductAdmin(ServiceAdmin):
         "storage_max_temp_c",
         "dose_unit",
         "monitoring_protocol",
+        "regulatory_status",
+        "ind_number",
+        "trial_protocol",
         *STAGE_DAYS_FIELDS,
         "created_at",
         "updated_at",
@@ -160,6 +182,9 @@ class ProductAdmin(ServiceAdmin):
         "storage_max_temp_c",
         "dose_unit",
         "monitoring_protocol",
+        "regulatory_status",
+        "ind_number",
+        "trial_protocol",
         *STAGE_DAYS_FIELDS,
     )
 

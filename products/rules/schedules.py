@@ -7,6 +7,8 @@ from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
+from products.choices import ScheduleFrom
+
 # A safety net against a mis-typed rule (e.g. every hour for 15 years).
 MAX_OCCURRENCES_PER_STEP = 1000
 
@@ -49,6 +51,28 @@ class StepRule:
     repeat_count: int | None = None  # occurrences after the first
     repeat_until: Offset | None = None  # last occurrence at or before start + this
     step_id: int | None = None
+    once_per_course: bool = False  # in a protocol scheduled from each infusion, still counted from the first
+
+
+@dataclass(frozen=True)
+class CourseSteps:
+    """A protocol's steps split by what they count from, for a course of one or more infusions."""
+
+    from_first: list[StepRule]  # once per course, from its first infusion
+    from_each: list[StepRule]  # from every infusion of the course
+
+
+def course_steps(steps: Iterable[StepRule], *, schedule_from: str) -> CourseSteps:
+    """`first_infusion`: one schedule per course, every step counted from the first infusion (a multi-bag dose, CD4
+    and CD8 components). `each_infusion`: each infusion instantiates the steps of its own (repeated doses, e.g. an
+    infusion-reaction check after every MSC infusion), but for those marked once per course (e.g. the day-28
+    response, counted from the first infusion)."""
+    steps = list(steps)
+    if schedule_from != ScheduleFrom.EACH_INFUSION:
+        return CourseSteps(from_first=steps, from_each=[])
+    return CourseSteps(
+        from_first=[s for s in steps if s.once_per_course], from_each=[s for s in steps if not s.once_per_course]
+    )
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from products.choices import DiseaseTest, DoseUnit, FacilityKind, Role, Source
+from products.choices import DiseaseTest, DoseUnit, FacilityKind, RegulatoryStatus, Role, Source
 from products.models import Facility, MonitoringProtocol, Product, ReleaseTest
 from products.rules.donors import BASE_TESTS
 from products.rules.hla import MAX_MATCHES
@@ -28,6 +28,11 @@ PRODUCT_EDITABLE = (
     "dose_unit",
     "monitoring_protocol",
     "manufacturing_facility",
+    # A product's status changes with its licence (an investigational product licensed later): events already on
+    # record keep the status their report clock followed.
+    "regulatory_status",
+    "ind_number",
+    "trial_protocol",
     "required_donor_tests",
     "hla_match_min",
     *STAGE_DAYS_FIELDS,
@@ -109,6 +114,9 @@ def product_create(
     dose_unit: str = DoseUnit.CELLS,
     manufacturing_facility: Facility | None = None,
     is_active: bool = True,
+    regulatory_status: str = RegulatoryStatus.LICENSED,
+    ind_number: str = "",
+    trial_protocol: str = "",
     required_donor_tests: list[str] | None = None,
     hla_match_min: int = 0,
     stage_days_ordered: int = DEFAULT_STAGE_DAYS[Stage.ORDERED],
@@ -142,6 +150,9 @@ def product_create(
         dose_unit=dose_unit,
         manufacturing_facility=manufacturing_facility,
         is_active=is_active,
+        regulatory_status=regulatory_status,
+        ind_number=ind_number,
+        trial_protocol=trial_protocol,
         required_donor_tests=_ordered(list(required_donor_tests)),
         hla_match_min=hla_match_min,
         stage_days_ordered=stage_days_ordered,
@@ -193,6 +204,9 @@ def product_update(
     dose_unit: str | Unset = UNSET,
     monitoring_protocol: MonitoringProtocol | Unset = UNSET,
     manufacturing_facility: Facility | Unset | None = UNSET,
+    regulatory_status: str | Unset = UNSET,
+    ind_number: str | Unset = UNSET,
+    trial_protocol: str | Unset = UNSET,
     required_donor_tests: list[str] | Unset = UNSET,
     hla_match_min: int | Unset = UNSET,
     stage_days_ordered: int | Unset = UNSET,
@@ -221,6 +235,9 @@ def product_update(
             dose_unit=dose_unit,
             monitoring_protocol=monitoring_protocol,
             manufacturing_facility=manufacturing_facility,
+            regulatory_status=regulatory_status,
+            ind_number=ind_number,
+            trial_protocol=trial_protocol,
             required_donor_tests=_ordered(required_donor_tests)
             if isinstance(required_donor_tests, list)
             else required_donor_tests,

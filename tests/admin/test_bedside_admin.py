@@ -69,7 +69,8 @@ def test_an_administration_with_matching_scans_is_recorded_and_starts_the_monito
     assert "(doc), signed" in page  # the second person's signature
     panel = str(response.context["record_panel"]["html"])
     assert f"{checks.count()} open (0 overdue)" in panel and "Daily CRS/ICANS check" in panel
-    assert f"administration__id__exact={administration.pk}" in panel  # the whole schedule, one click away
+    # The whole schedule, one click away: the course's checks and each infusion's own are all the patient's.
+    assert f"patient__id__exact={order.patient.pk}" in panel
 
 
 def test_a_second_persons_signature_is_recorded_with_the_administration(client_for, world):

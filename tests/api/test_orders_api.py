@@ -40,6 +40,10 @@ def test_an_order_gets_a_coi_without_patient_identifiers(world, client_for):
         "ordered_by": "doc",
         "ordered_at": "",
         "note": "Cycle 1",
+        "trial_protocol": "",
+        "ind_number": "",
+        "regulatory_status": "licensed",
+        "trial_ind_number": "",
         "planned_conditioning_on": None,  # the plan (orders/{coi}/plan/), none yet
         "planned_infusion_on": None,
     }

@@ -18,7 +18,7 @@ from tracker.timeline import TimelineKind, patient_timeline
 pytestmark = pytest.mark.django_db
 
 # One query per kind of record and the administrations: the bound does not depend on the number of events.
-TIMELINE_QUERIES = 16
+TIMELINE_QUERIES = 17
 
 
 @pytest.fixture
@@ -30,6 +30,7 @@ def world():
 def story(world):
     order, administration, records = journey.storied_patient(world, days_ago=5)
     holds.decided_batch_hold(world, administration.unit.batch)
+    journey.gvhd_staging(world, order.patient)
     monitoring_scan()
     return order, administration, records
 
@@ -271,7 +272,8 @@ def test_the_chart_plots_every_assessment_and_marks_interventions(story):
     assert "Highest temperature 39.3 °C on day 2" in chart.description
     assert "Highest CRS grade 2" in chart.description and "Highest ICANS grade 2" in chart.description
     assert "tocilizumab on day 2" in chart.description
-    assert len(chart.rows) == 8
+    assert chart.gvhd_points == 1
+    assert len(chart.rows) == 9  # 6 assessments, 2 interventions, the GVHD staging
     assert chart.first_day <= 0 < 3 < chart.last_day
 
 

@@ -12,22 +12,34 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from products.admin.base import acting_user
 from products.admin.board_filters import at_filter, board_filter
 from products.admin.service_pages import REFUSALS, domain_message, show_refusal
+from products.choices import RegulatoryStatus
 from products.errors import DomainError
 from tracker.access import may_see_patients
 from tracker.admin.action_page import action_page
 from tracker.admin.base import ClinicalAdmin
 from tracker.admin.display import panel, when
 from tracker.admin.filters import facility_filter, grade_filter
-from tracker.admin.forms import AdverseEventAddForm, AdverseEventChangeForm, ReportSubmittedForm
+from tracker.admin.forms import (
+    AdverseEventAddForm,
+    AdverseEventChangeForm,
+    ReportSubmittedForm,
+    SponsorNotifiedForm,
+)
 from tracker.board import ADVERSE_EVENT_FIGURES, adverse_event_at
 from tracker.models import AdverseEvent
 from tracker.rules import adverse_events as ae_rules
 from tracker.selectors import adverse_events_visible_to
-from tracker.services.clinical import adverse_event_mark_reported, adverse_event_record, adverse_event_update
+from tracker.services.clinical import (
+    adverse_event_mark_reported,
+    adverse_event_record,
+    adverse_event_sponsor_notified,
+    adverse_event_update,
+)
 
 
 class ReportFilter(admin.SimpleListFilter):
@@ -84,6 +96,8 @@ class AdverseEventAdmin(ClinicalAdmin):
         "grade",
         "serious",
         "expected",
+        "suspected",
+        "regulatory_status",
         "report",
         "outcome",
     ]
@@ -93,12 +107,13 @@ class AdverseEventAdmin(ClinicalAdmin):
         grade_filter("grade", "grade", (1, 2, 3, 4, 5)),
         "serious",
         "expected",
+        "suspected",
+        "regulatory_status",
         ReportFilter,
         facility_filter("patient__facility"),
         "onset_at",
         at_filter(adverse_event_at),
     ]
-    list_select_related = ["patient", "recorded_by"]
     search_fields = ["patient__mrn", "patient__family_name", "patient__given_name", "term_text", "meddra_code"]
     date_hierarchy = "onset_at"
     add_form = AdverseEventAddForm
@@ -107,10 +122,11 @@ class AdverseEventAdmin(ClinicalAdmin):
         (None, {"fields": ["patient", "term", "term_text", "meddra_code", "grade", "grading_system"]}),
         ("When", {"fields": ["onset_at", "aware_at", "resolved_at", "outcome"]}),
         (
-            "Seriousness and expectedness",
+            "Seriousness, expectedness and causality",
             {
-                "fields": ["serious", "expected", "relatedness"],
-                "description": "These decide the expedited report deadline, which is computed once saved.",
+                "fields": ["serious", "expected", "relatedness", "suspected", "coi"],
+                "description": "These, with the status of the course the event is reported under (licensed, or in a "
+                "clinical investigation), decide the expedited report deadline, which is computed once saved.",
             },
         ),
         (None, {"fields": ["description"]}),
@@ -120,6 +136,8 @@ class AdverseEventAdmin(ClinicalAdmin):
         "report_due_at",
         "report_rule",
         "report_submitted_at",
+        "reported_under",
+        "sponsor",
         "patient_link",
         "term",
         "term_text",
@@ -129,6 +147,7 @@ class AdverseEventAdmin(ClinicalAdmin):
         "serious",
         "expected",
         "relatedness",
+        "suspected",
         "onset_at",
         "aware_at",
         "aware_at_reason",
@@ -141,8 +160,9 @@ class AdverseEventAdmin(ClinicalAdmin):
         "updated_at",
     )
     service_change_fields = AE_CHANGEABLE
-    readonly_fields = ["report", "patient_link", "aware_at_changed"]
-    actions = ["mark_reported"]
+    readonly_fields = ["report", "reported_under", "sponsor", "patient_link", "aware_at_changed"]
+    actions = ["mark_reported", "mark_sponsor_notified"]
+    list_select_related = ["patient", "recorded_by", "order__chain"]
 
     def visible(self, request: HttpRequest) -> models.QuerySet:
         return adverse_events_visible_to(request.user)
@@ -159,6 +179,24 @@ class AdverseEventAdmin(ClinicalAdmin):
     @admin.display(description="expedited report", ordering="report_due_at")
     def report(self, obj: AdverseEvent) -> str:
         return report_state(obj)
+
+    @admin.display(description="reported under")
+    def reported_under(self, obj: AdverseEvent) -> str:
+        order = f"order {obj.order.chain.coi}: " if obj.order is not None else "no order: "
+        if obj.regulatory_status == RegulatoryStatus.LICENSED:
+            return f"{order}licensed product (21 CFR 600.80)"
+        protocol = f", protocol {obj.trial_protocol}" if obj.trial_protocol else ""
+        return f"{order}clinical investigation, IND/CTA {obj.ind_number}{protocol} (21 CFR 312.32)"
+
+    @admin.display(description="sponsor told (21 CFR 312.64(b))")
+    def sponsor(self, obj: AdverseEvent) -> str:
+        if obj.regulatory_status != RegulatoryStatus.INVESTIGATIONAL:
+            return "-"
+        if obj.sponsor_notified_at is not None:
+            return format_html('<span class="tone-ok">told {}</span>', when(obj.sponsor_notified_at))
+        if obj.serious:
+            return mark_safe('<strong class="tone-alert">NOT YET: tell the sponsor at once</strong>')
+        return "not yet (not serious)"
 
     @admin.display(description="awareness time last moved")
     def aware_at_changed(self, obj: AdverseEvent) -> str:
@@ -197,9 +235,18 @@ class AdverseEventAdmin(ClinicalAdmin):
         )
 
     def object_links(self, request: HttpRequest, obj: AdverseEvent) -> list[tuple[str, str]]:
-        if obj.report_submitted_at is None and self.has_change_permission(request, obj):
-            return [("Mark report submitted…", reverse("admin:tracker_adverseevent_report_submitted", args=[obj.pk]))]
-        return []
+        if not self.has_change_permission(request, obj):
+            return []
+        links = []
+        if obj.report_submitted_at is None:
+            links.append(
+                ("Mark report submitted…", reverse("admin:tracker_adverseevent_report_submitted", args=[obj.pk]))
+            )
+        if obj.regulatory_status == RegulatoryStatus.INVESTIGATIONAL and obj.sponsor_notified_at is None:
+            links.append(
+                ("Record the sponsor told…", reverse("admin:tracker_adverseevent_sponsor_notified", args=[obj.pk]))
+            )
+        return links
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> AdverseEvent:
         return adverse_event_record(
@@ -217,6 +264,8 @@ class AdverseEventAdmin(ClinicalAdmin):
             grading_system=data["grading_system"],
             outcome=data["outcome"],
             relatedness=data["relatedness"],
+            suspected=data.get("suspected"),
+            order=data.get("coi"),
             description=data.get("description", ""),
         )
 
@@ -229,6 +278,8 @@ class AdverseEventAdmin(ClinicalAdmin):
             serious = ""
         if obj.outcome == ae_rules.FATAL_OUTCOME:
             serious += "The patient's monitoring schedule has ended. "
+        if obj.regulatory_status == RegulatoryStatus.INVESTIGATIONAL and obj.serious:
+            serious += "In a clinical investigation: tell the sponsor at once (21 CFR 312.64(b)); a reminder is open. "
         if obj.report_due_at is not None:
             return f"{serious}Expedited report due {when(obj.report_due_at)}: {obj.report_rule}."
         return f"{serious}{obj.report_rule}".strip() or None
@@ -249,6 +300,11 @@ class AdverseEventAdmin(ClinicalAdmin):
                 "<path:object_id>/report-submitted/",
                 view(self.report_submitted_view),
                 name="tracker_adverseevent_report_submitted",
+            ),
+            path(
+                "<path:object_id>/sponsor-notified/",
+                view(self.sponsor_notified_view),
+                name="tracker_adverseevent_sponsor_notified",
             ),
             *super().get_urls(),
         ]
@@ -288,6 +344,58 @@ class AdverseEventAdmin(ClinicalAdmin):
             cancel_url=change_url,
             obj=event,
         )
+
+    def sponsor_notified_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        event = self.changeable(request, object_id)
+        if isinstance(event, HttpResponse):
+            return event
+        change_url = reverse("admin:tracker_adverseevent_change", args=[event.pk])
+        if event.sponsor_notified_at is not None:
+            messages.info(request, f"The sponsor was already told on {when(event.sponsor_notified_at)}.")
+            return HttpResponseRedirect(change_url)
+        form = SponsorNotifiedForm(request.POST if request.method == "POST" else None)
+        if form.is_valid():
+            try:
+                event = adverse_event_sponsor_notified(
+                    actor=acting_user(request), event_id=event.pk, at=form.cleaned_data.get("notified_at")
+                )
+            except REFUSALS as exc:
+                show_refusal(form, exc, {"sponsor_notified_at": "notified_at"})
+            else:
+                self.log_change(request, event, f"Sponsor told {when(event.sponsor_notified_at)}")
+                messages.success(request, f"Sponsor notification recorded: {when(event.sponsor_notified_at)}.")
+                return HttpResponseRedirect(change_url)
+        return action_page(
+            self,
+            request,
+            title=f"Sponsor told: {event}",
+            summary=[
+                ("Patient", f"{event.patient.display_name} (MRN {event.patient.mrn})"),
+                (
+                    "Event",
+                    f"{event.get_term_display()}, grade {event.grade}, {'serious' if event.serious else 'not serious'}",
+                ),
+                ("Reported under", self.reported_under(event)),
+                ("Site aware", when(event.aware_at)),
+            ],
+            form=form,
+            submit="Record the sponsor as told",
+            cancel_url=change_url,
+            obj=event,
+        )
+
+    @admin.action(description="Record the sponsor told of the event (now)", permissions=["change"])
+    def mark_sponsor_notified(self, request: HttpRequest, queryset: models.QuerySet) -> None:
+        for event in queryset.select_related(None).only("id", "term", "grade", "sponsor_notified_at"):
+            if event.sponsor_notified_at is not None:
+                messages.info(request, f"{event}: the sponsor was already told on {when(event.sponsor_notified_at)}.")
+                continue
+            try:
+                adverse_event_sponsor_notified(actor=acting_user(request), event_id=event.pk)
+            except DomainError as exc:
+                messages.error(request, f"{event}: {domain_message(exc)}")
+            else:
+                messages.success(request, f"{event}: sponsor notification recorded.")
 
     @admin.action(description="Mark the expedited report submitted (now)", permissions=["change"])
     def mark_reported(self, request: HttpRequest, queryset: models.QuerySet) -> None:

@@ -51,16 +51,10 @@ NEXT_CHECKS = 8
 
 
 def schedule_summary(administration: Administration) -> str:
-    """The monitoring schedule of this administration's course (one per order, counted from its first infusion):
-    counts, then the next open checks (overdue first)."""
-    # The course's checks all hang on its first standing infusion (see course_schedule_sync).
-    anchor = (
-        Administration.objects.filter(order_id=administration.order_id, voided_at=None)
-        .order_by("administered_at", "id")
-        .values_list("id", flat=True)
-        .first()
-    ) or administration.pk
-    checks = ScheduledCheck.objects.filter(administration_id=anchor)
+    """The monitoring schedule of this administration's course (one per order): counts, then the next open checks
+    (overdue first). The course's checks hang on its first standing infusion, and, when its protocol is scheduled
+    from each infusion, each infusion's own on that infusion (see course_schedule_sync)."""
+    checks = ScheduledCheck.objects.filter(administration__order_id=administration.order_id)
     now = timezone.now()
     counts = checks.aggregate(
         overdue=Count("id", filter=Q(status=CheckStatus.OPEN, grace_until__lt=now)),
@@ -85,7 +79,7 @@ def schedule_summary(administration: Administration) -> str:
         counts["overdue"],
         counts["completed"],
         counts["cancelled"],
-        changelist_url(ScheduledCheck, administration__id__exact=anchor),
+        changelist_url(ScheduledCheck, patient__id__exact=administration.patient_id),
         rows or format_html('<tr><td colspan="5">{}</td></tr>', "No open checks."),
     )
 
@@ -307,13 +301,15 @@ class AdministrationAdmin(ClinicalAdmin):
             .values_list("id", flat=True)
             .first()
         ) or obj.pk
-        count = ScheduledCheck.objects.filter(administration_id=first).count()
+        count = ScheduledCheck.objects.filter(administration_id=first, per_infusion=False).count()
+        own = ScheduledCheck.objects.filter(administration_id=obj.pk, per_infusion=True).count()
         if first != obj.pk:
+            added = f"; {own} checks of its own follow this infusion" if own else ", none is added"
             return (
                 "Bedside check passed. This unit joins its order's course: the monitoring schedule counted from the "
-                f"first infusion goes on ({count} checks), none is added."
+                f"first infusion goes on ({count} checks){added}."
             )
-        return f"Bedside check passed. The monitoring schedule has started: {count} checks scheduled."
+        return f"Bedside check passed. The monitoring schedule has started: {count + own} checks scheduled."
 
     # --- void and time correction, each on its own page asking the reason ----------------------------------------
 

@@ -13,10 +13,12 @@ from django.utils.html import format_html
 
 from products.admin.base import acting_user
 from tracker.admin.base import ClinicalAdmin
-from tracker.admin.display import grade_badge, panel, when
+from tracker.admin.display import grade_badge, gvhd_summary, panel, when
 from tracker.admin.filters import facility_filter, grade_filter
 from tracker.admin.forms import AssessmentAddForm, FollowUpVisitAddForm, InterventionAddForm, PatientWeightAddForm
+from tracker.choices import GvhdResponse
 from tracker.models import Assessment, FollowUpVisit, Intervention, PatientWeight
+from tracker.rules import gvhd as gvhd_rules
 from tracker.rules.grading import URGENT_GRADE
 from tracker.rules.ranges import VITALS as VITAL_RANGES
 from tracker.selectors import (
@@ -260,6 +262,8 @@ class FollowUpVisitAdmin(ClinicalAdmin):
         "new_malignancy",
         "rcv_result",
         "wellbeing_score",
+        "gvhd",
+        "gvhd_response",
         "recorded_by",
     ]
     list_filter = [
@@ -267,6 +271,8 @@ class FollowUpVisitAdmin(ClinicalAdmin):
         "survival_status",
         "new_malignancy",
         "rcv_result",
+        grade_filter("gvhd_grade", "acute GVHD grade"),
+        "gvhd_response",
         facility_filter("patient__facility"),
         "visit_date",
     ]
@@ -279,9 +285,19 @@ class FollowUpVisitAdmin(ClinicalAdmin):
         ("Survival", {"fields": ["survival_status", "death_date", "cause_of_death"]}),
         ("New malignancy", {"fields": ["new_malignancy", "malignancy_description", "car_testing_requested"]}),
         ("Tests and patient-reported outcomes", {"fields": ["rcv_result", "wellbeing_score", "patient_reported"]}),
+        (
+            "Acute GVHD (optional: every organ or none)",
+            {
+                "fields": list(gvhd_rules.FINDING_FIELDS),
+                "description": "Enter what you found in each organ. The stages and the overall grade are computed "
+                "(MAGIC criteria, Harris et al. 2016), and on the days the protocol names (e.g. day 28) the response "
+                "against the staging before the first infusion: you do not stage.",
+            },
+        ),
         (None, {"fields": ["note"]}),
     ]
     change_fields = (
+        "gvhd",
         "patient_link",
         "visit_date",
         "disease_response",
@@ -294,14 +310,43 @@ class FollowUpVisitAdmin(ClinicalAdmin):
         "rcv_result",
         "wellbeing_score",
         "patient_reported",
+        *gvhd_rules.FINDING_FIELDS,
+        "gvhd_skin_stage",
+        "gvhd_liver_stage",
+        "gvhd_upper_gi_stage",
+        "gvhd_lower_gi_stage",
+        "gvhd_grade",
+        "gvhd_response",
+        "gvhd_response_day",
+        "gvhd_baseline",
         "recorded_by",
         "note",
         "created_at",
     )
-    readonly_fields = ["patient_link"]
+    readonly_fields = ["gvhd", "patient_link"]
 
     def visible(self, request: HttpRequest) -> models.QuerySet:
         return follow_ups_visible_to(request.user)
+
+    @admin.display(description="acute GVHD", ordering="gvhd_grade")
+    def gvhd(self, obj: FollowUpVisit) -> str:
+        return gvhd_summary(obj) or "-"
+
+    def record_panel(self, request: HttpRequest, obj: FollowUpVisit) -> dict[str, Any] | None:
+        if obj.gvhd_grade is None:
+            return None
+        return panel(
+            format_html(
+                '<p class="fs-lg m-b6"><strong>{}</strong></p><p class="m-0">Computed from the findings below (MAGIC '
+                "criteria, Harris et al., BBMT 2016){}.</p>",
+                gvhd_summary(obj),
+                "; the response is judged organ by organ against the staging before the first infusion (Martin et "
+                "al., BBMT 2009)"
+                if obj.gvhd_response
+                else "",
+            ),
+            alert=obj.gvhd_grade >= gvhd_rules.SEVERE_GRADE or obj.gvhd_response == GvhdResponse.PROGRESSION,
+        )
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> FollowUpVisit:
         fields = dict(data)

@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from products.admin.links import admin_link
 from tracker.choices import CheckStatus
+from tracker.rules import gvhd as gvhd_rules
 from tracker.rules.grading import URGENT_GRADE
 
 
@@ -50,3 +51,20 @@ def patient_link(patient: Any) -> str:
     if patient is None:
         return "-"
     return admin_link(patient, f"{patient.display_name} (MRN {patient.mrn})")
+
+
+def gvhd_summary(visit: Any) -> str:
+    """A follow-up visit's acute GVHD staging in one line ("" when it did not stage GVHD)."""
+    if visit.gvhd_grade is None:
+        return ""
+    return gvhd_rules.describe(
+        grade=visit.gvhd_grade,
+        stages=gvhd_rules.Stages(
+            skin=visit.gvhd_skin_stage,
+            liver=visit.gvhd_liver_stage,
+            upper_gi=visit.gvhd_upper_gi_stage,
+            lower_gi=visit.gvhd_lower_gi_stage,
+        ),
+        response=visit.gvhd_response,
+        response_day=visit.gvhd_response_day,
+    )

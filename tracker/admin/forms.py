@@ -25,6 +25,7 @@ from tracker.models import (
     Webhook,
 )
 from tracker.rules import adverse_events as ae_rules
+from tracker.rules import gvhd as gvhd_rules
 from tracker.rules.grading import CAPD_SCORE, FEVER_C, ICE_ITEMS, ICE_SCORE
 from tracker.rules.ranges import TEMPERATURE_C, VITALS, WEIGHT_KG, WELLBEING_SCORE, Range
 from tracker.selectors import orders_visible_to
@@ -291,16 +292,52 @@ class InterventionAddForm(ServiceForm):
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
 
 
+class SuspectedField(forms.TypedChoiceField):
+    """Suspected adverse reaction: yes, no, or (empty) as the relatedness says (tracker.rules.adverse_events)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(
+            choices=[("", "As the relatedness says"), ("yes", "Yes"), ("no", "No")],
+            # The record's own True/False (a change page's initial value) coerce to themselves: unchanged is unchanged.
+            coerce=lambda value: value is True or value == "yes",
+            empty_value=None,
+            required=False,
+            label="Suspected adverse reaction",
+            help_text="A reasonable possibility that the product caused it (21 CFR 312.32(a)). Possible, probable or "
+            "definite relatedness is; unlikely or unrelated is not. In a trial it decides the IND safety report.",
+            **kwargs,
+        )
+
+    def prepare_value(self, value: Any) -> Any:
+        return {True: "yes", False: "no"}.get(value, value)
+
+
 class AdverseEventAddForm(ServiceForm):
     # The service says which of these times is wrong, on the right field.
     service_checked_constraints = frozenset({"ae_aware_after_onset", "ae_resolved_after_onset"})
 
+    coi = CoiField(
+        required=False,
+        label="Reported under order (COI)",
+        help_text="The course the event is reported under: its trial, else its product's status, decides the report "
+        "clock. Empty: the order of the patient's last infusion before the onset, else the patient's last order.",
+    )
     expected = YesNoField(
         label="Expected",
         error_messages={
             "required": "Say whether the product's label lists this event: it decides the report deadline."
         },
     )
+    suspected = SuspectedField()
+
+    def clean_coi(self) -> TherapyOrder | None:
+        coi = self.cleaned_data["coi"]
+        if not coi:
+            return None
+        order = orders_visible_to(self.user).filter(coi_lookup("chain", coi)).first()
+        if order is None:
+            raise does_not_exist("Therapy order with COI", coi)
+        return order
 
     class Meta:
         model = AdverseEvent
@@ -318,6 +355,8 @@ class AdverseEventAddForm(ServiceForm):
             "serious",
             "expected",
             "relatedness",
+            "suspected",
+            "coi",
             "description",
         ]
         labels = {"aware_at": "Site aware at", "term_text": "Verbatim term"}
@@ -348,6 +387,7 @@ class AdverseEventChangeForm(forms.ModelForm):
     A model form (the event's page shows its other fields read-only), validated here, never saved."""
 
     expected = YesNoField(label="Expected")
+    suspected = SuspectedField()
     aware_at_reason = forms.CharField(
         label="Why the awareness time moves",
         required=False,
@@ -396,9 +436,18 @@ class FollowUpVisitAddForm(ServiceForm):
             "rcv_result",
             "wellbeing_score",
             "patient_reported",
+            *gvhd_rules.FINDING_FIELDS,
             "note",
         ]
         help_texts = {
+            "gvhd_skin_bsa_pct": "Active (erythematous) rash only, % of the body surface (rule of nines); 0 for none. "
+            "Leave all GVHD fields empty when GVHD was not staged.",
+            "gvhd_skin_bullae": "Generalized erythroderma with bullae and desquamation over more than 5% of the body.",
+            "gvhd_bilirubin_mg_dl": "Total serum bilirubin, mg/dL.",
+            "gvhd_upper_gi_persistent": "Persistent nausea, vomiting or anorexia (not intermittent).",
+            "gvhd_stool_ml_per_day": "3-day average; under 18 it is staged per kg of the weight on record.",
+            "gvhd_stool_episodes_per_day": "When the volume is not measured.",
+            "gvhd_lower_gi_severe": "Severe abdominal pain with or without ileus, or grossly bloody stool.",
             "visit_date": "Not in the future.",
             "disease_response": "Response of the disease at this visit; empty if not assessed.",
             "death_date": "Only if the patient has died.",
@@ -418,6 +467,8 @@ class FollowUpVisitAddForm(ServiceForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         bound(self.fields["wellbeing_score"], WELLBEING_SCORE)
+        for field, bounds in gvhd_rules.RANGES.items():
+            bound(self.fields[field], bounds)
 
 
 class PatientWeightAddForm(ServiceForm):
@@ -457,6 +508,15 @@ class CorrectTimeForm(forms.Form):
         label="Reason",
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text="Why the time is corrected. Kept in the audit trail (21 CFR 11.10(e)).",
+    )
+
+
+class SponsorNotifiedForm(forms.Form):
+    notified_at = forms.SplitDateTimeField(
+        label="Sponsor told at",
+        required=False,
+        widget=widgets.AdminSplitDateTime,
+        help_text="When the sponsor was told of the event (21 CFR 312.64(b)). Empty: now.",
     )
 
 

@@ -87,6 +87,7 @@ class ScheduledCheckAdmin(ClinicalAdmin):
         CheckDueFilter,
         "severity",
         "source",
+        "per_infusion",
         facility_filter("patient__facility"),
         "due_at",
     ]
@@ -102,6 +103,7 @@ class ScheduledCheckAdmin(ClinicalAdmin):
         "kind",
         "sequence",
         "source",
+        "per_infusion",
         "due_at",
         "grace_until",
         "severity",

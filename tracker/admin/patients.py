@@ -17,6 +17,7 @@ from products.admin.board_filters import at_filter, board_filter
 from products.admin.chain import chain_cancel_many
 from products.admin.links import add_url, admin_link, changelist_url
 from products.admin_forms import ServiceForm
+from products.choices import RegulatoryStatus
 from products.models import Collection, Product
 from products.selectors import member_facilities
 from tracker.access import may_see_patients
@@ -173,7 +174,7 @@ class OrderAddForm(ServiceForm):
 
     class Meta:
         model = TherapyOrder
-        fields = ["patient", "product", "note"]
+        fields = ["patient", "product", "note", "trial_protocol", "ind_number"]
 
 
 @admin.register(TherapyOrder)
@@ -204,7 +205,18 @@ class TherapyOrderAdmin(OrderAllocationViews, PatientDataAdmin):
     date_hierarchy = "ordered_at"
     autocomplete_fields = ["patient"]
     add_form = OrderAddForm
-    add_fieldsets = [(None, {"fields": ["patient", "product", "note"]})]
+    add_fieldsets = [
+        (None, {"fields": ["patient", "product", "note"]}),
+        (
+            "Clinical trial (optional)",
+            {
+                "fields": ["trial_protocol", "ind_number"],
+                "description": "A course given in a trial names it here; it then decides how the course's adverse "
+                "events are reported (21 CFR 312.32), whatever the product's licence. A licensed product in a trial "
+                "needs the trial's IND or CTA number; an investigational product's is used when this is empty.",
+            },
+        ),
+    ]
     change_fields = (
         "coi",
         "chain_link",
@@ -215,11 +227,14 @@ class TherapyOrderAdmin(OrderAllocationViews, PatientDataAdmin):
         "ordered_by",
         "ordered_at",
         "note",
+        "trial_protocol",
+        "ind_number",
+        "reported_under",
         "planned_conditioning_on",
         "planned_infusion_on",
         "allocations",
     )
-    readonly_fields = ["coi", "chain_link", "status", "patient_link", "mrn", "allocations"]
+    readonly_fields = ["coi", "chain_link", "status", "patient_link", "mrn", "reported_under", "allocations"]
     # The plan (tracker.services.planning): what the board counts as conditioning and infusions to come.
     service_change_fields = ("planned_conditioning_on", "planned_infusion_on")
     actions = ["cancel"]
@@ -308,6 +323,14 @@ class TherapyOrderAdmin(OrderAllocationViews, PatientDataAdmin):
     def patient_link(self, obj: TherapyOrder) -> str:
         return admin_link(obj.patient, obj.patient.display_name)
 
+    @admin.display(description="adverse events reported as")
+    def reported_under(self, obj: TherapyOrder) -> str:
+        trial = obj.trial
+        if trial.regulatory_status == RegulatoryStatus.LICENSED:
+            return "Licensed product: postmarketing reports (21 CFR 600.80)"
+        protocol = f", protocol {trial.trial_protocol}" if trial.trial_protocol else ""
+        return f"In a clinical investigation (IND/CTA {trial.ind_number}{protocol}): IND safety reports (21 CFR 312.32)"
+
     @admin.display(description="chain of identity")
     def chain_link(self, obj: TherapyOrder) -> str:
         collect = add_url(Collection, coi=obj.chain.coi)
@@ -315,7 +338,12 @@ class TherapyOrderAdmin(OrderAllocationViews, PatientDataAdmin):
 
     def create(self, request: HttpRequest, data: dict[str, Any], rows: list[BaseFormSet]) -> TherapyOrder:
         return order_create(
-            actor=acting_user(request), patient=data["patient"], product=data["product"], note=data.get("note", "")
+            actor=acting_user(request),
+            patient=data["patient"],
+            product=data["product"],
+            note=data.get("note", ""),
+            trial_protocol=data.get("trial_protocol", ""),
+            ind_number=data.get("ind_number", ""),
         )
 
     def created_message(self, obj: TherapyOrder) -> str | None:

@@ -4,14 +4,15 @@ Every patient-side list filters by `?patient=` (id) and `?coi=` (the records of 
 """
 
 import django_filters
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from products.api.filters import CoiFilter, UtcDateTimeFilter
-from products.choices import CheckKind, Severity
+from products.choices import CheckKind, RegulatoryStatus, Severity
 from tracker.choices import (
     AdverseEventTerm,
     CheckSource,
     CheckStatus,
+    GvhdResponse,
     Indication,
     InterventionKind,
     ReminderKind,
@@ -86,22 +87,60 @@ class AdverseEventFilter(PatientRecordFilter):
     report_pending = django_filters.BooleanFilter(
         method="filter_report_pending", help_text="An expedited report is due and not yet submitted."
     )
+    regulatory_status = django_filters.ChoiceFilter(
+        choices=RegulatoryStatus.choices, help_text="The status the event's report clock followed."
+    )
+    sponsor_pending = django_filters.BooleanFilter(
+        method="filter_sponsor_pending",
+        help_text="A serious event of a clinical investigation whose sponsor notification is not recorded yet "
+        "(21 CFR 312.64(b)).",
+    )
 
     class Meta:
         model = AdverseEvent
-        fields = ["patient", "coi", "term", "serious", "expected", "grade", "report_pending"]
+        fields = [
+            "patient",
+            "coi",
+            "term",
+            "serious",
+            "expected",
+            "suspected",
+            "regulatory_status",
+            "grade",
+            "report_pending",
+            "sponsor_pending",
+        ]
 
     def filter_report_pending(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         pending = {"report_due_at__isnull": False, "report_submitted_at__isnull": True}
         return queryset.filter(**pending) if value else queryset.exclude(**pending)
 
+    def filter_sponsor_pending(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        pending = Q(regulatory_status=RegulatoryStatus.INVESTIGATIONAL, serious=True, sponsor_notified_at__isnull=True)
+        return queryset.filter(pending) if value else queryset.exclude(pending)
+
 
 class FollowUpVisitFilter(PatientRecordFilter):
     survival_status = django_filters.ChoiceFilter(choices=SurvivalStatus.choices)
+    gvhd_staged = django_filters.BooleanFilter(
+        field_name="gvhd_grade", lookup_expr="isnull", exclude=True, help_text="Visits that staged acute GVHD."
+    )
+    min_gvhd_grade = django_filters.NumberFilter(
+        field_name="gvhd_grade", lookup_expr="gte", help_text="Acute GVHD grade (MAGIC, 0-4) at least this."
+    )
+    gvhd_response = django_filters.ChoiceFilter(choices=GvhdResponse.choices)
 
     class Meta:
         model = FollowUpVisit
-        fields = ["patient", "coi", "survival_status", "new_malignancy"]
+        fields = [
+            "patient",
+            "coi",
+            "survival_status",
+            "new_malignancy",
+            "gvhd_staged",
+            "min_gvhd_grade",
+            "gvhd_response",
+        ]
 
 
 class ScheduledCheckFilter(PatientRecordFilter):
@@ -114,7 +153,18 @@ class ScheduledCheckFilter(PatientRecordFilter):
 
     class Meta:
         model = ScheduledCheck
-        fields = ["patient", "coi", "administration", "status", "kind", "source", "severity", "due_before", "due_after"]
+        fields = [
+            "patient",
+            "coi",
+            "administration",
+            "status",
+            "kind",
+            "source",
+            "per_infusion",
+            "severity",
+            "due_before",
+            "due_after",
+        ]
 
 
 class ReminderFilter(django_filters.FilterSet):

@@ -30,6 +30,7 @@ from tracker.choices import (
     Consciousness,
     DiseaseResponse,
     GradingSystem,
+    GvhdResponse,
     Hypotension,
     Hypoxia,
     Indication,
@@ -55,6 +56,7 @@ from tracker.models import (
 )
 from tracker.rules import adverse_events as ae_rules
 from tracker.rules import grading
+from tracker.rules import gvhd as gvhd_rules
 from tracker.rules.ranges import TEMPERATURE_C, VITALS, WELLBEING_SCORE, Range
 from tracker.selectors import orders_visible_to, patients_visible_to
 
@@ -446,12 +448,19 @@ class AdverseEventSerializer(RecordSerializer):
 
     recorded_by = username("Who recorded it.")
     aware_at_changed_by = username("Who last moved the awareness time after the deadline was set.", allow_null=True)
+    coi = serializers.CharField(
+        source="order.chain.coi",
+        read_only=True,
+        allow_null=True,
+        help_text="The course (order) the event is reported under; null when the patient has no order.",
+    )
 
     class Meta:
         model = AdverseEvent
         fields = [
             "id",
             "patient",
+            "coi",
             "term",
             "term_text",
             "meddra_code",
@@ -464,10 +473,15 @@ class AdverseEventSerializer(RecordSerializer):
             "serious",
             "expected",
             "relatedness",
+            "suspected",
             "description",
+            "regulatory_status",
+            "ind_number",
+            "trial_protocol",
             "report_due_at",
             "report_rule",
             "report_submitted_at",
+            "sponsor_notified_at",
             "aware_at_changed_at",
             "aware_at_changed_by",
             "aware_at_change_reason",
@@ -477,8 +491,29 @@ class AdverseEventSerializer(RecordSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "report_due_at": {"help_text": "When the expedited report is due; null when none is."},
-            "report_rule": {"help_text": "The reporting rule that applied, e.g. 21 CFR 600.80(c)(1)(i)."},
+            "report_due_at": {
+                "help_text": "When the expedited report is due; null when none is. Licensed: serious and unexpected, "
+                "15 days (21 CFR 600.80(c)(1)(i)). Investigational: serious, unexpected and suspected, 15 days "
+                "(312.32(c)(1)); and fatal or life-threatening (grade 4 or 5, or fatal), 7 days (312.32(c)(2))."
+            },
+            "report_rule": {
+                "help_text": "The reporting rule that applied, its citation first, e.g. `21 CFR 600.80(c)(1)(i): ...`, "
+                "`21 CFR 312.32(c)(1)(i): ...`, `21 CFR 312.32(c)(2): ...`."
+            },
+            "regulatory_status": {
+                "help_text": "The status the report clock follows: the course's trial, else its product's, when the "
+                "event was recorded."
+            },
+            "ind_number": {"help_text": "The IND or CTA the event is reported under (investigational only)."},
+            "trial_protocol": {"help_text": "The trial protocol the event is reported under, if any."},
+            "suspected": {
+                "help_text": "A reasonable possibility that the product caused it (21 CFR 312.32(a)); agrees with "
+                "`relatedness` (possible, probable or definite)."
+            },
+            "sponsor_notified_at": {
+                "help_text": "When the investigator told the sponsor (21 CFR 312.64(b)); see "
+                "`adverse-events/{id}/sponsor-notified/`."
+            },
             "serious": {"help_text": "Serious (ICH E2A); always true for grade 4 or 5 or a fatal outcome."},
             "aware_at_changed_at": {"help_text": "When the awareness time last moved after the deadline was set."},
             "aware_at_change_reason": {"help_text": "Why it moved (required then; also in the audit trail)."},
@@ -515,6 +550,12 @@ class AdverseEventChangeSerializer(serializers.Serializer):
         error_messages={"required": "Say whether the product's label lists this event (true or false)."},
     )
     relatedness = serializers.ChoiceField(choices=Relatedness.choices, default=Relatedness.POSSIBLE)
+    suspected = serializers.BooleanField(
+        required=False,
+        help_text="A reasonable possibility that the product caused the event (21 CFR 312.32(a)). Optional: derived "
+        "from `relatedness` (possible, probable, definite: true; unlikely, unrelated: false); given, it must agree "
+        "with it (400 on `suspected`). In a trial it decides the IND safety report (312.32(c)).",
+    )
     description = free_text(**TEXT)
 
     # Optional in the type because a subclass removes the field (DRF's way: the subclass sets it to None).
@@ -528,7 +569,23 @@ class AdverseEventChangeSerializer(serializers.Serializer):
 
 class AdverseEventInputSerializer(AdverseEventChangeSerializer):
     patient = patient_field()
+    coi = OrderByCoiField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The course (order, by COI) the event is reported under: its trial, else its product's status, "
+        "decides the report clock. Default: the order of the patient's last infusion at or before the onset, else "
+        "the patient's last order. An order of another patient is a 400.",
+    )
     aware_at_reason = None  # a new event has no clock to move
+
+
+class SponsorNotifiedInputSerializer(serializers.Serializer):
+    sponsor_notified_at = BoundedDateTimeField(
+        help_text="When the sponsor was told (21 CFR 312.64(b)); default: now. Not before awareness, not in the "
+        "future.",
+        **OPTIONAL,
+    )
 
 
 class ReportSubmittedInputSerializer(serializers.Serializer):
@@ -540,12 +597,33 @@ class ReportSubmittedInputSerializer(serializers.Serializer):
 # Follow-up visits ------------------------------------------------------------------------------------------
 
 
+GVHD_COMPUTED = (
+    "gvhd_skin_stage",
+    "gvhd_liver_stage",
+    "gvhd_upper_gi_stage",
+    "gvhd_lower_gi_stage",
+    "gvhd_grade",
+    "gvhd_response",
+    "gvhd_response_day",
+    "gvhd_baseline",
+)
+
+
 class FollowUpVisitSerializer(RecordSerializer):
-    """A follow-up visit: response, survival, new malignancies, RCV test, patient-reported outcomes."""
+    """A follow-up visit: response, survival, new malignancies, RCV test, patient-reported outcomes, acute GVHD."""
 
     recorded_by = username("Who recorded it.")
     disease_response = serializers.ChoiceField(
         choices=DiseaseResponse.choices, allow_blank=True, read_only=True, help_text="Empty when not assessed."
+    )
+    gvhd_response = serializers.ChoiceField(
+        choices=GvhdResponse.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="Acute GVHD response at a time point the protocol names (its `gvhd_response` checks, e.g. day 28), "
+        "against the baseline staging (Martin et al., BBMT 2009): `cr`, `vgpr`, `pr`, `mixed`, `nr`, "
+        '`progression`, or `not_evaluable` (no active GVHD staged on or before the first infusion); `""` on other '
+        "visits.",
     )
 
     class Meta:
@@ -564,11 +642,25 @@ class FollowUpVisitSerializer(RecordSerializer):
             "rcv_result",
             "wellbeing_score",
             "patient_reported",
+            *gvhd_rules.FINDING_FIELDS,
+            *GVHD_COMPUTED,
             "note",
             "recorded_by",
             "created_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "gvhd_skin_stage": {"help_text": "MAGIC skin stage (0-4), computed; null when GVHD was not staged."},
+            "gvhd_liver_stage": {"help_text": "MAGIC liver stage (0-4), computed."},
+            "gvhd_upper_gi_stage": {"help_text": "MAGIC upper GI stage (0-1), computed."},
+            "gvhd_lower_gi_stage": {"help_text": "MAGIC lower GI stage (0-4), computed."},
+            "gvhd_grade": {
+                "help_text": "Acute GVHD overall grade by the MAGIC criteria (Harris et al., BBMT 2016), 0-4 for "
+                "0-IV, computed from the organ stages; null when GVHD was not staged."
+            },
+            "gvhd_response_day": {"help_text": "Days from the course's first infusion to this visit, with a response."},
+            "gvhd_baseline": {"help_text": "The visit whose staging the response is judged against."},
+        }
 
 
 class FollowUpVisitInputSerializer(serializers.Serializer):
@@ -586,6 +678,46 @@ class FollowUpVisitInputSerializer(serializers.Serializer):
     rcv_result = serializers.ChoiceField(choices=RcvResult.choices, default=RcvResult.NOT_DONE)
     wellbeing_score = in_range(WELLBEING_SCORE, "Patient-reported well-being, 0-10.", **OPTIONAL)
     patient_reported = free_text(help_text="Patient-reported outcomes, free text.", **TEXT)
+    # Acute GVHD staging (MAGIC, Harris et al. 2016): every organ or none (a partial staging is a 400 naming the
+    # missing field). The stages, the grade and, on the days the protocol names, the response are computed.
+    gvhd_skin_bsa_pct = in_range(
+        gvhd_rules.SKIN_BSA,
+        "Acute GVHD, skin: active (erythematous) rash, % body surface area (0 for none). Stages: < 25% 1, 25-50% 2, "
+        "> 50% 3.",
+        **OPTIONAL,
+    )
+    gvhd_skin_bullae = serializers.BooleanField(
+        default=False,
+        help_text="Skin: generalized erythroderma with bullous formation and desquamation > 5% BSA (stage 4, with a "
+        "rash over 50%).",
+    )
+    gvhd_bilirubin_mg_dl = in_range(
+        gvhd_rules.BILIRUBIN_MG_DL,
+        "Liver: total serum bilirubin, mg/dL. Stages: < 2 0, 2-3 1, 3.1-6 2, 6.1-15 3, > 15 4.",
+        max_digits=4,
+        decimal_places=1,
+        **OPTIONAL,
+    )
+    gvhd_upper_gi_persistent = serializers.BooleanField(
+        default=False, help_text="Upper GI: persistent nausea, vomiting or anorexia (stage 1)."
+    )
+    gvhd_stool_ml_per_day = in_range(
+        gvhd_rules.STOOL_ML_PER_DAY,
+        "Lower GI: stool volume, mL/day (3-day average). Adults: < 500 0, 500-999 1, 1000-1500 2, > 1500 3; under "
+        "18, per kg of the weight on record (< 10, 10-19.9, 20-30, > 30 mL/kg/day).",
+        **OPTIONAL,
+    )
+    gvhd_stool_episodes_per_day = in_range(
+        gvhd_rules.STOOL_EPISODES_PER_DAY,
+        "Lower GI: stool episodes a day, when the volume is not measured (adults < 3, 3-4, 5-7, > 7; under 18 < 4, "
+        "4-6, 7-10, > 10). With a volume too, the higher stage counts.",
+        **OPTIONAL,
+    )
+    gvhd_lower_gi_severe = serializers.BooleanField(
+        default=False,
+        help_text="Lower GI: severe abdominal pain with or without ileus, or grossly bloody stool (stage 4, whatever "
+        "the volume).",
+    )
     note = free_text(**TEXT)
 
 
@@ -594,6 +726,12 @@ class FollowUpVisitInputSerializer(serializers.Serializer):
 
 class ScheduledCheckSerializer(RecordSerializer):
     """A check the patient is due, from the product's monitoring protocol or a toxicity escalation."""
+
+    per_infusion = serializers.BooleanField(
+        read_only=True,
+        help_text="Counted from its own infusion (`administration`; a protocol scheduled from each infusion); "
+        "false: from the course's first infusion.",
+    )
 
     class Meta:
         model = ScheduledCheck
@@ -605,6 +743,7 @@ class ScheduledCheckSerializer(RecordSerializer):
             "label",
             "sequence",
             "source",
+            "per_infusion",
             "due_at",
             "grace_until",
             "severity",

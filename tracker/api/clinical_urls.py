@@ -26,6 +26,11 @@ urlpatterns = [
         views.AdverseEventReportSubmitted.as_view(),
         name="adverse-event-report-submitted",
     ),
+    path(
+        "adverse-events/<int:id>/sponsor-notified/",
+        views.AdverseEventSponsorNotified.as_view(),
+        name="adverse-event-sponsor-notified",
+    ),
     path("follow-up-visits/", views.FollowUpVisitListCreate.as_view(), name="follow-up-visit-list"),
     path("follow-up-visits/<int:id>/", views.FollowUpVisitDetail.as_view(), name="follow-up-visit-detail"),
     path("checks/", views.ScheduledCheckList.as_view(), name="check-list"),

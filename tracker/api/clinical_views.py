@@ -28,6 +28,7 @@ from tracker.services.administrations import administration_record
 from tracker.services.clinical import (
     adverse_event_mark_reported,
     adverse_event_record,
+    adverse_event_sponsor_notified,
     adverse_event_update,
     assessment_record,
     conditioning_record,
@@ -239,13 +240,19 @@ class AdverseEventChange(generics.GenericAPIView):
 AdverseEventListCreate, AdverseEventDetail = record_views(
     "AdverseEvent",
     ADVERSE_EVENTS,
-    create=lambda actor, data: adverse_event_record(actor=actor, **data),
+    create=lambda actor, data: adverse_event_record(actor=actor, order=data.pop("coi"), **data),
     input_serializer=s.AdverseEventInputSerializer,
+    refetch=True,
     create_description="Record an adverse event. `expected` is required (no default: it decides the deadline). "
-    "`report_due_at` and `report_rule` are computed: serious and unexpected events are due to the regulator 15 "
-    "calendar days after awareness (21 CFR 600.80). Grade 4 or 5, or `outcome` `fatal`, makes the event serious "
-    "whatever `serious` says (ICH E2A); grade 5 is fatal. A fatal event ends the patient's monitoring "
-    "schedule: the open checks close as `deceased` and their reminders are resolved.",
+    "`report_due_at` and `report_rule` are computed from the status of the course the event is reported under "
+    "(`coi`; its trial, else its product's `regulatory_status`), kept as `regulatory_status`: licensed, serious "
+    "and unexpected: 15 calendar days after awareness (21 CFR 600.80(c)(1)(i)); investigational, serious, "
+    "unexpected and `suspected`: 15 days (312.32(c)(1)), 7 days when fatal or life-threatening (grade 4 or 5, or "
+    "`outcome` `fatal`; 312.32(c)(2)); otherwise no expedited report. `suspected` agrees with `relatedness` "
+    "(400 otherwise). Grade 4 or 5, or `outcome` `fatal`, makes the event serious whatever `serious` says (ICH "
+    "E2A); grade 5 is fatal. A serious event in a clinical investigation raises an urgent `sponsor_notification` "
+    "reminder at once (21 CFR 312.64(b)), resolved by `adverse-events/{id}/sponsor-notified/`. A fatal event ends "
+    "the patient's monitoring schedule: the open checks close as `deceased` and their reminders are resolved.",
     detail_mixins=(AdverseEventChange,),
 )
 
@@ -268,6 +275,30 @@ class AdverseEventReportSubmitted(RecordActionView):
     def act(self, record: Any, data: dict[str, Any]) -> None:
         adverse_event_mark_reported(
             actor=actor_of(self.request), event_id=record.id, at=data.get("report_submitted_at")
+        )
+
+
+@extend_schema_view(
+    post=extend_schema(
+        request=s.SponsorNotifiedInputSerializer,
+        responses=write_responses(200, s.AdverseEventSerializer),
+        description="Record that the investigator told the sponsor of the event (21 CFR 312.64(b)); the "
+        "`sponsor_notification` reminder is resolved. 409 `illegal_transition` when the event is not reported under "
+        "a clinical investigation (no sponsor) or the notification is already recorded; 400 on "
+        "`sponsor_notified_at` before awareness or in the future.",
+    )
+)
+class AdverseEventSponsorNotified(RecordActionView):
+    serializer_class = s.AdverseEventSerializer
+    input_serializer_class = s.SponsorNotifiedInputSerializer
+    permission_classes = PATIENT_DATA
+
+    def get_queryset(self) -> QuerySet:
+        return ADVERSE_EVENTS.queryset(self.request)
+
+    def act(self, record: Any, data: dict[str, Any]) -> None:
+        adverse_event_sponsor_notified(
+            actor=actor_of(self.request), event_id=record.id, at=data.get("sponsor_notified_at")
         )
 
 

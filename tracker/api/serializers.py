@@ -13,7 +13,7 @@ from products.api.serializers.fields import (
     ScopedPrimaryKeyRelatedField,
     free_text,
 )
-from products.choices import CoiStatus
+from products.choices import CoiStatus, RegulatoryStatus
 from products.models import Facility, Product
 from tracker.choices import Sex
 from tracker.models import Patient, PatientWeight, TherapyOrder
@@ -105,6 +105,18 @@ class OrderSerializer(serializers.ModelSerializer):
     collection_facility = serializers.SlugRelatedField[Facility](
         source="chain.collection_facility", slug_field="code", read_only=True, allow_null=True
     )
+    regulatory_status = serializers.ChoiceField(
+        source="trial.regulatory_status",
+        choices=RegulatoryStatus.choices,
+        read_only=True,
+        help_text="The status the course's adverse events are reported under: investigational when the order names "
+        "a trial or its product is investigational, else licensed.",
+    )
+    trial_ind_number = serializers.CharField(
+        source="trial.ind_number",
+        read_only=True,
+        help_text="The IND or CTA that applies: the order's, else the product's.",
+    )
     allocated_units = serializers.SerializerMethodField(
         help_text="Allogeneic: the unit ids reserved for this order from inventory (open allocations), in the "
         "order they were allocated; see `orders/{coi}/allocations/`."
@@ -123,6 +135,10 @@ class OrderSerializer(serializers.ModelSerializer):
             "ordered_by",
             "ordered_at",
             "note",
+            "trial_protocol",
+            "ind_number",
+            "regulatory_status",
+            "trial_ind_number",
             "planned_conditioning_on",
             "planned_infusion_on",
         ]
@@ -148,6 +164,22 @@ class OrderInputSerializer(serializers.Serializer):
         help_text="Where the cells will be collected; its staff then see the chain.",
     )
     note = free_text(required=False, allow_blank=True, default="")
+    trial_protocol = serializers.CharField(
+        max_length=60,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The clinical trial this course is given in, if any. It wins over the product's status: the "
+        "course's adverse events are then reported as in a trial (21 CFR 312.32).",
+    )
+    ind_number = serializers.CharField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The trial's IND or CTA number; required with a trial of a licensed product (400), optional for an "
+        "investigational product (default: the product's). Without `trial_protocol` it is a 400.",
+    )
 
 
 class PatientWeightSerializer(serializers.ModelSerializer):

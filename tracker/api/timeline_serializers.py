@@ -21,6 +21,7 @@ from products.choices import (
     HoldDecision,
     HoldKind,
     HoldStatus,
+    RegulatoryStatus,
     Severity,
     StepKind,
 )
@@ -31,6 +32,7 @@ from tracker.choices import (
     Consciousness,
     DiseaseResponse,
     GradingSystem,
+    GvhdResponse,
     Hypotension,
     Hypoxia,
     Indication,
@@ -370,6 +372,18 @@ class AdverseEventDetailSerializer(DetailSerializer):
     report_due_at = InstantField(allow_null=True)
     report_submitted_at = InstantField(allow_null=True)
     description = serializers.CharField()
+    suspected = serializers.BooleanField(
+        help_text="A reasonable possibility that the product caused it (21 CFR 312.32(a)). Added in 1.1."
+    )
+    regulatory_status = _choice(
+        RegulatoryStatus, help_text="The course's status the report clock follows (kept with the event). Added in 1.1."
+    )
+    ind_number = serializers.CharField(help_text="IND or CTA number in a clinical investigation. Added in 1.1.")
+    trial_protocol = serializers.CharField(help_text="The trial's protocol number. Added in 1.1.")
+    report_rule = serializers.CharField(help_text="The reporting rule `report_due_at` follows. Added in 1.1.")
+    sponsor_notified_at = InstantField(
+        allow_null=True, help_text="When the sponsor was told (21 CFR 312.64(b)); null: not yet. Added in 1.1."
+    )
 
 
 class ReminderDetailSerializer(DetailSerializer):
@@ -401,6 +415,28 @@ class FollowUpDetailSerializer(DetailSerializer):
     note = serializers.CharField()
 
 
+class GvhdDetailSerializer(DetailSerializer):
+    detail_type = details.GvhdDetail
+
+    date = serializers.DateField()
+    grade = serializers.IntegerField(help_text="Acute GVHD overall grade, MAGIC (Harris et al. 2016): 0-4 for 0-IV.")
+    skin_stage = serializers.IntegerField()
+    liver_stage = serializers.IntegerField()
+    upper_gi_stage = serializers.IntegerField()
+    lower_gi_stage = serializers.IntegerField()
+    response = _choice(
+        GvhdResponse, allow_null=True, help_text="The response at a time point the protocol names; null otherwise."
+    )
+    response_day = serializers.IntegerField(allow_null=True, help_text="Days since the course's first infusion.")
+    skin_rash_bsa_pct = serializers.IntegerField(help_text="Active rash, % body surface area.")
+    skin_bullae = serializers.BooleanField()
+    bilirubin_mg_dl = serializers.FloatField()
+    upper_gi_persistent = serializers.BooleanField()
+    stool_ml_per_day = serializers.IntegerField(allow_null=True)
+    stool_episodes_per_day = serializers.IntegerField(allow_null=True)
+    lower_gi_severe = serializers.BooleanField()
+
+
 DETAIL_SERIALIZERS: dict[type[details.Detail], type[DetailSerializer]] = {
     serializer.detail_type: serializer
     for serializer in (
@@ -425,6 +461,7 @@ DETAIL_SERIALIZERS: dict[type[details.Detail], type[DetailSerializer]] = {
         AdverseEventDetailSerializer,
         ReminderDetailSerializer,
         FollowUpDetailSerializer,
+        GvhdDetailSerializer,
     )
 }
 # One instance of each, reused for every event of its kind.

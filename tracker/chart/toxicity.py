@@ -1,9 +1,11 @@
-"""The toxicity chart of the patient page: temperature and CRS/ICANS grades by day since infusion, as SVG.
+"""The toxicity chart of the patient page: temperature, CRS/ICANS grades and acute GVHD grades by day since
+infusion, as SVG.
 
-Drawn on the server from the timeline's assessment and intervention events, so the page needs no script
+Drawn on the server from the timeline's assessment, intervention and GVHD events, so the page needs no script
 and prints as it shows. Colour is never the only cue: CRS points are filled circles on a solid line,
-ICANS points open squares on a dashed line, interventions labelled triangles; the figure carries a text
-description and the page a data table for screen readers.
+ICANS points open squares on a dashed line, acute GVHD grades (MAGIC, 0-IV on the same 0-4 scale) diamonds on a
+dotted line, interventions labelled triangles; the figure carries a text description and the page a data table for
+screen readers.
 
 This module picks the points from the timeline's typed events and words the titles and the description; the
 numbers come from tracker.chart.geometry and the markup from the template `tracker/chart.svg` (autoescaped).
@@ -19,8 +21,9 @@ from django.utils.safestring import SafeString
 
 from tracker.chart import geometry
 from tracker.chart.geometry import FRAME, MAX_GRADE, MAX_LABELS, MAX_POINTS, Frame, Scale
+from tracker.rules import gvhd as gvhd_rules
 from tracker.rules.grading import FEVER_C, URGENT_GRADE
-from tracker.timeline.details import AssessmentDetail, InterventionDetail
+from tracker.timeline.details import AssessmentDetail, GvhdDetail, InterventionDetail
 from tracker.timeline.events import Timeline, TimelineEvent, day_start
 
 TEMPLATE = "tracker/chart.svg"
@@ -39,6 +42,7 @@ class ChartRow:
     temperature_c: Decimal | None = None
     crs_grade: int | None = None
     icans_grade: int | None = None
+    gvhd_grade: str | None = None  # MAGIC, written 0-IV
 
 
 # What the template draws: coordinates already written as SVG numbers (one decimal), titles as plain text.
@@ -67,6 +71,8 @@ class Point:
     # The top-left corner of a square mark (ICANS) centred on the point.
     corner_x: str = ""
     corner_y: str = ""
+    # The outline of a diamond mark (acute GVHD) centred on the point.
+    diamond: str = ""
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,8 @@ class Drawing:
     crs_points: list[Point]
     icans_line: str
     icans_points: list[Point]
+    gvhd_line: str
+    gvhd_points: list[Point]
     fever_c: Decimal = FEVER_C
     # Derived positions of the fixed parts, so the template does no arithmetic.
     tick_label_x: int = field(init=False)
@@ -135,6 +143,7 @@ class Chart:
     temperature_points: int
     grade_points: int
     interventions: int
+    gvhd_points: int
     rows: list[ChartRow]
     first_day: int
     last_day: int
@@ -190,12 +199,19 @@ def _drug(event: TimelineEvent) -> str:
     return detail.drug
 
 
+def _gvhd(p: _Plotted) -> GvhdDetail:
+    detail = p.event.detail
+    assert isinstance(detail, GvhdDetail)
+    return detail
+
+
 def _x(p: _Plotted) -> float:
     return p.x
 
 
 def timeline_chart(timeline: Timeline) -> Chart | None:
-    """The chart of the timeline's assessments and interventions; None before an infusion or without data."""
+    """The chart of the timeline's assessments, interventions and GVHD stagings; None before an infusion or
+    without data."""
     if timeline.day_zero is None:
         return None
     origin = day_start(timeline.day_zero, 0)
@@ -205,14 +221,15 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
 
     assessments = [plotted(e) for e in timeline.events if isinstance(e.detail, AssessmentDetail)]
     interventions = [plotted(e) for e in timeline.events if isinstance(e.detail, InterventionDetail)]
-    if not assessments and not interventions:
+    stagings = [plotted(e) for e in timeline.events if isinstance(e.detail, GvhdDetail)]
+    if not assessments and not interventions and not stagings:
         return None
 
     infused_in_range = timeline.infused_at is not None and (
         (timeline.since is None or timeline.since <= timeline.infused_at)
         and (timeline.until is None or timeline.infused_at < timeline.until)
     )
-    lo, hi = geometry.day_span([p.x for p in assessments + interventions], include_zero=infused_in_range)
+    lo, hi = geometry.day_span([p.x for p in assessments + interventions + stagings], include_zero=infused_in_range)
     frame = FRAME
     x_scale = Scale(lo, hi, frame.left, frame.plot_right)
 
@@ -223,6 +240,7 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
     g_scale = Scale(MAX_GRADE, 0, frame.grade_top, frame.axis_y)
     crs = geometry.peaks(assessments, _x, lambda p: _assessment(p).crs_grade, lo, hi)
     icans = geometry.peaks(assessments, _x, lambda p: _assessment(p).icans_grade, lo, hi)
+    gvhd = geometry.peaks(stagings, _x, lambda p: _gvhd(p).grade, lo, hi)
 
     def temperature_point(p: _Plotted) -> Point:
         t = _temperature(p)
@@ -239,10 +257,16 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
             _f(x), _f(y), _point_title(p.event, f"{name} grade {grade}"), corner_x=_f(x - 6), corner_y=_f(y - 6)
         )
 
+    def gvhd_point(p: _Plotted) -> Point:
+        x, y = x_scale(p.x), g_scale(_gvhd(p).grade)
+        diamond = f"M{_f(x)},{_f(y - 7)} L{_f(x + 7)},{_f(y)} L{_f(x)},{_f(y + 7)} L{_f(x - 7)},{_f(y)} Z"
+        return Point(_f(x), _f(y), _point_title(p.event, p.event.summary), diamond=diamond)
+
     temperature_points = [temperature_point(p) for p in temperatures]
     crs_points = [grade_point(p, "CRS", _assessment(p).crs_grade) for p in crs]
     icans_points = [grade_point(p, "ICANS", _assessment(p).icans_grade) for p in icans]
-    description = _describe(assessments, [p.event for p in interventions], lo, hi)
+    gvhd_points = [gvhd_point(p) for p in gvhd]
+    description = _describe(assessments, [p.event for p in interventions], lo, hi) + _describe_gvhd(stagings)
     fever_y = t_scale(float(FEVER_C))
     drawing = Drawing(
         frame=frame,
@@ -261,14 +285,18 @@ def timeline_chart(timeline: Timeline) -> Chart | None:
         crs_points=crs_points,
         icans_line=_polyline(icans_points),
         icans_points=icans_points,
+        gvhd_line=_polyline(gvhd_points),
+        gvhd_points=gvhd_points,
     )
-    rows = [_row(p) for p in sorted(assessments + interventions, key=lambda p: (p.event.at, p.event.record_id))]
+    plotted_events = assessments + interventions + stagings
+    rows = [_row(p) for p in sorted(plotted_events, key=lambda p: (p.event.at, p.event.record_id))]
     return Chart(
         drawing=drawing,
         description=description,
         temperature_points=len(temperature_points),
         grade_points=len(crs_points),
         interventions=len(interventions),
+        gvhd_points=len(gvhd_points),
         rows=rows,
         first_day=lo,
         last_day=hi,
@@ -295,6 +323,9 @@ def _row(p: _Plotted) -> ChartRow:
             crs_grade=d.crs_grade,
             icans_grade=d.icans_grade,
         )
+    if isinstance(event.detail, GvhdDetail):
+        grade = gvhd_rules.ROMAN[event.detail.grade]
+        return ChartRow(day=event.day, at=event.at, what=event.summary, gvhd_grade=grade)
     return ChartRow(day=event.day, at=event.at, what=event.summary)
 
 
@@ -342,6 +373,23 @@ def _describe(assessments: list[_Plotted], interventions: list[TimelineEvent], l
         given = "; ".join(f"{_drug(e)} on day {e.day}" for e in interventions[:DESCRIBED_INTERVENTIONS])
         more = len(interventions) - DESCRIBED_INTERVENTIONS
         parts.append(f"Interventions: {given}{f' and {more} more' if more > 0 else ''}.")
+    return " ".join(parts)
+
+
+def _describe_gvhd(stagings: list[_Plotted]) -> str:
+    """The acute GVHD stagings in words: the worst grade and when, and the responses judged."""
+    if not stagings:
+        return ""
+    worst = max(stagings, key=lambda p: (_gvhd(p).grade, -p.event.at.timestamp()))
+    parts = [
+        f" {len(stagings)} acute GVHD stagings; highest grade {gvhd_rules.ROMAN[_gvhd(worst).grade]} on day "
+        f"{worst.event.day}."
+    ]
+    for p in stagings:
+        detail = _gvhd(p)
+        if detail.response is not None:
+            day = detail.response_day if detail.response_day is not None else p.event.day
+            parts.append(f"Day {day} response: {gvhd_rules.RESPONSE_WORDS[detail.response]}.")
     return " ".join(parts)
 
 

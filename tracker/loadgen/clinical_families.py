@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from psycopg.types.json import Jsonb
 
-from products.choices import CheckKind, Severity
+from products.choices import CheckKind, RegulatoryStatus, Severity
 from tracker.choices import ReminderKind, ReminderStatus
 from tracker.loadgen.load import Load
 from tracker.loadgen.plan import Journey
@@ -439,7 +439,16 @@ def _event(
     outcome = ae_rules.outcome_of(grade=grade, outcome="resolved" if load.happened(resolved) else "ongoing")
     # Grade 3 needs a hospital stay (or a longer one): serious by ICH E2A; grades 4 and 5 are by definition.
     serious = ae_rules.is_serious(grade=grade, outcome=outcome, serious=grade >= 3)
-    clock = report_clock(serious=serious, expected=expected, aware_at=aware)
+    # Licensed products, relatedness "probable" (suspected; the columns' database defaults say the same).
+    clock = report_clock(
+        regulatory_status=RegulatoryStatus.LICENSED,
+        serious=serious,
+        expected=expected,
+        suspected=True,
+        grade=grade,
+        outcome=outcome,
+        aware_at=aware,
+    )
     submitted = None
     if clock.due_at is not None:
         submitted = aware + timedelta(days=j.rng.randrange(3, 18))  # now and then later than the 15 days

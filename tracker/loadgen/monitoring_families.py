@@ -167,7 +167,7 @@ def _reminder(load: Load, j: Journey, check_id: int, due: Due, *, resolved: tupl
             due.due_at,
         )
     at, record = resolved
-    # A resolved check reminder retires its dedupe key (tracker.services.monitoring._resolve).
+    # A resolved check reminder retires its dedupe key (tracker.services.monitoring.reminders_resolve).
     return (
         reminder_id,
         ReminderKind.CHECK_DUE,

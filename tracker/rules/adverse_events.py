@@ -29,6 +29,7 @@ EDITABLE = (
     "serious",
     "expected",
     "relatedness",
+    "suspected",
     "description",
 )
 
@@ -46,6 +47,34 @@ def outcome_of(*, grade: int, outcome: str) -> str:
 
 def is_fatal(*, grade: int, outcome: str) -> bool:
     return grade == FATAL_GRADE or outcome == FATAL_OUTCOME
+
+
+def is_life_threatening(*, grade: int) -> bool:
+    """CTCAE v5 grade 4 is life-threatening (21 CFR 312.32(a): at immediate risk of death)."""
+    return grade == LIFE_THREATENING_GRADE
+
+
+# 21 CFR 312.32(a): a suspected adverse reaction is one with "a reasonable possibility" that the product caused it.
+# The relatedness scale says the same thing in finer steps: possible, probable and definite are a reasonable
+# possibility; unlikely and unrelated are not.
+SUSPECTED_RELATEDNESS = frozenset({"possible", "probable", "definite"})
+
+
+def suspected_of(*, relatedness: str, suspected: bool | None) -> bool:
+    """`suspected` agrees with `relatedness`: derived from it when not given, refused (ValueError) when it says the
+    opposite. The two are one judgement of causality, so they never disagree on record."""
+    implied = relatedness in SUSPECTED_RELATEDNESS
+    if suspected is None or suspected == implied:
+        return implied
+    if suspected:
+        raise ValueError(
+            f"Relatedness `{relatedness}` says there is no reasonable possibility that the product caused the event; "
+            "a suspected adverse reaction has relatedness possible, probable or definite."
+        )
+    raise ValueError(
+        f"Relatedness `{relatedness}` is a reasonable possibility that the product caused the event (a suspected "
+        "adverse reaction); if it is not suspected, give relatedness unlikely or unrelated."
+    )
 
 
 class AwareClock(Enum):

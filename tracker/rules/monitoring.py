@@ -20,3 +20,7 @@ REPORT_WARNING = timedelta(days=3)
 # A CRS or ICANS grade puts a patient first on the clinicians' worklist for a week: CRS and ICANS start within days of
 # the infusion (median day 5 and day 7); an older grade is history, not a reason to come first today.
 RECENT_GRADE = timedelta(days=7)
+
+# 21 CFR 312.64(b): the investigator reports a serious adverse event to the sponsor "immediately". The reminder is due
+# on the day of awareness and escalates to the on-call clinicians if still open a day later.
+SPONSOR_NOTIFICATION_ESCALATION = timedelta(days=1)

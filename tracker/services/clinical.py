@@ -2,6 +2,7 @@
 
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -11,7 +12,7 @@ from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from products.audit import audit_patient_reason
-from products.choices import CheckKind, CoiStatus
+from products.choices import CheckKind, CoiStatus, RegulatoryStatus, Severity
 from products.errors import IllegalTransition
 from products.services.collections import not_in_future
 from products.services.common import UNSET, Unset, given, model_update, refuse_unknown_fields
@@ -20,17 +21,20 @@ from tracker.choices import (
     CerebralEdema,
     Consciousness,
     GradingSystem,
+    GvhdResponse,
     Hypotension,
     Hypoxia,
     Indication,
     Outcome,
     RcvResult,
     Relatedness,
+    ReminderKind,
     ReminderStatus,
     Seizure,
     SurvivalStatus,
 )
 from tracker.models import (
+    Administration,
     AdverseEvent,
     Assessment,
     Conditioning,
@@ -38,13 +42,23 @@ from tracker.models import (
     Intervention,
     Patient,
     Reminder,
+    ScheduledCheck,
     TherapyOrder,
 )
 from tracker.rules import adverse_events as ae_rules
 from tracker.rules import grading
+from tracker.rules import gvhd as gvhd_rules
+from tracker.rules.monitoring import SPONSOR_NOTIFICATION_ESCALATION
 from tracker.rules.ranges import CONDITIONING_DAY, TEMPERATURE_C, VITALS, WELLBEING_SCORE
-from tracker.rules.reporting import report_clock
-from tracker.services.monitoring import assessment_followups, checks_complete, monitoring_end_for_death
+from tracker.rules.reporting import LICENSED, report_clock, sponsor_notification_due
+from tracker.selectors import weight_on
+from tracker.services.monitoring import (
+    assessment_followups,
+    checks_complete,
+    monitoring_end_for_death,
+    reminders_resolve,
+)
+from tracker.services.notifications import notifications_for
 from tracker.services.orders import PATIENT_ROLES
 
 
@@ -327,22 +341,46 @@ def adverse_event_record(
     meddra_code: str = "",
     grading_system: str = GradingSystem.CTCAE,
     relatedness: str = Relatedness.POSSIBLE,
+    suspected: bool | None = None,
+    order: TherapyOrder | None = None,
     description: str = "",
     now: datetime | None = None,
 ) -> AdverseEvent:
     """Record an adverse event. Grade 4 or 5 or a fatal outcome makes it serious whatever `serious` says, grade 5
-    makes it fatal (tracker.rules.adverse_events), and a fatal event ends the patient's monitoring schedule."""
+    makes it fatal (tracker.rules.adverse_events), and a fatal event ends the patient's monitoring schedule.
+
+    The event is reported under a course (`order`; default: the order of the patient's last infusion at or before
+    the onset, else the patient's last order): its trial or its product's status decides the report clock
+    (tracker.rules.reporting), and is kept with the event. `suspected` agrees with `relatedness` (derived from it
+    when not given). In a clinical investigation a serious event raises, in this transaction, the reminder to tell
+    the sponsor at once (21 CFR 312.64(b))."""
     _authorise(actor, patient, "record adverse events")
     if expected is None:
         raise ValidationError({"expected": [EXPECTED_REQUIRED]})
     if grade not in ae_rules.GRADE:
         raise ValidationError({"grade": [ae_rules.GRADE.message]})
     _check_ae_times(onset_at, aware_at, resolved_at, now=now)
+    suspected = _suspected(relatedness, suspected)
+    order = _reported_under(patient, order, onset_at)
+    trial = order.trial if order is not None else LICENSED
     outcome = ae_rules.outcome_of(grade=grade, outcome=outcome)
     serious = ae_rules.is_serious(grade=grade, outcome=outcome, serious=serious)
-    clock = report_clock(serious=serious, expected=expected, aware_at=aware_at)
+    clock = report_clock(
+        regulatory_status=trial.regulatory_status,
+        serious=serious,
+        expected=expected,
+        suspected=suspected,
+        grade=grade,
+        outcome=outcome,
+        aware_at=aware_at,
+    )
     event = AdverseEvent.objects.create(
         patient=patient,
+        order=order,
+        regulatory_status=trial.regulatory_status,
+        ind_number=trial.ind_number,
+        trial_protocol=trial.trial_protocol,
+        suspected=suspected,
         term=term,
         grade=grade,
         onset_at=onset_at,
@@ -360,9 +398,74 @@ def adverse_event_record(
         relatedness=relatedness,
         description=description,
     )
+    _sponsor_reminder_sync(event, now=now or timezone.now())
     if ae_rules.is_fatal(grade=grade, outcome=outcome):
         monitoring_end_for_death(patient_id=patient.id, record=f"adverse_event:{event.id}", now=now)
     return event
+
+
+def _suspected(relatedness: str, suspected: bool | None) -> bool:
+    try:
+        return ae_rules.suspected_of(relatedness=relatedness, suspected=suspected)
+    except ValueError as exc:
+        raise ValidationError({"suspected": [str(exc)]}) from exc
+
+
+def _reported_under(patient: Patient, order: TherapyOrder | None, onset_at: datetime) -> TherapyOrder | None:
+    """The course the event is reported under: the one given (the patient's own), else the order of the last
+    infusion that stands at or before the onset, else the patient's last order; None when there is no order."""
+    if order is not None:
+        if order.patient_id != patient.id:
+            raise ValidationError({"coi": [f"Order {order.chain.coi} is not this patient's."]})
+        return order
+    infused = (
+        Administration.objects.filter(patient=patient, voided_at=None, administered_at__lte=onset_at)
+        .order_by("-administered_at", "-id")
+        .values_list("order_id", flat=True)
+        .first()
+    )
+    orders = TherapyOrder.objects.select_related("product", "chain")
+    if infused is not None:
+        return orders.get(id=infused)
+    return orders.filter(patient=patient).order_by("-ordered_at", "-id").first()
+
+
+SPONSOR_KEY = "sponsor:{}"
+
+
+def _sponsor_reminder_sync(event: AdverseEvent, *, now: datetime) -> None:
+    """21 CFR 312.64(b): the investigator tells the sponsor of a serious adverse event at once. A serious event in
+    a clinical investigation, the sponsor not yet told, has one open urgent reminder, due on the day of awareness
+    (escalated when still open a day later); the reminder resolves when the sponsor notification is recorded or
+    the event is no longer serious. Runs in the event's transaction under its row lock: idempotent."""
+    live = Reminder.objects.filter(dedupe_key=SPONSOR_KEY.format(event.id))
+    due = sponsor_notification_due(regulatory_status=event.regulatory_status, serious=event.serious)
+    if not due or event.sponsor_notified_at is not None:
+        resolution = "Sponsor notified" if event.sponsor_notified_at else "No longer a serious event in a trial"
+        reminders_resolve(reminders=live, resolution=resolution, at=now)
+        return
+    trial = f"protocol {event.trial_protocol}, " if event.trial_protocol else ""
+    reminder, created = live.get_or_create(
+        dedupe_key=SPONSOR_KEY.format(event.id),
+        defaults={
+            "kind": ReminderKind.SPONSOR_NOTIFICATION,
+            "patient_id": event.patient_id,
+            "facility_id": event.patient.facility_id,
+            "due_at": event.aware_at,
+            "escalate_at": event.aware_at + SPONSOR_NOTIFICATION_ESCALATION,
+            "severity": Severity.URGENT,
+            "message": (
+                f"Patient {event.patient_id}: serious adverse event {event.id} ({event.get_term_display()}, grade "
+                f"{event.grade}) in a clinical investigation ({trial}IND/CTA {event.ind_number}): tell the sponsor "
+                "at once (21 CFR 312.64(b))."
+            )[:300],
+        },
+    )
+    if created:
+        notifications_for(reminder=reminder, reason="raised", now=now)
+    elif reminder.due_at != event.aware_at:
+        # The awareness time was corrected: the duty dates from the corrected time.
+        live.update(due_at=event.aware_at, escalate_at=event.aware_at + SPONSOR_NOTIFICATION_ESCALATION)
 
 
 EXPECTED_REQUIRED = "Say whether the product's label lists this event (yes or no): it decides the report deadline."
@@ -387,6 +490,7 @@ def adverse_event_update(
     serious: bool | Unset = UNSET,
     expected: bool | Unset | None = UNSET,
     relatedness: str | Unset = UNSET,
+    suspected: bool | Unset | None = UNSET,
     description: str | Unset = UNSET,
     now: datetime | None = None,
 ) -> AdverseEvent:
@@ -395,7 +499,9 @@ def adverse_event_update(
     What may change is the rule's list (tracker.rules.adverse_events.EDITABLE); a field not given stays as it is.
     Moving `aware_at` follows tracker.rules.adverse_events.aware_clock, for the API and the admin alike: free
     while no deadline is set; with a reason once one is (who, when and why are kept on the event and in the audit
-    trail); never once the report has been submitted (409 `illegal_transition`).
+    trail); never once the report has been submitted (409 `illegal_transition`). The clock follows the regulatory
+    status kept with the event when it was recorded; `suspected` follows `relatedness` unless given (and then
+    agrees with it); the sponsor reminder follows seriousness.
     """
     event = AdverseEvent.objects.select_for_update(of=("self",)).select_related("patient__facility").get(id=event_id)
     _authorise(actor, event.patient, "change adverse events")
@@ -419,9 +525,11 @@ def adverse_event_update(
             serious=serious,
             expected=expected,
             relatedness=relatedness,
+            suspected=suspected,
             description=description,
         ),
     )
+    event.suspected = _suspected(event.relatedness, None if suspected is UNSET else suspected)
     moves_clock = "aware_at" in changed and event.aware_at != aware_before
     if event.grade not in ae_rules.GRADE:
         raise ValidationError({"grade": [ae_rules.GRADE.message]})
@@ -436,12 +544,21 @@ def adverse_event_update(
         event.aware_at_changed_at, event.aware_at_changed_by = now or timezone.now(), actor
         event.aware_at_change_reason = aware_at_reason.strip()
         audit_patient_reason(f"Awareness time moved: {event.aware_at_change_reason}")
-    clock = report_clock(serious=event.serious, expected=event.expected, aware_at=event.aware_at)
+    clock = report_clock(
+        regulatory_status=event.regulatory_status,
+        serious=event.serious,
+        expected=event.expected,
+        suspected=event.suspected,
+        grade=event.grade,
+        outcome=event.outcome,
+        aware_at=event.aware_at,
+    )
     if clock.due_at != event.report_due_at:
         # The old deadline's reminders no longer apply; the scan raises the new deadline's afresh.
         _retire_report_reminders(event.id, resolution="Report deadline changed", actor=actor, now=now)
     event.report_due_at, event.report_rule = clock.due_at, clock.rule
     event.save()
+    _sponsor_reminder_sync(event, now=now or timezone.now())
     if not was_fatal and ae_rules.is_fatal(grade=event.grade, outcome=event.outcome):
         monitoring_end_for_death(patient_id=event.patient_id, record=f"adverse_event:{event.id}", now=now)
     return event
@@ -494,6 +611,28 @@ def adverse_event_mark_reported(
     return event
 
 
+@transaction.atomic
+def adverse_event_sponsor_notified(
+    *, actor: User, event_id: int, at: datetime | None = None, now: datetime | None = None
+) -> AdverseEvent:
+    """The investigator told the sponsor of the event `at` (default: now; 21 CFR 312.64(b)); the reminder to do so
+    is resolved. Only an event of a clinical investigation has a sponsor to tell; it is recorded once."""
+    now = now or timezone.now()
+    event = AdverseEvent.objects.select_for_update(of=("self",)).select_related("patient__facility").get(id=event_id)
+    _authorise(actor, event.patient, "record sponsor notifications")
+    if event.regulatory_status != RegulatoryStatus.INVESTIGATIONAL:
+        raise IllegalTransition("This event is not reported under a clinical investigation: there is no sponsor.")
+    if event.sponsor_notified_at is not None:
+        raise IllegalTransition(f"The sponsor was already told at {event.sponsor_notified_at.isoformat()}.")
+    event.sponsor_notified_at = at or now
+    not_in_future(event.sponsor_notified_at, "sponsor_notified_at", now=now)
+    if event.sponsor_notified_at < event.aware_at:
+        raise ValidationError({"sponsor_notified_at": ["The sponsor cannot be told before the site was aware."]})
+    event.save(update_fields=["sponsor_notified_at", "updated_at"])
+    _sponsor_reminder_sync(event, now=now)
+    return event
+
+
 @refuse_unknown_fields
 @transaction.atomic
 def follow_up_record(
@@ -511,9 +650,22 @@ def follow_up_record(
     rcv_result: str = RcvResult.NOT_DONE,
     wellbeing_score: int | None = None,
     patient_reported: str = "",
+    gvhd_skin_bsa_pct: int | None = None,
+    gvhd_skin_bullae: bool = False,
+    gvhd_bilirubin_mg_dl: Decimal | None = None,
+    gvhd_upper_gi_persistent: bool = False,
+    gvhd_stool_ml_per_day: int | None = None,
+    gvhd_stool_episodes_per_day: int | None = None,
+    gvhd_lower_gi_severe: bool = False,
     note: str = "",
     now: datetime | None = None,
 ) -> FollowUpVisit:
+    """Record a follow-up visit; it completes the visit's checks, and a death on it ends the schedule.
+
+    Acute GVHD is staged in every organ or not at all: the raw findings are kept, and the MAGIC stages and grade
+    computed from them (tracker.rules.gvhd). A staged visit that answers a `gvhd_response` check of the protocol
+    (the days it names, e.g. day 28) also gets the response, judged against the last staging on or before the
+    course's first infusion (baseline)."""
     _authorise(actor, patient, "record follow-up visits")
     today = timezone.localdate(now)
     if visit_date > today:
@@ -526,6 +678,17 @@ def follow_up_record(
         raise ValidationError({"wellbeing_score": [WELLBEING_SCORE.message]})
     if car_testing_requested and not new_malignancy:
         raise ValidationError({"car_testing_requested": ["Only with a new malignancy to test."]})
+    raw = {
+        "gvhd_skin_bsa_pct": gvhd_skin_bsa_pct,
+        "gvhd_skin_bullae": gvhd_skin_bullae,
+        "gvhd_bilirubin_mg_dl": gvhd_bilirubin_mg_dl,
+        "gvhd_upper_gi_persistent": gvhd_upper_gi_persistent,
+        "gvhd_stool_ml_per_day": gvhd_stool_ml_per_day,
+        "gvhd_stool_episodes_per_day": gvhd_stool_episodes_per_day,
+        "gvhd_lower_gi_severe": gvhd_lower_gi_severe,
+    }
+    findings = _gvhd_findings(patient, visit_date, raw)
+    staging = _gvhd_staging(findings)
     visit = FollowUpVisit.objects.create(
         patient=patient,
         visit_date=visit_date,
@@ -541,6 +704,8 @@ def follow_up_record(
         wellbeing_score=wellbeing_score,
         patient_reported=patient_reported,
         note=note,
+        **raw,
+        **staging,
     )
     kinds = [CheckKind.FOLLOW_UP, CheckKind.MALIGNANCY_SCREEN]
     if visit.rcv_result != RcvResult.NOT_DONE:
@@ -548,6 +713,115 @@ def follow_up_record(
     # A visit is dated, not timed: it counts at noon UTC of its day.
     at = datetime.combine(visit_date, time(12), tzinfo=UTC)
     checks_complete(patient_id=patient.id, kinds=kinds, at=at, record=f"follow_up:{visit.id}", now=now)
+    if findings is not None:
+        answered = checks_complete(
+            patient_id=patient.id, kinds=[CheckKind.GVHD_RESPONSE], at=at, record=f"follow_up:{visit.id}", now=now
+        )
+        if answered:
+            _gvhd_response(visit, findings, check_id=answered[0])
     if visit.survival_status == SurvivalStatus.DEAD:
         monitoring_end_for_death(patient_id=patient.id, record=f"follow_up:{visit.id}", now=now)
     return visit
+
+
+GVHD_ALL_ORGANS = (
+    "Acute GVHD is staged in every organ or not at all (MAGIC): give the rash's extent, the bilirubin and the stool "
+    "output (volume or episodes) with the other findings."
+)
+
+
+def _gvhd_findings(patient: Patient, visit_date: date, raw: dict[str, Any]) -> gvhd_rules.Findings | None:
+    """The visit's GVHD findings, or None when GVHD was not staged (nothing given); a partial staging is a 400."""
+    if not any(value not in (None, False) for value in raw.values()):
+        return None
+    errors = {
+        field: [bounds.message]
+        for field, bounds in gvhd_rules.RANGES.items()
+        if raw[field] is not None and raw[field] not in bounds
+    }
+    missing = [field for field in ("gvhd_skin_bsa_pct", "gvhd_bilirubin_mg_dl") if raw[field] is None]
+    stool = (raw["gvhd_stool_ml_per_day"], raw["gvhd_stool_episodes_per_day"])
+    if stool == (None, None) and not raw["gvhd_lower_gi_severe"]:
+        missing.append("gvhd_stool_ml_per_day")
+    errors |= {field: [GVHD_ALL_ORGANS] for field in missing if field not in errors}
+    if errors:
+        raise ValidationError(errors)
+    child = gvhd_rules.staged_as_child(patient.birth_date, visit_date)
+    weight = weight_on(patient_id=patient.id, day=visit_date) if child and stool[0] is not None else None
+    if child and stool[0] is not None and weight is None:
+        raise ValidationError(
+            {
+                "gvhd_stool_ml_per_day": [
+                    "This patient is under 18: the stool volume is staged per kg (MAGIC), and no weight is on "
+                    "record on or before the visit. Record the weight first, or give the number of episodes a day."
+                ]
+            }
+        )
+    return gvhd_rules.Findings(
+        skin_rash_bsa_pct=raw["gvhd_skin_bsa_pct"],
+        skin_bullae=raw["gvhd_skin_bullae"],
+        bilirubin_mg_dl=Decimal(raw["gvhd_bilirubin_mg_dl"]),
+        upper_gi_persistent=raw["gvhd_upper_gi_persistent"],
+        stool_ml_per_day=stool[0],
+        stool_episodes_per_day=stool[1],
+        lower_gi_severe=raw["gvhd_lower_gi_severe"],
+        child=child,
+        weight_kg=weight,
+    )
+
+
+def _gvhd_staging(findings: gvhd_rules.Findings | None) -> dict[str, int | None]:
+    if findings is None:
+        return {}
+    stages = gvhd_rules.stages(findings)
+    return {
+        "gvhd_skin_stage": stages.skin,
+        "gvhd_liver_stage": stages.liver,
+        "gvhd_upper_gi_stage": stages.upper_gi,
+        "gvhd_lower_gi_stage": stages.lower_gi,
+        "gvhd_grade": gvhd_rules.overall_grade(stages),
+    }
+
+
+def gvhd_stages_of(visit: FollowUpVisit) -> gvhd_rules.Stages:
+    assert visit.gvhd_grade is not None, "a visit that staged GVHD"
+    return gvhd_rules.Stages(
+        skin=visit.gvhd_skin_stage or 0,
+        liver=visit.gvhd_liver_stage or 0,
+        upper_gi=visit.gvhd_upper_gi_stage or 0,
+        lower_gi=visit.gvhd_lower_gi_stage or 0,
+    )
+
+
+def _gvhd_response(visit: FollowUpVisit, findings: gvhd_rules.Findings, *, check_id: int) -> None:
+    """The response at a time point the protocol names (the `gvhd_response` check this visit answered), against the
+    last staging on or before the course's first infusion (Martin et al. 2009; tracker.rules.gvhd.response)."""
+    order_id = ScheduledCheck.objects.filter(id=check_id).values_list("administration__order_id", flat=True).get()
+    first = (
+        Administration.objects.filter(order_id=order_id, voided_at=None)
+        .order_by("administered_at", "id")
+        .values_list("administered_at", flat=True)
+        .first()
+    )
+    if first is None:  # the course was voided while the check stayed open: nothing to count from
+        return
+    day_zero = timezone.localdate(first)
+    baseline = (
+        FollowUpVisit.objects.filter(patient_id=visit.patient_id, gvhd_grade__isnull=False, visit_date__lte=day_zero)
+        .exclude(id=visit.id)
+        .order_by("-visit_date", "-id")
+        .first()
+    )
+    if baseline is None:
+        visit.gvhd_response = GvhdResponse.NOT_EVALUABLE
+    else:
+        assert baseline.gvhd_bilirubin_mg_dl is not None
+        visit.gvhd_response = gvhd_rules.response(
+            baseline=gvhd_stages_of(baseline),
+            baseline_bilirubin_mg_dl=baseline.gvhd_bilirubin_mg_dl,
+            current=gvhd_stages_of(visit),
+            findings=findings,
+        )
+    visit.gvhd_baseline = baseline
+    visit.gvhd_response_day = (visit.visit_date - day_zero).days
+    visit.save(update_fields=["gvhd_response", "gvhd_baseline", "gvhd_response_day"])

@@ -15,7 +15,7 @@ from products.choices import CheckKind, Severity
 from products.errors import IllegalTransition, OutOfSequence, UnitExpired
 from products.models import ChainOfIdentity, Unit
 from products.rules.chains import ChainEvent
-from products.rules.schedules import protocol_occurrences
+from products.rules.schedules import StepRule, course_steps, protocol_occurrences
 from products.selectors import protocol_step_rules
 from products.services.chains import chain_apply
 from products.services.guards import require_member, require_role
@@ -33,20 +33,22 @@ ASSESSMENT_KINDS = (CheckKind.TOXICITY, CheckKind.INFUSION_REACTION, CheckKind.I
 LAB_FIELDS = ("crp_mg_l", "ferritin_ng_ml", "il6_pg_ml")
 
 
-def schedule_instantiate(*, administration: Administration) -> list[ScheduledCheck]:
-    """Turn the product's protocol into this patient's checks; runs inside the administration's transaction."""
-    product = administration.unit.batch.product
-    occurrences = protocol_occurrences(
-        protocol_step_rules(product.monitoring_protocol_id), administration.administered_at
-    )
+def schedule_instantiate(
+    *, administration: Administration, steps: list[StepRule], per_infusion: bool = False
+) -> list[ScheduledCheck]:
+    """Turn protocol steps into this patient's checks counted from `administration`; runs inside the
+    administration's transaction. `per_infusion`: the checks of this infusion alone (named after its unit)."""
+    occurrences = protocol_occurrences(steps, administration.administered_at)
+    unit = f" (unit {administration.unit.unit_id})" if per_infusion else ""
     return ScheduledCheck.objects.bulk_create(
         ScheduledCheck(
             patient_id=administration.patient_id,
             administration=administration,
             kind=o.kind,
-            label=o.label,
+            label=f"{o.label}{unit}"[:140],
             sequence=o.sequence,
             protocol_step_id=o.step_id,
+            per_infusion=per_infusion,
             due_at=o.due_at,
             grace_until=o.due_at + o.grace,
             severity=o.severity,
@@ -57,10 +59,12 @@ def schedule_instantiate(*, administration: Administration) -> list[ScheduledChe
 
 def _resolve_reminders(checks: Iterable[int], *, resolution: str, at: datetime) -> None:
     """Resolve the checks' reminders and retire their dedupe keys, so a rescheduled check can be reminded again."""
-    _resolve(Reminder.objects.filter(check_item_id__in=list(checks)), resolution=resolution, at=at)
+    reminders_resolve(reminders=Reminder.objects.filter(check_item_id__in=list(checks)), resolution=resolution, at=at)
 
 
-def _resolve(reminders: QuerySet[Reminder], *, resolution: str, at: datetime) -> None:
+def reminders_resolve(*, reminders: QuerySet[Reminder], resolution: str, at: datetime) -> None:
+    """Resolve the reminders not resolved yet, with why, and retire their dedupe keys so the same thing can be
+    reminded again later."""
     reminders.exclude(status=ReminderStatus.RESOLVED).update(
         status=ReminderStatus.RESOLVED,
         resolved_at=at,
@@ -70,41 +74,88 @@ def _resolve(reminders: QuerySet[Reminder], *, resolution: str, at: datetime) ->
 
 
 def course_schedule_sync(*, order_id: int, resolution: str, now: datetime | None = None) -> None:
-    """One course, one schedule: every unit given under one order (a multi-bag dose, CD4 and CD8 components)
-    shares one monitoring schedule, counted from the order's first infusion that stands (not voided).
+    """The schedule of a course (the units given under one order) after an infusion is recorded, voided or its
+    time corrected. Runs in the caller's transaction.
 
-    Runs in the caller's transaction whenever an administration is recorded, voided or its time corrected:
-    the first infusion of a course instantiates the schedule; a later one joins it; when the first is voided or
-    another one moves before it, the schedule passes to the new first infusion and its open checks move to that
-    time (`resolution` says why on the reminders this retires); when none stands, the open checks are cancelled.
+    What it counts from is the protocol's (`schedule_from`, products.rules.schedules.course_steps):
+    - once per course, from the first infusion that stands (not voided): the first infusion instantiates these
+      checks; a later one joins them; when the first is voided or another moves before it, they pass to the new
+      first infusion and their open checks move to its time (`resolution` says why on the reminders this retires);
+    - from each infusion (a protocol scheduled from each infusion): each infusion instantiates its own checks,
+      which move when its time is corrected and are cancelled when it is voided.
+    When no infusion of the course stands, every open check of the course is cancelled.
     """
     # The order's chain row lock: two units of one course recorded at once see each other's schedule, never
     # start two (administration_record already holds it; taking it again in the same transaction is free).
     ChainOfIdentity.objects.select_for_update(of=("self",)).filter(order__id=order_id).first()
     now = now or timezone.now()
-    first = (
+    standing = list(
         Administration.objects.filter(order_id=order_id, voided_at=None)
-        .select_related("unit__batch__product")
+        .select_related("unit__batch__product__monitoring_protocol")
         .order_by("administered_at", "id")
-        .first()
     )
-    course = ScheduledCheck.objects.filter(administration__order_id=order_id).exclude(status=CheckStatus.CANCELLED)
+    checks = ScheduledCheck.objects.filter(administration__order_id=order_id).exclude(status=CheckStatus.CANCELLED)
+    first = standing[0] if standing else None
     # The course's registry documents are due from the same first infusion (post-market surveillance, issue #12).
     registry_forms_sync(order_id=order_id, first=first, now=now)
     if first is None:
-        cancelled = list(course.filter(status=CheckStatus.OPEN).values_list("id", flat=True))
-        ScheduledCheck.objects.filter(id__in=cancelled).update(status=CheckStatus.CANCELLED)
-        _resolve_reminders(cancelled, resolution="Administration voided", at=now)
+        _cancel(checks.filter(status=CheckStatus.OPEN), resolution="Administration voided", now=now)
         return
+    protocol = first.unit.batch.product.monitoring_protocol
+    steps = course_steps(protocol_step_rules(protocol.id), schedule_from=protocol.schedule_from)
+    _course_sync(first, checks.filter(per_infusion=False), steps.from_first, resolution=resolution, now=now)
+    per_infusion = checks.filter(per_infusion=True)
+    # An infusion voided takes its own checks with it.
+    _cancel(
+        per_infusion.filter(status=CheckStatus.OPEN, administration__voided_at__isnull=False),
+        resolution="Administration voided",
+        now=now,
+    )
+    if not steps.from_each:
+        return
+    # An infusion whose checks of these steps exist (its own; or the course's, had the protocol been scheduled from
+    # the first infusion when it was given) gets no second copy.
+    covered = set(
+        checks.filter(source=CheckSource.PROTOCOL, protocol_step_id__in=[s.step_id for s in steps.from_each])
+        .values_list("administration_id", flat=True)
+        .distinct()
+    )
+    for administration in standing:
+        if administration.id not in covered:
+            schedule_instantiate(administration=administration, steps=steps.from_each, per_infusion=True)
+        else:
+            open_checks = ScheduledCheck.objects.select_for_update().filter(
+                administration=administration, per_infusion=True, status=CheckStatus.OPEN
+            )
+            _move(open_checks, steps.from_each, administration.administered_at, resolution=resolution, now=now)
+
+
+def _course_sync(
+    first: Administration,
+    course: QuerySet[ScheduledCheck],
+    steps: list[StepRule],
+    *,
+    resolution: str,
+    now: datetime,
+) -> None:
+    """The checks counted once per course hang on the course's first standing infusion and count from its time."""
     if not course.filter(source=CheckSource.PROTOCOL).exists():
-        schedule_instantiate(administration=first)
+        if steps:
+            schedule_instantiate(administration=first, steps=steps)
         return
     ScheduledCheck.objects.filter(id__in=course.exclude(administration=first).values("id")).update(administration=first)
-    rules = protocol_step_rules(first.unit.batch.product.monitoring_protocol_id)
-    new_times = {(o.step_id, o.sequence): o for o in protocol_occurrences(rules, first.administered_at)}
     open_checks = ScheduledCheck.objects.select_for_update().filter(
-        administration=first, status=CheckStatus.OPEN, source=CheckSource.PROTOCOL
+        administration=first, status=CheckStatus.OPEN, source=CheckSource.PROTOCOL, per_infusion=False
     )
+    _move(open_checks, steps, first.administered_at, resolution=resolution, now=now)
+
+
+def _move(
+    open_checks: QuerySet[ScheduledCheck], steps: list[StepRule], start: datetime, *, resolution: str, now: datetime
+) -> None:
+    """Open protocol checks to the due times their steps give counted from `start`; a check no longer due has
+    its reminder resolved, and is reminded again when due."""
+    new_times = {(o.step_id, o.sequence): o for o in protocol_occurrences(steps, start)}
     moved = []
     for check in open_checks:
         occurrence = new_times.get((check.protocol_step_id, check.sequence))
@@ -116,6 +167,12 @@ def course_schedule_sync(*, order_id: int, resolution: str, now: datetime | None
         moved.append(check)
     ScheduledCheck.objects.bulk_update(moved, ["due_at", "grace_until", "reminded_at"])
     _resolve_reminders([c.id for c in moved if c.reminded_at is None], resolution=resolution, at=now)
+
+
+def _cancel(checks: QuerySet[ScheduledCheck], *, resolution: str, now: datetime) -> None:
+    cancelled = list(checks.values_list("id", flat=True))
+    ScheduledCheck.objects.filter(id__in=cancelled).update(status=CheckStatus.CANCELLED)
+    _resolve_reminders(cancelled, resolution=resolution, at=now)
 
 
 @transaction.atomic
@@ -319,8 +376,10 @@ def monitoring_end_for_death(*, patient_id: int, record: str, now: datetime | No
     resolution = f"Monitoring ended: the patient died ({record})"
     _resolve_reminders(ended, resolution=resolution, at=now)
     registry_forms_end_for_death(patient_id=patient_id, on=timezone.localdate(now))
-    _resolve(
-        Reminder.objects.filter(patient_id=patient_id, kind=ReminderKind.TOXICITY_GRADE), resolution=resolution, at=now
+    reminders_resolve(
+        reminders=Reminder.objects.filter(patient_id=patient_id, kind=ReminderKind.TOXICITY_GRADE),
+        resolution=resolution,
+        at=now,
     )
     return ended
 

@@ -17,6 +17,7 @@ from products.services.donors import hla_clean
 from products.services.guards import require_member, require_role
 from tracker.models import Patient, PatientWeight, TherapyOrder
 from tracker.rules.ranges import WEIGHT_KG
+from tracker.rules.reporting import order_trial_errors
 
 PATIENT_ROLES = (Role.COORDINATOR, Role.CLINICIAN, Role.INTEGRATION)
 
@@ -130,19 +131,41 @@ def order_create(
     product: Product,
     collection_facility: Facility | None = None,
     note: str = "",
+    trial_protocol: str = "",
+    ind_number: str = "",
     now: datetime | None = None,
 ) -> TherapyOrder:
-    """Order a product for a patient; the product side gets a new COI carrying no patient identifier."""
+    """Order a product for a patient; the product side gets a new COI carrying no patient identifier.
+
+    An order given in a clinical trial names the trial's protocol (and its IND or CTA number, which a licensed
+    product has none of its own to lend): the order's trial then decides the reporting rules of the course's
+    adverse events over the product's status (tracker.rules.reporting.trial_context)."""
     require_role(actor, *PATIENT_ROLES, action="order therapies")
     require_member(actor, patient.facility)
     if not product.is_active:
         raise ValidationError({"product": [f"Product {product.code} is not active."]})
     if collection_facility is not None and collection_facility.kind == FacilityKind.MANUFACTURING:
         raise ValidationError({"collection_facility": ["Cells are collected at a collection or treatment facility."]})
+    trial_protocol, ind_number = trial_protocol.strip(), ind_number.strip()
+    errors = order_trial_errors(
+        product_status=product.regulatory_status,
+        product_ind_number=product.ind_number,
+        order_trial_protocol=trial_protocol,
+        order_ind_number=ind_number,
+    )
+    if errors:
+        raise ValidationError(errors)
     now = now or timezone.now()
     chain = chain_create(
         product=product, treatment_facility=patient.facility, collection_facility=collection_facility, now=now
     )
     return TherapyOrder.objects.create(
-        patient=patient, product=product, chain=chain, ordered_by=actor, ordered_at=now, note=note
+        patient=patient,
+        product=product,
+        chain=chain,
+        ordered_by=actor,
+        ordered_at=now,
+        note=note,
+        trial_protocol=trial_protocol,
+        ind_number=ind_number,
     )

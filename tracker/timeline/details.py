@@ -24,6 +24,7 @@ from products.choices import (
     HoldDecision,
     HoldKind,
     HoldStatus,
+    RegulatoryStatus,
     Severity,
     StepKind,
 )
@@ -33,6 +34,7 @@ from tracker.choices import (
     Consciousness,
     DiseaseResponse,
     GradingSystem,
+    GvhdResponse,
     Hypotension,
     Hypoxia,
     Indication,
@@ -372,6 +374,13 @@ class AdverseEventDetail(Detail):
     report_due_at: datetime | None
     report_submitted_at: datetime | None
     description: str
+    # Added in 1.1: what the report clock follows and which rule it is (tracker.rules.reporting).
+    suspected: bool
+    regulatory_status: RegulatoryStatus
+    ind_number: str
+    trial_protocol: str
+    report_rule: str
+    sponsor_notified_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -406,6 +415,30 @@ class FollowUpDetail(DatedDetail):
     note: str
 
 
+@dataclass(frozen=True, slots=True)
+class GvhdDetail(DatedDetail):
+    """Acute GVHD staged at a follow-up visit: the findings, the MAGIC stages and grade, and the response on the
+    days the protocol names (tracker.rules.gvhd)."""
+
+    kind = TimelineKind.GVHD
+    record_type = "follow_up"
+
+    grade: int  # MAGIC overall grade, 0-4 for 0-IV
+    skin_stage: int
+    liver_stage: int
+    upper_gi_stage: int
+    lower_gi_stage: int
+    response: GvhdResponse | None  # None: no response judged at this visit
+    response_day: int | None  # days since the course's first infusion
+    skin_rash_bsa_pct: int
+    skin_bullae: bool
+    bilirubin_mg_dl: Decimal
+    upper_gi_persistent: bool
+    stool_ml_per_day: int | None
+    stool_episodes_per_day: int | None
+    lower_gi_severe: bool
+
+
 # Every concrete detail, for the serializers and the tests that keep them in step.
 DETAIL_TYPES: tuple[type[Detail], ...] = (
     OrderDetail,
@@ -429,4 +462,5 @@ DETAIL_TYPES: tuple[type[Detail], ...] = (
     AdverseEventDetail,
     ReminderDetail,
     FollowUpDetail,
+    GvhdDetail,
 )

@@ -24,6 +24,7 @@ class TimelineKind(TextChoices):
     ADVERSE_EVENT = "adverse_event", "Adverse event"
     REMINDER = "reminder", "Reminder"
     FOLLOW_UP = "follow_up", "Follow-up visit"
+    GVHD = "gvhd", "Acute GVHD staging"
 
 
 class Level(TextChoices):
@@ -62,6 +63,7 @@ KIND_GROUPS: list[tuple[str, list[TimelineKind]]] = [
             TimelineKind.ADVERSE_EVENT,
             TimelineKind.REMINDER,
             TimelineKind.FOLLOW_UP,
+            TimelineKind.GVHD,
         ],
     ),
 ]

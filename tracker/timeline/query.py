@@ -21,6 +21,7 @@ from products.choices import (
     HoldDecision,
     HoldKind,
     HoldStatus,
+    RegulatoryStatus,
     Severity,
     StepKind,
 )
@@ -31,6 +32,7 @@ from tracker.choices import (
     Consciousness,
     DiseaseResponse,
     GradingSystem,
+    GvhdResponse,
     Hypotension,
     Hypoxia,
     Indication,
@@ -56,6 +58,7 @@ from tracker.models import (
     Reminder,
     TherapyOrder,
 )
+from tracker.rules import gvhd as gvhd_rules
 from tracker.rules.grading import URGENT_GRADE
 from tracker.timeline.details import (
     SYSTEM,
@@ -74,6 +77,7 @@ from tracker.timeline.details import (
     DatedDetail,
     Detail,
     FollowUpDetail,
+    GvhdDetail,
     HoldDecisionDetail,
     HoldDetail,
     InterventionDetail,
@@ -519,6 +523,12 @@ def _adverse_events(story: _Story) -> Iterable[TimelineEvent]:
                 report_due_at=e.report_due_at,
                 report_submitted_at=e.report_submitted_at,
                 description=e.description,
+                suspected=e.suspected,
+                regulatory_status=RegulatoryStatus(e.regulatory_status),
+                ind_number=e.ind_number,
+                trial_protocol=e.trial_protocol,
+                report_rule=e.report_rule,
+                sponsor_notified_at=e.sponsor_notified_at,
             ),
             Level.ALERT if e.serious or e.grade >= 3 else Level.NOTICE,
         )
@@ -575,6 +585,39 @@ def _follow_ups(story: _Story) -> Iterable[TimelineEvent]:
         yield story.event(dated_at(v.visit_date), v.id, detail, Level.ALERT if alert else Level.INFO)
 
 
+def _gvhd(story: _Story) -> Iterable[TimelineEvent]:
+    """The visits that staged acute GVHD (partial index followup_gvhd_staged): one event each, beside the visit's."""
+    visits = FollowUpVisit.objects.filter(
+        story.window.on_date("visit_date"), patient=story.patient, gvhd_grade__isnull=False
+    )
+    for v in visits:
+        # A staged visit has every organ staged from every finding (tracker.services.clinical: all or none).
+        grade, bsa, bilirubin = v.gvhd_grade, v.gvhd_skin_bsa_pct, v.gvhd_bilirubin_mg_dl
+        assert grade is not None and bsa is not None and bilirubin is not None
+        detail = GvhdDetail(
+            date=v.visit_date,
+            grade=grade,
+            skin_stage=v.gvhd_skin_stage or 0,
+            liver_stage=v.gvhd_liver_stage or 0,
+            upper_gi_stage=v.gvhd_upper_gi_stage or 0,
+            lower_gi_stage=v.gvhd_lower_gi_stage or 0,
+            response=GvhdResponse(v.gvhd_response) if v.gvhd_response else None,
+            response_day=v.gvhd_response_day,
+            skin_rash_bsa_pct=bsa,
+            skin_bullae=v.gvhd_skin_bullae,
+            bilirubin_mg_dl=bilirubin,
+            upper_gi_persistent=v.gvhd_upper_gi_persistent,
+            stool_ml_per_day=v.gvhd_stool_ml_per_day,
+            stool_episodes_per_day=v.gvhd_stool_episodes_per_day,
+            lower_gi_severe=v.gvhd_lower_gi_severe,
+        )
+        if detail.grade >= gvhd_rules.SEVERE_GRADE or detail.response == GvhdResponse.PROGRESSION:
+            level = Level.ALERT
+        else:
+            level = Level.NOTICE if detail.grade else Level.INFO
+        yield story.event(dated_at(v.visit_date), v.id, detail, level)
+
+
 def patient_timeline(
     *,
     patient: Patient,
@@ -629,6 +672,7 @@ def patient_timeline(
         (frozenset({TimelineKind.ADVERSE_EVENT}), lambda: _adverse_events(story)),
         (frozenset({TimelineKind.REMINDER}), lambda: _reminders(story)),
         (frozenset({TimelineKind.FOLLOW_UP}), lambda: _follow_ups(story)),
+        (frozenset({TimelineKind.GVHD}), lambda: _gvhd(story)),
     ]
     events = [
         event

@@ -9,8 +9,9 @@ from functools import singledispatch
 
 from django.utils import timezone
 
-from products.choices import CustodyEvent, HoldStatus
+from products.choices import CustodyEvent, HoldStatus, RegulatoryStatus
 from tracker.choices import CerebralEdema, Consciousness, Hypotension, Hypoxia, RcvResult, ReminderStatus, Seizure
+from tracker.rules import gvhd as gvhd_rules
 from tracker.rules.grading import CAPD_SCORE, ICE_MAX
 from tracker.timeline.details import (
     SYSTEM,
@@ -28,6 +29,7 @@ from tracker.timeline.details import (
     CustodyDetail,
     Detail,
     FollowUpDetail,
+    GvhdDetail,
     HoldDecisionDetail,
     HoldDetail,
     InterventionDetail,
@@ -229,9 +231,21 @@ def _(d: AdverseEventDetail) -> str:
     if not d.expected:
         flags.append("unexpected")
     flags.append(d.outcome.label.lower())
+    trial = d.regulatory_status == RegulatoryStatus.INVESTIGATIONAL
+    if trial:
+        flags.append("suspected" if d.suspected else "not suspected")
     if d.report_due_at and not d.report_submitted_at:
-        flags.append(f"report due {timezone.localtime(d.report_due_at):%Y-%m-%d}")
-    return f"{d.term_text or d.term.label}: {', '.join(flags)}"
+        # The rule's citation comes first in its text (tracker.rules.reporting).
+        cited = f" ({d.report_rule.split(':', 1)[0]})" if trial else ""
+        flags.append(f"report due {timezone.localtime(d.report_due_at):%Y-%m-%d}{cited}")
+    if trial and d.serious:
+        told = f"told {minute(d.sponsor_notified_at)}" if d.sponsor_notified_at else "not yet told"
+        flags.append(f"sponsor {told}")
+    text = f"{d.term_text or d.term.label}: {', '.join(flags)}"
+    if trial:
+        protocol = f"protocol {d.trial_protocol}, " if d.trial_protocol else ""
+        text += f" [trial: {protocol}IND/CTA {d.ind_number}]"
+    return text
 
 
 @summary.register
@@ -258,3 +272,11 @@ def _(d: FollowUpDetail) -> str:
     if d.wellbeing_score is not None:
         parts.append(f"well-being {d.wellbeing_score}/10")
     return "Follow-up visit: " + ", ".join(parts)
+
+
+@summary.register
+def _(d: GvhdDetail) -> str:
+    stages = gvhd_rules.Stages(
+        skin=d.skin_stage, liver=d.liver_stage, upper_gi=d.upper_gi_stage, lower_gi=d.lower_gi_stage
+    )
+    return gvhd_rules.describe(grade=d.grade, stages=stages, response=d.response or "", response_day=d.response_day)

@@ -24,7 +24,11 @@ class Command(BaseCommand):
                 return
             products = product_demo.seed_products(get_user_model().objects.get(username="coordinator"))
             chains = tracker_demo.seed_chains(products, facilities)
-            chains += len(demo_allogeneic.seed_allogeneic(products, facilities))
+            msc_orders = demo_allogeneic.seed_allogeneic(products, facilities)
+            chains += len(msc_orders)
+            # The first MSC patient's steroid-refractory acute GVHD, staged before the course and weekly since.
+            for order in msc_orders[:1]:
+                tracker_demo.gvhd_response_course(patient=order.patient, clinician=order.ordered_by)
             # Reminders for what is due now, without waiting for beat's first scan.
             scan = monitoring_scan()
         self.stdout.write(
