@@ -1,7 +1,10 @@
 """A coordinator in a real browser: logs in to the admin, sees the board without a click (the late chains, the
 batches waiting, what is due), follows a number to the filtered list behind it; no request leaves the server and
-the page breaks no rule of the Content-Security-Policy. The README's screenshot (docs/board.png) is taken here."""
+the page breaks no rule of the Content-Security-Policy. The README's screenshot is taken here (copied to
+docs/board.png with UPDATE_DOCS_SCREENSHOTS=1)."""
 
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -59,8 +62,10 @@ def test_a_coordinator_reads_the_board_and_follows_a_number_to_its_list(page, li
     if page.locator("#nav-sidebar").is_visible():
         page.click("#toggle-nav-sidebar")
     page.evaluate("window.scrollTo(0, 0)")
-    DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "board.png"))
+    readme_picture = artifacts / "board-readme.png"
+    page.screenshot(path=str(readme_picture))
+    if os.environ.get("UPDATE_DOCS_SCREENSHOTS"):  # a test run leaves the repository as it found it otherwise
+        shutil.copyfile(readme_picture, DOCS / "board.png")
     page.screenshot(path=str(artifacts / "board.png"), full_page=True)
 
     # Follow a number: the batches awaiting QC results, exactly the one the board counted.
@@ -81,4 +86,4 @@ def test_a_coordinator_reads_the_board_and_follows_a_number_to_its_list(page, li
     assert violations(page) == []
     assert page.outside_requests == [], "every asset is served by the project itself"
     assert page.console_errors == []
-    assert (DOCS / "board.png").stat().st_size < 250_000
+    assert readme_picture.stat().st_size < 250_000
