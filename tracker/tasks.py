@@ -21,3 +21,15 @@ def notification_send_task(notification_id: int) -> str:
     from tracker.services.notifications import notification_send
 
     return notification_send(notification_id=notification_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def notification_send_batch_task(notification_ids: list[int]) -> str:
+    """Several deliveries in one message: each is claimed on its own, so a batch delivered twice, or redelivered
+    after its worker died halfway, sends each notification once."""
+    from collections import Counter
+
+    from tracker.services.notifications import notification_send
+
+    outcomes = Counter(notification_send(notification_id=notification_id) for notification_id in notification_ids)
+    return ", ".join(f"{outcome}: {n}" for outcome, n in sorted(outcomes.items()))

@@ -111,6 +111,25 @@ def test_a_due_check_escalates_only_after_its_grace_period_and_notifies_on_call(
     ) == ["coord@hospital.example"]
 
 
+def test_a_check_first_found_past_its_grace_is_raised_escalated_and_both_audiences_hear_once(world):
+    # A scan that ran late (an outage) finds a check already past its grace: its reminder is raised urgent and
+    # escalated in the same write; the owners hear it was raised and those on call that it escalated, once each.
+    _order, administration = journey.infused_patient(world, days_ago=1)
+    FacilityMembership.objects.filter(user=world.coordinator, facility=world.hospital).update(on_call=True)
+    check = ScheduledCheck.objects.filter(administration=administration).order_by("due_at").first()
+
+    with time_machine.travel(check.grace_until + timedelta(minutes=1), tick=False):
+        result = monitoring_scan()
+        monitoring_scan()
+    reminder = Reminder.objects.get(check_item=check)
+    assert reminder.severity == "urgent" and reminder.escalated_at == check.grace_until + timedelta(minutes=1)
+    assert " overdue since " in reminder.message
+    assert result.counts["escalated"] >= 1
+    sent = Notification.objects.filter(reminder=reminder, channel="email")
+    assert set(sent.filter(reason="raised").values_list("recipient", flat=True)) == {"doc@hospital.example"}
+    assert list(sent.filter(reason="escalated").values_list("recipient", flat=True)) == ["coord@hospital.example"]
+
+
 def test_an_acknowledged_reminder_does_not_escalate(world):
     _order, administration = journey.infused_patient(world, days_ago=1)
     check = ScheduledCheck.objects.filter(administration=administration).order_by("due_at").first()

@@ -20,7 +20,7 @@ from tests import journey
 from tests.worker import PrivateRedis, WebhookReceiver, beat_process, wait_for, worker_process
 from tracker.models import Notification, Reminder, ScheduledCheck, Webhook
 from tracker.services.notifications import CLAIM_TIMEOUT
-from tracker.tasks import monitoring_scan_task, notification_send_task
+from tracker.tasks import monitoring_scan_task, notification_send_batch_task, notification_send_task
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.celery_worker]
 
@@ -94,6 +94,29 @@ def test_a_notification_task_delivered_twice_sends_once(redis, receiver, world):
     assert delivered[0]["json"]["reminder"] == notification.reminder_id
     assert "patient" not in delivered[0]["json"] and "message" not in delivered[0]["json"]
     assert notification.reminder.patient_id == order.patient.id
+
+
+def test_a_batch_of_notifications_delivered_twice_sends_each_once(redis, receiver, world):
+    # The scan hands deliveries to the workers in batches (tracker.services.notifications.enqueue): a batch
+    # redelivered, twice at once, still sends each of its notifications once, because each is claimed on its own.
+    journey.infused_patient(world, days_ago=1.5)
+    with worker_process(redis, queue="reliability-batch", concurrency=2, extra_env=receiver.env):
+        monitoring_scan_task.delay()
+        assert wait_for(
+            lambda: Notification.objects.exists() and not Notification.objects.filter(status="pending").exists()
+        )
+        hooks = list(Notification.objects.filter(channel="webhook").values_list("id", flat=True))
+        assert len(hooks) >= 2
+        sent_before = len(receiver.deliveries)
+        # Pending again, as after a worker died before sending: the batch goes out twice at once.
+        Notification.objects.filter(id__in=hooks).update(status="pending", claimed_at=None, sent_at=None)
+        notification_send_batch_task.delay(hooks)
+        notification_send_batch_task.delay(hooks)
+        assert wait_for(lambda: not Notification.objects.filter(id__in=hooks, status="pending").exists())
+        time.sleep(2)  # let the second batch finish
+
+    resent = [d["headers"]["X-Tracker-Delivery"] for d in receiver.deliveries[sent_before:]]
+    assert sorted(resent) == sorted(str(i) for i in hooks)  # each once, none twice
 
 
 def test_scans_racing_on_several_workers_raise_each_reminder_once(redis, receiver, world):
