@@ -299,7 +299,7 @@ REMINDERS_ONLY_SQL = CLAIM_AND_RAISE + "SELECT count(*) FROM raised"  # noqa: S6
 
 
 def _addressee_table(facility_ids: list[int]) -> dict[str, list]:
-    """The deliveries of each facility's check reminders, looked up as the scan does (tracker.services.notifications)."""
+    """What each facility's check reminders are delivered to, looked up as the scan does (notifications)."""
     from tracker.services.notifications import Addressees
 
     book = Addressees()
