@@ -275,50 +275,59 @@ def _component(code: dict[str, Any], **value: Any) -> dict[str, Any]:
     return {"code": code, **value}
 
 
-def _observation(a: Assessment, patient: Patient) -> dict[str, Any]:
-    measure = "assessment-measurement"
-    components = [
-        _component(_fixed_code(measure, "crs-grade", "CRS grade (ASTCT 2019)"), valueInteger=a.crs_grade),
-        _component(_fixed_code(measure, "icans-grade", "ICANS grade (ASTCT 2019)"), valueInteger=a.icans_grade),
-        _component(
-            _fixed_code(measure, "fever-masked", "Fever masked by antipyretic or anti-cytokine therapy"),
-            valueBoolean=a.fever_masked,
-        ),
-        _component(_fixed_code(measure, "motor-weakness", "Deep focal motor weakness"), valueBoolean=a.motor_weakness),
+# An assessment's codes, built once: an export carries thousands of assessments, each with a dozen coded components.
+_MEASURE = "assessment-measurement"
+_CRS_GRADE = _local_code(_MEASURE, "crs-grade", "CRS grade (ASTCT 2019)")
+_ICANS_GRADE = _local_code(_MEASURE, "icans-grade", "ICANS grade (ASTCT 2019)")
+_FEVER_MASKED = _local_code(_MEASURE, "fever-masked", "Fever masked by antipyretic or anti-cytokine therapy")
+_MOTOR_WEAKNESS = _local_code(_MEASURE, "motor-weakness", "Deep focal motor weakness")
+_ICE_SCORE = _local_code(_MEASURE, "ice-score", f"ICE score (0-{ICE_MAX})")
+_CAPD_SCORE = _local_code(_MEASURE, "capd-score", f"CAPD score (0-{CAPD_SCORE.high}), children under 12")
+_CODED = [(field_name, code, _local_code(_MEASURE, code, label)) for field_name, code, label in LOCAL_CODED]
+_LOINC = [
+    (field_name, {"coding": [coding], "text": coding["display"]}, unit, ucum)
+    for field_name, coding, unit, ucum in LOINC_MEASUREMENTS
+]
+_LOCAL_QUANTITIES = [
+    (field_name, _local_code(_MEASURE, code, label), unit, ucum)
+    for field_name, code, label, unit, ucum in LOCAL_QUANTITIES
+]
+_EXAM = [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "exam", "display": "Exam"}]}]
+_ASSESSMENT = _local_code("observation", "crs-icans-assessment", "CRS and ICANS assessment (ASTCT 2019)")
+
+
+def _observation(a: Assessment, subject: dict[str, str]) -> dict[str, Any]:
+    """An assessment as an Observation; `subject` is the patient's reference (the same for every one)."""
+    components: list[dict[str, Any]] = [
+        {"code": _CRS_GRADE, "valueInteger": a.crs_grade},
+        {"code": _ICANS_GRADE, "valueInteger": a.icans_grade},
+        {"code": _FEVER_MASKED, "valueBoolean": a.fever_masked},
+        {"code": _MOTOR_WEAKNESS, "valueBoolean": a.motor_weakness},
     ]
     if a.ice_score is not None:
-        components.append(
-            _component(_fixed_code(measure, "ice-score", f"ICE score (0-{ICE_MAX})"), valueInteger=a.ice_score)
-        )
+        components.append({"code": _ICE_SCORE, "valueInteger": a.ice_score})
     if a.capd_score is not None:
-        label = f"CAPD score (0-{CAPD_SCORE.high}), children under 12"
-        components.append(_component(_fixed_code(measure, "capd-score", label), valueInteger=a.capd_score))
-    for field_name, code, label in LOCAL_CODED:
+        components.append({"code": _CAPD_SCORE, "valueInteger": a.capd_score})
+    for field_name, code, measurement in _CODED:
         value = getattr(a, field_name)
-        display = _display(a, field_name)
         components.append(
-            _component(
-                _fixed_code(measure, code, label),
-                valueCodeableConcept=_fixed_code(code, value, display),
-            )
+            {"code": measurement, "valueCodeableConcept": _fixed_code(code, value, _display(a, field_name))}
         )
-    for field_name, coding, unit, ucum in LOINC_MEASUREMENTS:
+    for field_name, measurement, unit, ucum in _LOINC:
         value = getattr(a, field_name)
         if value is not None:
-            components.append(
-                _component({"coding": [coding], "text": coding["display"]}, valueQuantity=_quantity(value, unit, ucum))
-            )
-    for field_name, code, label, unit, ucum in LOCAL_QUANTITIES:
+            components.append({"code": measurement, "valueQuantity": _quantity(value, unit, ucum)})
+    for field_name, measurement, unit, ucum in _LOCAL_QUANTITIES:
         value = getattr(a, field_name)
         if value is not None:
-            components.append(_component(_fixed_code(measure, code, label), valueQuantity=_quantity(value, unit, ucum)))
+            components.append({"code": measurement, "valueQuantity": _quantity(value, unit, ucum)})
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": f"assessment-{a.id}",
         "status": "final",
-        "category": [{"coding": [{"system": OBSERVATION_CATEGORY, "code": "exam", "display": "Exam"}]}],
-        "code": _fixed_code("observation", "crs-icans-assessment", "CRS and ICANS assessment (ASTCT 2019)"),
-        "subject": _ref("Patient", patient.id),
+        "category": _EXAM,
+        "code": _ASSESSMENT,
+        "subject": subject,
         "effectiveDateTime": _when(a.assessed_at),
         "issued": _when(a.created_at),
         "performer": [{"display": _who(a.assessed_by)}],
@@ -539,6 +548,7 @@ def patient_fhir_bundle(*, patient: Patient, now: datetime | None = None) -> dic
         .select_related("unit__batch__product", "administered_by")
         .order_by("administered_at", "id")
     )
+    subject = _ref("Patient", patient.id)
     resources: list[tuple[str, object, dict[str, Any]]] = [("Patient", patient.id, _patient(patient))]
     for unit in units:
         chain_collections = collections.get(unit.chain_id, []) if unit.chain_id else []
@@ -549,7 +559,7 @@ def patient_fhir_bundle(*, patient: Patient, now: datetime | None = None) -> dic
         )
     resources += [("Procedure", a.id, _procedure(a, patient)) for a in infusions]
     resources += [
-        ("Observation", f"assessment-{a.id}", _observation(a, patient))
+        ("Observation", f"assessment-{a.id}", _observation(a, subject))
         for a in Assessment.objects.filter(patient=patient).select_related("assessed_by").order_by("assessed_at", "id")
     ]
     resources += [
