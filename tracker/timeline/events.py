@@ -5,7 +5,7 @@ display time zone.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from django.utils import timezone
 
@@ -23,11 +23,12 @@ def dated_at(on: date) -> datetime:
     return datetime.combine(on, DATED_AT)
 
 
-def day_number(at: datetime, day_zero: date | None) -> int | None:
-    """Calendar days since the infusion day (day 0) in the display time zone; None before any infusion."""
+def day_number(at: datetime, day_zero: date | None, zone: tzinfo | None = None) -> int | None:
+    """Calendar days since the infusion day (day 0) in the display time zone (`zone`: that zone, when the caller
+    already has it, as a story of thousands of events does); None before any infusion."""
     if day_zero is None:
         return None
-    return (timezone.localtime(at).date() - day_zero).days
+    return (at.astimezone(zone or timezone.get_current_timezone()).date() - day_zero).days
 
 
 def day_start(day_zero: date, day: int) -> datetime:

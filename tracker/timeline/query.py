@@ -6,11 +6,11 @@ returns, never a query per row. Each builder turns its rows into events with typ
 """
 
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, TypedDict
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from products.choices import (
@@ -94,7 +94,14 @@ from tracker.timeline.kinds import KIND_RANK, Level, TimelineKind
 def _who(user: Any) -> str:
     if user is None:
         return ""
-    return user.get_full_name() or user.get_username()
+    return _name(user.first_name, user.last_name, user.get_username())
+
+
+def _name(first_name: str | None, last_name: str | None, username: str | None) -> str:
+    """A user's name as User.get_full_name() gives it, else the username; "" for nobody (a row's null join)."""
+    if username is None:
+        return ""
+    return f"{first_name} {last_name}".strip() or username
 
 
 @dataclass(frozen=True)
@@ -130,23 +137,26 @@ class _Story:
     patient: Patient
     window: _Window
     day_zero: date | None
+    zone: tzinfo  # the display time zone, read once for every event
 
     def event(self, at: datetime, record_id: int, detail: Detail, level: Level = Level.INFO) -> TimelineEvent:
         if isinstance(detail, DatedDetail):
             # A dated record counts on its calendar date, whatever the display time zone.
             day = (detail.date - self.day_zero).days if self.day_zero else None
         else:
-            day = day_number(at, self.day_zero)
+            day = day_number(at, self.day_zero, self.zone)
         return TimelineEvent(at=at, record_id=record_id, detail=detail, level=level, day=day)
 
 
 def _patient_batches(patient: Patient) -> QuerySet[Batch]:
-    """The batches of the patient's chains; allogeneic: also those whose units were allocated to them."""
-    return Batch.objects.filter(
-        Q(chain__order__patient=patient)
-        | Exists(Unit.objects.filter(batch=OuterRef("pk"), chain__order__patient=patient))
-        | Exists(Allocation.objects.filter(unit__batch=OuterRef("pk"), chain__order__patient=patient))
-    )
+    """The batches of the patient's chains; allogeneic: also those whose units were allocated to them.
+
+    A UNION of three indexed lookups: the same test written as OR of EXISTS read every batch of the programme
+    (EXPLAIN: a sequential scan, 26 ms at 20,000 patients, three times per timeline)."""
+    own = Batch.objects.filter(chain__order__patient=patient).values("id")
+    units = Unit.objects.filter(chain__order__patient=patient).values("batch_id")
+    allocated = Allocation.objects.filter(chain__order__patient=patient).values("unit__batch_id")
+    return Batch.objects.filter(id__in=own.union(units, allocated))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -441,11 +451,23 @@ def _administrations(story: _Story, administrations: list[Administration]) -> It
         )
 
 
+# An assessment's detail is read as a plain row, with its author's name: a long story holds thousands of
+# assessments, and a model instance with its user for each was most of the timeline's time (make bench).
+_ASSESSMENT_FIELDS = (
+    "id",
+    "assessed_at",
+    *(f.name for f in fields(AssessmentDetail) if f.name != "assessed_by"),
+    "assessed_by__first_name",
+    "assessed_by__last_name",
+    "assessed_by__username",
+)
+
+
 def _assessments(story: _Story) -> Iterable[TimelineEvent]:
-    assessments = Assessment.objects.filter(story.window.on("assessed_at"), patient=story.patient).select_related(
-        "assessed_by"
+    rows = Assessment.objects.filter(story.window.on("assessed_at"), patient=story.patient).values_list(
+        *_ASSESSMENT_FIELDS, named=True
     )
-    for a in assessments:
+    for a in rows:
         worst = max(a.crs_grade, a.icans_grade)
         yield story.event(
             a.assessed_at,
@@ -473,7 +495,7 @@ def _assessments(story: _Story) -> Iterable[TimelineEvent]:
                 crp_mg_l=a.crp_mg_l,
                 ferritin_ng_ml=a.ferritin_ng_ml,
                 il6_pg_ml=a.il6_pg_ml,
-                assessed_by=_who(a.assessed_by),
+                assessed_by=_name(a.assessed_by__first_name, a.assessed_by__last_name, a.assessed_by__username),
                 note=a.note,
             ),
             Level.ALERT if worst >= URGENT_GRADE else Level.NOTICE if worst else Level.INFO,
@@ -653,7 +675,7 @@ def patient_timeline(
         if last_day is not None:
             end = day_start(day_zero, last_day + 1)
             until = end if until is None else min(until, end)
-    story = _Story(patient, _Window(since, until), day_zero)
+    story = _Story(patient, _Window(since, until), day_zero, timezone.get_current_timezone())
 
     sources: list[tuple[frozenset[TimelineKind], Callable[[], Iterable[TimelineEvent]]]] = [
         (frozenset({TimelineKind.ORDER}), lambda: _orders(story)),
