@@ -10,6 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
+from products.api.plain import PlainListSerializer
 from products.api.serializers.batches import SignatureSerializer
 from products.api.serializers.fields import (
     PASSWORD_MAX_LENGTH,
@@ -768,6 +769,7 @@ class ReminderSerializer(RecordSerializer):
 
     class Meta:
         model = Reminder
+        list_serializer_class = PlainListSerializer  # a coordinator's page of a hundred reminders: written plainly
         fields = [
             "id",
             "kind",

@@ -6,6 +6,7 @@ from typing import Any, TypedDict
 from django.contrib.auth.models import User
 from rest_framework import serializers
 
+from products.api.plain import PlainListSerializer
 from products.api.serializers.fields import (
     BoundedDateField,
     DecimalShape,
@@ -50,6 +51,7 @@ class PatientSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Patient
+        list_serializer_class = PlainListSerializer  # pages of a hundred patients: written plainly
         fields = [
             "id",
             "mrn",
