@@ -104,7 +104,10 @@ class DetailSerializer(serializers.Serializer):
 
 # The typed values a detail holds (str, int, float of a Decimal, bool, the value of an enum member): a choice is
 # an enum member, written as its value.
-TYPED_BUILTINS = {**plain.SAME_AS_BUILTIN, serializers.ChoiceField: attrgetter("value")}
+TYPED_BUILTINS: dict[type[serializers.Field], Callable[[Any], Any]] = {
+    **plain.SAME_AS_BUILTIN,
+    serializers.ChoiceField: attrgetter("value"),
+}
 
 
 def field_writer(field: serializers.Field) -> Callable[[Any], Any]:
