@@ -6,7 +6,7 @@ from datetime import datetime
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import CharField, F, Q, QuerySet, Value
+from django.db.models import CharField, DateTimeField, ExpressionWrapper, F, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
@@ -256,25 +256,40 @@ def checks_complete(
     The earliest open check whose window holds `at` (the window opens as long before the due time as the
     grace runs after it); failing that, the most recent check already overdue at `at`: a late check is
     still the check, and leaving it open would keep an escalated reminder alive for care that was given.
+    Every kind is read at once (an assessment answers two or three kinds): a few queries whatever the kinds.
     """
-    completed = []
-    for kind in kinds:
-        open_checks = ScheduledCheck.objects.select_for_update(skip_locked=True).filter(
-            patient_id=patient_id, kind=kind, status=CheckStatus.OPEN
+    kinds = list(kinds)
+    open_checks = ScheduledCheck.objects.select_for_update(skip_locked=True).filter(
+        patient_id=patient_id, status=CheckStatus.OPEN
+    )
+    opens_at = ExpressionWrapper(F("due_at") - (F("grace_until") - F("due_at")), output_field=DateTimeField())
+    chosen: dict[str, int] = {}
+    in_window = (
+        open_checks.filter(kind__in=kinds, grace_until__gte=at)
+        .alias(opens_at=opens_at)
+        .filter(opens_at__lte=at)
+        .order_by("due_at", "id")
+        .values_list("kind", "id")
+    )
+    for kind, check_id in in_window:
+        chosen.setdefault(kind, check_id)
+    if late_kinds := [kind for kind in kinds if kind not in chosen]:
+        latest_overdue = (
+            ScheduledCheck.objects.filter(
+                patient_id=patient_id, status=CheckStatus.OPEN, kind__in=late_kinds, grace_until__lt=at
+            )
+            .order_by("kind", "-due_at", "-id")
+            .distinct("kind")
+            .values("id")
         )
-        in_window = [
-            check
-            for check in open_checks.filter(grace_until__gte=at).order_by("due_at")[:3]
-            if check.due_at - (check.grace_until - check.due_at) <= at
-        ]
-        check = in_window[0] if in_window else open_checks.filter(grace_until__lt=at).order_by("-due_at").first()
-        if check is None:
-            continue
-        ScheduledCheck.objects.filter(id=check.id).update(
+        for kind, check_id in open_checks.filter(id__in=latest_overdue).values_list("kind", "id"):
+            chosen.setdefault(kind, check_id)
+    completed = [chosen[kind] for kind in kinds if kind in chosen]
+    if completed:
+        ScheduledCheck.objects.filter(id__in=completed).update(
             status=CheckStatus.COMPLETED, completed_at=at, completed_by=record
         )
-        completed.append(check.id)
-    _resolve_reminders(completed, resolution=f"Completed by {record}", at=now or timezone.now())
+        _resolve_reminders(completed, resolution=f"Completed by {record}", at=now or timezone.now())
     return completed
 
 
