@@ -12,7 +12,6 @@ from rest_framework.views import APIView
 
 from products.api.renderers import OrjsonRenderer
 from products.api.serializers import DomainErrorSerializer
-from products.collector import collector_paused
 from products.errors import ExportTooLarge
 from tracker.api.permissions import MaySeePatients
 from tracker.api.timeline_serializers import TimelineSerializer
@@ -83,10 +82,9 @@ class PatientTimelineView(APIView):
             raise serializers.ValidationError(
                 {field: [str(message) for message in errors] for field, errors in form.errors.items()}
             )
-        with collector_paused():  # thousands of events, no cycles (products.collector)
-            timeline = patient_timeline(patient=patient, **form.timeline_arguments())
-            require_exportable(len(timeline.events), "events", "Narrow the timeline with `since`, `until` or `kind`.")
-            return Response(TimelineSerializer(timeline).data)
+        timeline = patient_timeline(patient=patient, **form.timeline_arguments())
+        require_exportable(len(timeline.events), "events", "Narrow the timeline with `since`, `until` or `kind`.")
+        return Response(TimelineSerializer(timeline).data)
 
 
 class FhirJSONRenderer(OrjsonRenderer):
@@ -117,7 +115,6 @@ class PatientFhirView(APIView):
     )
     def get(self, request: Request, id: int) -> Response:
         patient = get_object_or_404(patients_visible_to(request.user), id=id)
-        with collector_paused():  # a resource per record, no cycles (products.collector)
-            bundle = patient_fhir_bundle(patient=patient)
+        bundle = patient_fhir_bundle(patient=patient)
         require_exportable(len(bundle.get("entry", [])), "resources", "Use the API's lists, which are paginated.")
         return Response(bundle)
