@@ -269,7 +269,8 @@ def test_a_worker_killed_in_the_middle_of_a_scan_is_replaced_and_every_reminder_
         batch_size=5000,
     )
     # The broker gives a task back to the queue when its worker has not acknowledged it for this long.
-    redelivery = {"BROKER_VISIBILITY_TIMEOUT": "3"}
+    visibility_seconds = 3
+    redelivery = {"BROKER_VISIBILITY_TIMEOUT": str(visibility_seconds)}
 
     with worker_process(redis, queue="faults-kill", concurrency=1, extra_env=redelivery) as worker:
         monitoring_scan_task.delay()
@@ -278,6 +279,11 @@ def test_a_worker_killed_in_the_middle_of_a_scan_is_replaced_and_every_reminder_
         worker.wait(timeout=10)
     partial = Reminder.objects.filter(kind="check_due").count()
     assert 0 < partial < DUE_CHECKS, "killed mid-scan: some reminders raised, not all"
+    # A worker gives back messages past their visibility timeout when it starts, and after that only on every
+    # tenth sweep, about every 100 s (kombu's unacked_restore_interval x unacked_restore_throttle). The scan's
+    # message was taken before the kill: once the timeout has passed since then, the next worker takes it back
+    # as it starts, rather than a sweep's 100 s later.
+    time.sleep(visibility_seconds)
 
     # No new scan is sent: only the redelivered one can finish the work.
     with worker_process(redis, queue="faults-kill", concurrency=2, extra_env=redelivery):
