@@ -18,13 +18,26 @@ from rest_framework.throttling import SimpleRateThrottle
 logger = logging.getLogger(__name__)
 
 
+# One round trip, atomic: count this request in its client's window (opened by the window's first request, for the
+# rate's duration) and say how long the window still runs. DRF's own throttle reads a list of timestamps and writes
+# it back: two requests at once in two web processes could both pass (a lost update), and the list it pickles both
+# ways grows with the rate (3 of a page's 12 ms at the benchmark's rates, make bench).
+COUNT_IN_WINDOW = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {count, redis.call('PTTL', KEYS[1])}
+"""
+
+
 class _SettingsRateThrottle(SimpleRateThrottle):
-    """Rates read from settings.API_THROTTLE_RATES when asked (DRF reads its own once, at import)."""
+    """Rates read from settings.API_THROTTLE_RATES when asked (DRF reads its own once, at import); at most
+    `num_requests` per window of the rate's duration, counted atomically in Redis."""
 
     def __init__(self) -> None:
         # SimpleRateThrottle.__init__ reads the rate; read it from our setting instead.
         self.rate = self.get_rate()
         self.num_requests, self.duration = self.parse_rate(self.rate)
+        self.retry_after: float | None = None
 
     @property
     def cache(self) -> BaseCache:  # type: ignore[override]  # DRF's plain attribute, looked up when used here
@@ -34,11 +47,31 @@ class _SettingsRateThrottle(SimpleRateThrottle):
         return settings.API_THROTTLE_RATES.get(self.scope) if self.scope is not None else None
 
     def allow_request(self, request: Request, view: Any) -> bool:
+        if self.rate is None or (key := self.get_cache_key(request, view)) is None:
+            return True
+        limit, duration = self.num_requests, self.duration
+        assert limit is not None and duration is not None  # a rate was given
         try:
-            return super().allow_request(request, view)
+            count, ttl_ms = self._count(key, duration)
         except (RedisError, OSError) as exc:
             logger.warning("API throttle skipped, its cache is unavailable: %s", type(exc).__name__)
             return True
+        if count <= limit:
+            return True
+        self.retry_after = max(ttl_ms, 1) / 1000
+        return False
+
+    def _count(self, key: str, duration: int) -> tuple[int, int]:
+        cache = self.cache
+        # The cache's own Redis connection (its LOCATION and options); Django's cache API has no atomic
+        # increment-with-expiry, so the script runs on the client behind it.
+        client = cache._cache.get_client(key, write=True)  # type: ignore[attr-defined]
+        count, ttl_ms = client.eval(COUNT_IN_WINDOW, 1, cache.make_and_validate_key(key), duration * 1000)
+        return int(count), int(ttl_ms)
+
+    def wait(self) -> float | None:
+        """Seconds until the window ends (the Retry-After of a refused request)."""
+        return self.retry_after
 
 
 class UserThrottle(_SettingsRateThrottle):

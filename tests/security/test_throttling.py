@@ -116,3 +116,20 @@ def test_requests_without_credentials_count_against_the_address_rate(rates):
     anonymous = APIClient(REMOTE_ADDR="10.9.9.11")
 
     assert [anonymous.post("/api/v1/patients/", {}).status_code for _ in range(6)] == [401] * 5 + [429]
+
+
+def test_requests_at_once_in_many_processes_never_pass_more_than_the_rate(rates):
+    # The count is one atomic step in Redis (products.api.throttles): read-then-write would let requests arriving
+    # together in several web processes each see the budget unspent.
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    from products.api.throttles import UserThrottle
+
+    request = SimpleNamespace(user=SimpleNamespace(is_authenticated=True, pk=424242))
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        allowed = list(pool.map(lambda _: UserThrottle().allow_request(request, None), range(48)))
+
+    assert allowed.count(True) == 3  # the rate: 3/minute
+    refused = UserThrottle()
+    assert refused.allow_request(request, None) is False and 0 < refused.wait() <= 60
