@@ -10,7 +10,8 @@ for each toxicity intervention.
 Codes: LOINC and SNOMED CT where a code exists for the measurement, HL7 terminology for the FHIR value sets,
 and a local code system under `SYSTEM_BASE` for what has no standard code (ASTCT grades, the ICE score).
 Full URLs are `urn:uuid:` names derived from the record, so the same record has the same name in every export.
-One query per kind of record, however long the story.
+One query per kind of record, however long the story. Codes of a finite set are built once and shared between
+resources: a bundle is read-only once built (it is only ever rendered).
 """
 
 import uuid
@@ -22,7 +23,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Field, Model
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from products.choices import Source, UnitStatus
 from products.models import Collection, ProcessingStep, Unit
@@ -94,7 +95,8 @@ def _fixed_code(system: str, code: str, display: str | None = None) -> dict[str,
 
 
 @cache
-def _choice_labels(model: type[Model], field_name: str) -> dict[Any, str]:
+def _choice_labels(model: type[Model], field_name: str, language: str | None) -> dict[Any, str]:
+    """A field's choice labels in one language (the labels are translatable)."""
     field = model._meta.get_field(field_name)
     assert isinstance(field, Field)  # a concrete column with choices
     return {value: str(label) for value, label in field.flatchoices}
@@ -104,7 +106,7 @@ def _display(instance: Model, field_name: str) -> str:
     """What get_FOO_display() says, from a mapping built once: Django rebuilds it on every call, which took most of
     a 5,000-assessment export (make bench, pyinstrument)."""
     value = getattr(instance, field_name)
-    return _choice_labels(type(instance), field_name).get(value, str(value))
+    return _choice_labels(type(instance), field_name, translation.get_language()).get(value, str(value))
 
 
 def _quantity(value: Decimal | int | float, unit: str, ucum: str) -> dict[str, Any]:

@@ -16,6 +16,8 @@ def monitoring_scan_task() -> str:
     return str(result)
 
 
+# One delivery per message: what enqueue sent before it sent batches; kept so that messages already queued by an
+# earlier release are still delivered after an upgrade.
 @shared_task(acks_late=True, ignore_result=True)
 def notification_send_task(notification_id: int) -> str:
     from tracker.services.notifications import notification_send

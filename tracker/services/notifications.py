@@ -150,12 +150,12 @@ def notifications_for_many(
     for reminder in reminders:
         for email in addressees.emails(reminder.facility_id, reminder.patient_id is not None, reason, owners):
             reminder_ids.append(reminder.id)
-            channels.append(Channel.EMAIL)
+            channels.append(Channel.EMAIL.value)
             addresses.append(email)
             webhook_ids.append(None)
         for hook_id, url in addressees.hooks(reminder.facility_id):
             reminder_ids.append(reminder.id)
-            channels.append(Channel.WEBHOOK)
+            channels.append(Channel.WEBHOOK.value)
             addresses.append(url)
             webhook_ids.append(hook_id)
     if not reminder_ids:
@@ -166,11 +166,11 @@ def notifications_for_many(
             INSERT_NOTIFICATIONS_SQL,
             {
                 "reason": reason,
-                "pending": DeliveryStatus.PENDING,
+                "pending": DeliveryStatus.PENDING.value,
                 "now": now or created,
                 "created": created,
                 "reminder_ids": reminder_ids,
-                "channels": [str(c) for c in channels],
+                "channels": channels,
                 "recipients": addresses,
                 "webhook_ids": webhook_ids,
             },
